@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+// Ferry: a lazy migrate-on-login authentication proxy. The target list below is
+// the architecture of ../shared/DESIGN.md; dependencies only point downwards.
+import PackageDescription
+
+let package = Package(
+    name: "Ferry",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ferry", targets: ["ferry"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.23.0"),
+    ],
+    targets: [
+        // System libraries: only PasswordHashes may import these.
+        .systemLibrary(
+            name: "CLibCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CXCrypt", pkgConfig: "libxcrypt",
+            providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(
+            name: "CArgon2", pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]),
+
+        .target(
+            name: "PasswordHashes",
+            dependencies: ["CLibCrypto", "CXCrypt", "CArgon2"]),
+        .target(
+            name: "FerryConfig",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(
+            name: "FerryStore",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "FerryMigration",
+            dependencies: ["PasswordHashes", "FerryStore", "FerryConfig"]),
+        .target(
+            name: "FerryProxy",
+            dependencies: [
+                "FerryMigration",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
+        .target(
+            name: "FerryDemo",
+            dependencies: [
+                "PasswordHashes",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+        .executableTarget(
+            name: "ferry",
+            dependencies: [
+                "PasswordHashes", "FerryConfig", "FerryStore", "FerryMigration",
+                "FerryProxy", "FerryDemo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .testTarget(name: "PasswordHashesTests", dependencies: ["PasswordHashes"]),
+        .testTarget(name: "FerryConfigTests", dependencies: ["FerryConfig"]),
+        .testTarget(name: "FerryStoreTests", dependencies: ["FerryStore"]),
+        .testTarget(name: "FerryMigrationTests", dependencies: ["FerryMigration"]),
+        .testTarget(name: "FerryProxyTests", dependencies: ["FerryProxy"]),
+        .testTarget(name: "FerryDemoTests", dependencies: ["FerryDemo"]),
+        .testTarget(name: "ferryTests", dependencies: ["ferry"]),
+    ]
+)

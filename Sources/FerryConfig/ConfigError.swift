@@ -1,0 +1,42 @@
+/// One problem found in a config file, with where it is and what was expected.
+public struct ConfigIssue: Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    /// 1-based line, when the parser or the key locator can tell.
+    public var line: Int?
+    /// Column for syntax errors, where the TOML parser reports one.
+    public var column: Int?
+    /// Dotted key path such as `migration.rollout_percent` or `route[1].upstream`.
+    public var keyPath: String?
+    public var message: String
+
+    public init(file: String, line: Int?, column: Int? = nil, keyPath: String?, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.keyPath = keyPath
+        self.message = message
+    }
+
+    public var description: String {
+        var location = file
+        if let line {
+            location += ":\(line)"
+            if let column { location += ":\(column)" }
+        }
+        return "\(location): \(message)"
+    }
+}
+
+/// A config file that could not be turned into a `ProxyConfig`: every issue found,
+/// not only the first, so an operator fixes the file in one pass.
+public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var issues: [ConfigIssue]
+
+    public init(issues: [ConfigIssue]) {
+        self.issues = issues
+    }
+
+    public var description: String {
+        issues.map(\.description).joined(separator: "\n")
+    }
+}

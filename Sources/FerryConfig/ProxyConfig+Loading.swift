@@ -1,0 +1,461 @@
+import Foundation
+import TOMLKit
+
+extension ProxyConfig {
+    /// Reads, parses and validates the file at `path`.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigError) -> ProxyConfig
+    {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw ConfigError(issues: [
+                    ConfigIssue(file: path, line: nil, keyPath: nil, message: "file is not UTF-8 text")
+                ])
+            }
+            text = decoded
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            let reason =
+                (error as NSError).code == NSFileReadNoSuchFileError
+                ? "No such file or directory" : "cannot be read"
+            throw ConfigError(issues: [
+                ConfigIssue(file: path, line: nil, keyPath: nil, message: "cannot read config file: \(reason)")
+            ])
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(text, file: path, baseDirectory: directory, environment: environment)
+    }
+
+    /// Parses and validates a config text. Relative file paths inside it are taken
+    /// relative to `baseDirectory` (the config file's folder).
+    public static func parse(
+        _ text: String, file: String, baseDirectory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> ProxyConfig {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(issues: [
+                ConfigIssue(
+                    file: file, line: error.source.begin.line, column: error.source.begin.column, keyPath: nil,
+                    message: "syntax error: \(error.description)")
+            ])
+        } catch {
+            throw ConfigError(issues: [
+                ConfigIssue(file: file, line: nil, keyPath: nil, message: "syntax error: \(error)")
+            ])
+        }
+        let log = IssueLog(file: file, locator: KeyLocator(text: text))
+        let builder = ConfigBuilder(log: log, baseDirectory: baseDirectory, environment: environment)
+        let config = builder.build(TableReader(root, path: "", log: log))
+        guard log.issues.isEmpty, let config else {
+            throw ConfigError(issues: log.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
+        }
+        return config
+    }
+}
+
+/// Turns the reader's raw values into the validated model, section by section.
+struct ConfigBuilder {
+    let log: IssueLog
+    let baseDirectory: String
+    let environment: [String: String]
+
+    func build(_ root: TableReader) -> ProxyConfig? {
+        let server = root.table("server").map(server) ?? nil
+        if !root.has("server") { root.missing("server") }
+        let admin = admin(root.table("admin"))
+        let state = state(root.table("state"))
+        let upstreams = Dictionary(
+            uniqueKeysWithValues: root.namedTables("upstreams").compactMap { entry in
+                upstream(entry.name, entry.reader).map { (entry.name, $0) }
+            })
+        let legacy = root.table("legacy").flatMap(legacySource)
+        let target = root.table("target").flatMap(target)
+        let migration = migration(root.table("migration"))
+        let routes = root.tableArray("route").compactMap(route)
+        root.finish()
+        checkRoutes(routes, upstreams: upstreams)
+
+        guard let server, let admin, let state, let migration else { return nil }
+        let config = ProxyConfig(
+            server: server, admin: admin, state: state, upstreams: upstreams, legacy: legacy, target: target,
+            migration: migration, routes: routes)
+        checkRoles(config)
+        return config
+    }
+
+    // MARK: Sections
+
+    private func server(_ table: TableReader) -> ServerSettings? {
+        defer { table.finish() }
+        let listen = table.requiredString("listen").flatMap { listenAddress(table, "listen", $0) }
+        let cert = table.string("tls_cert_file").map(resolvePath)
+        let key = table.string("tls_key_file").map(resolvePath)
+        var tls: TLSFiles?
+        switch (cert, key) {
+        case (let cert?, let key?):
+            tls = TLSFiles(certificateFile: cert, privateKeyFile: key)
+            for (name, path) in [("tls_cert_file", cert), ("tls_key_file", key)]
+            where !FileManager.default.isReadableFile(atPath: path) {
+                table.report(name, "names \"\(path)\", which cannot be read")
+            }
+        case (nil, nil): tls = nil
+        case (_?, nil): table.report("tls_key_file", "is required when `\(table.keyPath("tls_cert_file"))` is set")
+        case (nil, _?): table.report("tls_cert_file", "is required when `\(table.keyPath("tls_key_file"))` is set")
+        }
+        let settings = ServerSettings(
+            listen: listen ?? ListenAddress(host: "0.0.0.0", port: 0),
+            tls: tls,
+            maxHeaderSize: table.byteSize("max_header_size", in: 1024...(1 << 20), default: 32 << 10),
+            maxBodySize: table.byteSize("max_body_size", in: 1024...(1 << 30), default: 10 << 20),
+            idleTimeout: table.duration("idle_timeout", default: .seconds(60)),
+            requestTimeout: table.duration("request_timeout", default: .seconds(60)),
+            shutdownTimeout: table.duration("shutdown_timeout", default: .seconds(30)))
+        return listen == nil ? nil : settings
+    }
+
+    private func admin(_ table: TableReader?) -> AdminSettings? {
+        defer { table?.finish() }
+        var listen = ListenAddress(host: "127.0.0.1", port: 9090)
+        if let table, let text = table.string("listen") {
+            guard let address = listenAddress(table, "listen", text) else { return nil }
+            listen = address
+        }
+        return AdminSettings(listen: listen, token: table.flatMap { secret($0, "token") })
+    }
+
+    private func state(_ table: TableReader?) -> StateSettings? {
+        defer { table?.finish() }
+        var store = StoreLocation.sqlite(path: resolvePath("ferry-state.db"))
+        if let table, let text = table.string("url") {
+            guard let location = storeLocation(table, "url", text) else { return nil }
+            store = location
+        }
+        let key = table.flatMap { secret($0, "encryption_key") }
+        if let table, let key, EncryptionKey(key.value) == nil {
+            let name = table.has("encryption_key_file") ? "encryption_key_file" : "encryption_key_env"
+            table.report(name, "must hold a 32-byte key as 64 hex characters or 44 base64 characters (\(key) does not)")
+        }
+        return StateSettings(
+            store: store,
+            busyTimeout: table?.duration("busy_timeout", default: .seconds(5)) ?? .seconds(5),
+            encryptionKey: key)
+    }
+
+    private func upstream(_ name: String, _ table: TableReader) -> UpstreamSettings? {
+        defer { table.finish() }
+        if !isName(name) {
+            log.report(table.path, "upstream name \"\(name)\" must use only letters, digits, `-` and `_`")
+        }
+        let url = table.requiredString("url").flatMap { endpoint(table, "url", $0) }
+        let settings = UpstreamSettings(
+            name: name,
+            url: url ?? EndpointURL(parsing: "http://invalid")!,
+            connectTimeout: table.duration("connect_timeout", default: .seconds(5)),
+            responseTimeout: table.duration("response_timeout", default: .seconds(60)),
+            poolSize: table.integer("pool_size", in: 1...10_000, default: 64),
+            hostHeader: table.choice("host_header", default: HostHeaderPolicy.preserve),
+            tlsVerify: table.bool("tls_verify", default: true),
+            caFile: table.string("ca_file").map(resolvePath),
+            sessionCookies: table.stringArray("session_cookies") ?? [],
+            bearerPrefixes: table.stringArray("bearer_prefixes") ?? [],
+            jwtIssuers: table.stringArray("jwt_issuers") ?? [])
+        return url == nil ? nil : settings
+    }
+
+    private func legacySource(_ table: TableReader) -> LegacySourceSettings? {
+        defer { table.finish() }
+        let database = table.requiredString("database").flatMap { storeLocation(table, "database", $0) }
+        let userQuery = table.requiredString("user_query")
+        if let userQuery, !userQuery.contains(":identifier") {
+            table.report("user_query", "must use the named parameter `:identifier`")
+        }
+        let mfaQuery = table.string("mfa_query")
+        let consentsQuery = table.string("consents_query")
+        for (key, query) in [("mfa_query", mfaQuery), ("consents_query", consentsQuery)] {
+            if let query, !query.contains(":legacy_id") {
+                table.report(key, "must use the named parameter `:legacy_id`")
+            }
+        }
+        let allowPlaintext = table.bool("allow_plaintext", default: false)
+        let hashFormat = table.table("hash").flatMap(configuredHash)
+        guard let database, let userQuery else { return nil }
+        return LegacySourceSettings(
+            database: database, userQuery: userQuery, mfaQuery: mfaQuery, consentsQuery: consentsQuery,
+            allowPlaintext: allowPlaintext, hashFormat: hashFormat)
+    }
+
+    private func configuredHash(_ table: TableReader) -> ConfiguredHashFormat? {
+        defer { table.finish() }
+        let position = table.choice("salt_position", default: ConfiguredHashFormat.SaltPosition.prefix)
+        let template = table.string("template")
+        if position == .template {
+            if let template {
+                if !template.contains("{PASSWORD}") {
+                    table.report("template", "must contain {PASSWORD}, found \"\(template)\"")
+                }
+            } else {
+                table.report("template", "is required when `salt_position = \"template\"`")
+            }
+        } else if template != nil {
+            table.report("template", "is only used with `salt_position = \"template\"`")
+        }
+        guard table.has("digest") else {
+            table.missing("digest")
+            return nil
+        }
+        return ConfiguredHashFormat(
+            digest: table.choice("digest", default: .sha256),
+            saltPosition: position,
+            template: template,
+            saltEncoding: table.choice("salt_encoding", default: .utf8),
+            hashEncoding: table.choice("hash_encoding", default: .hex),
+            passwordEncoding: table.choice("password_encoding", default: .utf8),
+            pepper: secret(table, "pepper"),
+            iterations: table.integer("iterations", in: 1...10_000_000, default: 1))
+    }
+
+    private func target(_ table: TableReader) -> TargetSettings? {
+        defer { table.finish() }
+        guard table.has("kind") else {
+            table.missing("kind")
+            return nil
+        }
+        let kind = table.choice("kind", default: TargetSettings.TargetKind.scim)
+        let url = table.string("url").flatMap { endpoint(table, "url", $0) }
+        let database = table.string("database").flatMap { storeLocation(table, "database", $0) }
+        let statements = table.stringArray("statements") ?? []
+        let settings = TargetSettings(
+            kind: kind, url: url, token: secret(table, "token"), signingKey: secret(table, "signing_key"),
+            database: database, statements: statements, timeout: table.duration("timeout", default: .seconds(10)))
+        switch kind {
+        case .scim, .webhook:
+            if url == nil && !table.has("url") { table.missing("url") }
+        case .sql:
+            if database == nil && !table.has("database") { table.missing("database") }
+            if statements.isEmpty {
+                table.report("statements", "must list at least one SQL statement for `kind = \"sql\"`")
+            }
+        }
+        return settings
+    }
+
+    private func migration(_ table: TableReader?) -> MigrationSettings? {
+        defer { table?.finish() }
+        guard let table else {
+            return MigrationSettings(
+                mode: .off, rolloutPercent: 0, rolloutSalt: "", ratePerSecond: 20, burst: 40, hashWorkers: 0,
+                hashQueueSize: 256, normalization: [.trim, .casefold, .nfkc], allow: [], deny: [],
+                rehashScheme: .argon2id, unsupportedMFA: .requireReenroll, legacyUpstream: "legacy",
+                newUpstream: "new")
+        }
+        var normalization: [MigrationSettings.IdentifierNormalization] = [.trim, .casefold, .nfkc]
+        if let words = table.stringArray("normalize_identifier") {
+            normalization = []
+            for word in words {
+                if let step = MigrationSettings.IdentifierNormalization(rawValue: word) {
+                    normalization.append(step)
+                } else {
+                    table.report(
+                        "normalize_identifier", "may contain \"trim\", \"casefold\" and \"nfkc\", found \"\(word)\"")
+                }
+            }
+        }
+        return MigrationSettings(
+            mode: table.choice("mode", default: .off),
+            rolloutPercent: table.number("rollout_percent", in: 0...100, decimals: 2, default: 0),
+            rolloutSalt: table.string("rollout_salt") ?? "",
+            ratePerSecond: table.number("rate_per_second", in: 0...1_000_000, default: 20),
+            burst: table.integer("burst", in: 1...1_000_000, default: 40),
+            hashWorkers: table.integer("hash_workers", in: 0...1024, default: 0),
+            hashQueueSize: table.integer("hash_queue_size", in: 1...1_000_000, default: 256),
+            normalization: normalization,
+            allow: table.stringArray("allow") ?? [],
+            deny: table.stringArray("deny") ?? [],
+            rehashScheme: table.choice("rehash_scheme", default: .argon2id),
+            unsupportedMFA: table.choice("unsupported_mfa", default: .requireReenroll),
+            legacyUpstream: table.string("legacy_upstream") ?? "legacy",
+            newUpstream: table.string("new_upstream") ?? "new")
+    }
+
+    private func route(_ table: TableReader) -> RouteSettings? {
+        defer { table.finish() }
+        let name = table.requiredString("name")
+        if let name, !isName(name) {
+            table.report("name", "must use only letters, digits, `-` and `_`, found \"\(name)\"")
+        }
+        let methods = (table.stringArray("methods") ?? []).map { $0.uppercased() }
+        for method in methods where method.isEmpty || !method.allSatisfy({ $0.isLetter && $0.isASCII }) {
+            table.report("methods", "must list HTTP methods such as \"GET\" or \"POST\", found \"\(method)\"")
+        }
+        let exact = table.string("path")
+        let prefix = table.string("path_prefix")
+        var path: RouteMatch.PathMatch?
+        switch (exact, prefix) {
+        case (let exact?, nil): path = .exact(exact)
+        case (nil, let prefix?): path = .prefix(prefix)
+        case (nil, nil): path = nil
+        case (_?, _?): table.report("path_prefix", "cannot be combined with `\(table.keyPath("path"))`; use one")
+        }
+        for (key, value) in [("path", exact), ("path_prefix", prefix)] {
+            if let value, !value.hasPrefix("/") { table.report(key, "must start with \"/\", found \"\(value)\"") }
+        }
+        let match = RouteMatch(
+            methods: methods, path: path, host: table.string("host")?.lowercased(), header: table.string("header"),
+            cookie: table.string("cookie"))
+
+        guard table.has("action") else {
+            table.missing("action")
+            return nil
+        }
+        let actionWord = table.choice("action", default: ActionWord.proxy)
+        let affinity = table.bool("session_affinity", default: true)
+        let action: RouteAction
+        switch actionWord {
+        case .proxy:
+            guard let upstream = table.requiredString("upstream") else { return nil }
+            action = .proxy(upstream: upstream)
+        case .login:
+            action = .login(
+                LoginSettings(
+                    bodyFormat: table.choice("body_format", default: .auto),
+                    identifierField: table.string("identifier_field") ?? "username",
+                    passwordField: table.string("password_field") ?? "password",
+                    maxBodySize: table.byteSize("max_body_size", in: 64...(1 << 20), default: 16 << 10)))
+        }
+        guard let name else { return nil }
+        return RouteSettings(name: name, match: match, action: action, sessionAffinity: affinity)
+    }
+
+    private enum ActionWord: String, CaseIterable {
+        case proxy, login
+    }
+
+    // MARK: Checks across sections
+
+    private func checkRoutes(_ routes: [RouteSettings], upstreams: [String: UpstreamSettings]) {
+        var firstUse: [String: Int] = [:]
+        for (index, route) in routes.enumerated() {
+            let path = "route[\(index)]"
+            if let earlier = firstUse[route.name] {
+                log.report("\(path).name", "key `\(path).name` \"\(route.name)\" is already used by route[\(earlier)]")
+            } else {
+                firstUse[route.name] = index
+            }
+            if case .proxy(let upstream) = route.action, upstreams[upstream] == nil {
+                log.report(
+                    "\(path).upstream",
+                    "key `\(path).upstream` names upstream \"\(upstream)\", which is not defined (\(describeDefined(upstreams)))"
+                )
+            }
+        }
+    }
+
+    private func describeDefined(_ upstreams: [String: UpstreamSettings]) -> String {
+        upstreams.isEmpty ? "none are defined" : "defined: \(upstreams.keys.sorted().joined(separator: ", "))"
+    }
+
+    /// The upstreams and sections the migration roles need must exist.
+    private func checkRoles(_ config: ProxyConfig) {
+        let definedList = describeDefined(config.upstreams)
+        let usesLogin = config.routes.contains { if case .login = $0.action { true } else { false } }
+        let migrating = config.migration.mode != .off
+        for (key, name) in [
+            ("legacy_upstream", config.migration.legacyUpstream), ("new_upstream", config.migration.newUpstream),
+        ] where (usesLogin || migrating) && config.upstreams[name] == nil {
+            log.report(
+                "migration.\(key)",
+                "key `migration.\(key)` names upstream \"\(name)\", which is not defined (\(definedList))")
+        }
+        if migrating {
+            if config.legacy == nil {
+                log.report("migration.mode", "`[legacy]` is required when `migration.mode` is not \"off\"")
+            }
+            if config.migration.mode == .migrate && config.target == nil {
+                log.report("migration.mode", "`[target]` is required when `migration.mode = \"migrate\"`")
+            }
+            if config.migration.mode == .migrate && config.state.encryptionKey == nil {
+                log.report(
+                    "migration.mode",
+                    "`state.encryption_key_file` or `state.encryption_key_env` is required when `migration.mode = \"migrate\"` (the outbox holds MFA secrets)"
+                )
+            }
+        }
+        if config.server.listen == config.admin.listen && config.server.listen.port != 0 {
+            log.report(
+                "admin.listen", "key `admin.listen` must differ from `server.listen` (both are \(config.admin.listen))")
+        }
+    }
+
+    // MARK: Value helpers
+
+    private func listenAddress(_ table: TableReader, _ key: String, _ text: String) -> ListenAddress? {
+        guard let address = ListenAddress(parsing: text) else {
+            table.report(
+                key, "must be \"host:port\" (\"[::1]:port\" for IPv6) with a port from 0 to 65535, found \"\(text)\"")
+            return nil
+        }
+        return address
+    }
+
+    private func endpoint(_ table: TableReader, _ key: String, _ text: String) -> EndpointURL? {
+        guard let url = EndpointURL(parsing: text) else {
+            table.report(key, "must be an http:// or https:// URL with a host, found \"\(text)\"")
+            return nil
+        }
+        return url
+    }
+
+    private func storeLocation(_ table: TableReader, _ key: String, _ text: String) -> StoreLocation? {
+        guard text.hasPrefix("sqlite://"), text.count > "sqlite://".count else {
+            table.report(key, "must be a \"sqlite://PATH\" URL, found \"\(text)\"")
+            return nil
+        }
+        return .sqlite(path: resolvePath(String(text.dropFirst("sqlite://".count))))
+    }
+
+    /// `<name>_file` or `<name>_env`, never both, never inline.
+    private func secret(_ table: TableReader, _ name: String) -> Secret? {
+        let file = table.string("\(name)_file")
+        let variable = table.string("\(name)_env")
+        if table.has(name) {
+            table.report(
+                name, "must not hold a secret inline; use `\(table.keyPath(name))_file` or `\(table.keyPath(name))_env`"
+            )
+        }
+        let source: Secret.Source
+        let key: String
+        switch (file, variable) {
+        case (nil, nil): return nil
+        case (_?, _?):
+            table.report("\(name)_env", "cannot be combined with `\(table.keyPath("\(name)_file"))`; use one")
+            return nil
+        case (let file?, nil):
+            source = .file(resolvePath(file))
+            key = "\(name)_file"
+        case (nil, let variable?):
+            source = .environment(variable)
+            key = "\(name)_env"
+        }
+        switch Secret.read(source, environment: environment) {
+        case .success(let secret): return secret
+        case .failure(let error):
+            table.report(key, error.message)
+            return nil
+        }
+    }
+
+    private func resolvePath(_ path: String) -> String {
+        if path.hasPrefix("/") || path == ":memory:" { return path }
+        return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    private func isName(_ text: String) -> Bool {
+        !text.isEmpty && text.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") && $0.isASCII }
+    }
+}

@@ -1,0 +1,64 @@
+extension ProxyConfig {
+    /// The one-screen overview `ferry check-config` prints for a valid file.
+    /// Secrets appear only as their source (file path or variable name).
+    public var summary: String {
+        var lines: [String] = []
+        let tls = server.tls.map { " (TLS, cert \($0.certificateFile))" } ?? " (plain HTTP)"
+        lines.append("listener   \(server.listen)\(tls)")
+        lines.append("admin      \(admin.listen)  token: \(admin.token?.description ?? "none, /admin/* disabled")")
+        lines.append("state      \(state.store)  key: \(state.encryptionKey?.description ?? "none")")
+        lines.append("upstreams  \(upstreams.count)")
+        for upstream in upstreams.values.sorted(by: { $0.name < $1.name }) {
+            var detail = "pool \(upstream.poolSize)"
+            if !upstream.sessionCookies.isEmpty {
+                detail += ", session cookies \(upstream.sessionCookies.joined(separator: ", "))"
+            }
+            lines.append("  \(upstream.name.padded(10)) \(upstream.url)  \(detail)")
+        }
+        lines.append("routes     \(routes.count) (first match wins)")
+        for route in routes {
+            lines.append("  \(route.name.padded(14)) \(route.match.summary.padded(28)) → \(route.action.summary)")
+        }
+        var migrationLine = "migration  mode \(migration.mode.rawValue), rollout \(format(migration.rolloutPercent))%"
+        migrationLine += ", rate \(format(migration.ratePerSecond))/s burst \(migration.burst)"
+        migrationLine += ", rehash \(migration.rehashScheme.rawValue)"
+        lines.append(migrationLine)
+        if let legacy { lines.append("legacy     \(legacy.database)") }
+        if let target {
+            let location = target.url?.description ?? target.database?.description ?? ""
+            lines.append("target     \(target.kind.rawValue) \(location)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension RouteMatch {
+    var summary: String {
+        var parts: [String] = [methods.isEmpty ? "*" : methods.joined(separator: ",")]
+        switch path {
+        case .exact(let path): parts.append(path)
+        case .prefix(let prefix): parts.append("\(prefix)*")
+        case nil: parts.append("/*")
+        }
+        if let host { parts.append("host=\(host)") }
+        if let header { parts.append("header=\(header)") }
+        if let cookie { parts.append("cookie=\(cookie)") }
+        return parts.joined(separator: " ")
+    }
+}
+
+extension RouteAction {
+    var summary: String {
+        switch self {
+        case .proxy(let upstream): return "proxy \(upstream)"
+        case .login(let login):
+            return "login (\(login.bodyFormat.rawValue): \(login.identifierField), \(login.passwordField))"
+        }
+    }
+}
+
+extension String {
+    fileprivate func padded(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,220 @@
+/// The validated, immutable content of a `proxy.conf`. Built only by
+/// `ProxyConfig.load(path:)` / `ProxyConfig.parse(_:file:)`, so every value that
+/// exists has passed validation.
+public struct ProxyConfig: Equatable, Sendable {
+    public var server: ServerSettings
+    public var admin: AdminSettings
+    public var state: StateSettings
+    /// Keyed by upstream name (`legacy`, `new`, any other).
+    public var upstreams: [String: UpstreamSettings]
+    public var legacy: LegacySourceSettings?
+    public var target: TargetSettings?
+    public var migration: MigrationSettings
+    /// In file order: the first matching route wins.
+    public var routes: [RouteSettings]
+}
+
+public struct ServerSettings: Equatable, Sendable {
+    public var listen: ListenAddress
+    public var tls: TLSFiles?
+    public var maxHeaderSize: Int
+    public var maxBodySize: Int
+    public var idleTimeout: Duration
+    public var requestTimeout: Duration
+    public var shutdownTimeout: Duration
+}
+
+public struct TLSFiles: Equatable, Sendable {
+    public var certificateFile: String
+    public var privateKeyFile: String
+}
+
+public struct AdminSettings: Equatable, Sendable {
+    public var listen: ListenAddress
+    /// Without a token the `/admin/*` endpoints refuse every call; `/metrics` and
+    /// `/healthz` stay available.
+    public var token: Secret?
+}
+
+public struct StateSettings: Equatable, Sendable {
+    public var store: StoreLocation
+    public var busyTimeout: Duration
+    /// AES-256-GCM key for secrets kept in the provisioning outbox.
+    public var encryptionKey: Secret?
+}
+
+public enum StoreLocation: Equatable, Sendable, CustomStringConvertible {
+    case sqlite(path: String)
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return "sqlite://\(path)"
+        }
+    }
+}
+
+public struct UpstreamSettings: Equatable, Sendable {
+    public var name: String
+    public var url: EndpointURL
+    public var connectTimeout: Duration
+    public var responseTimeout: Duration
+    public var poolSize: Int
+    /// `preserve` forwards the client's Host header; `rewrite` sends the upstream's.
+    public var hostHeader: HostHeaderPolicy
+    public var tlsVerify: Bool
+    public var caFile: String?
+    /// Cookies issued by this platform; a request carrying one sticks to it.
+    public var sessionCookies: [String]
+    /// Opaque bearer tokens of this platform start with one of these.
+    public var bearerPrefixes: [String]
+    /// JWT bearer tokens of this platform carry one of these `iss` values.
+    public var jwtIssuers: [String]
+}
+
+public enum HostHeaderPolicy: String, CaseIterable, Sendable {
+    case preserve
+    case rewrite
+}
+
+public struct LegacySourceSettings: Equatable, Sendable {
+    public var database: StoreLocation
+    /// Named parameter `:identifier` (normalized); column aliases map onto the
+    /// canonical record.
+    public var userQuery: String
+    /// Named parameter `:legacy_id`.
+    public var mfaQuery: String?
+    /// Named parameter `:legacy_id`.
+    public var consentsQuery: String?
+    /// Spring `{noop}` hashes are plaintext passwords; accepting them is opt-in.
+    public var allowPlaintext: Bool
+    /// How to read hashes that do not describe themselves.
+    public var hashFormat: ConfiguredHashFormat?
+}
+
+/// A salted digest whose parameters live in config, not in the hash string.
+public struct ConfiguredHashFormat: Equatable, Sendable {
+    public var digest: Digest
+    public var saltPosition: SaltPosition
+    /// With `salt_position = "template"`: e.g. `{SALT}--{PASSWORD}`.
+    public var template: String?
+    public var saltEncoding: BinaryEncoding
+    public var hashEncoding: BinaryEncoding
+    public var passwordEncoding: PasswordEncoding
+    public var pepper: Secret?
+    public var iterations: Int
+
+    public enum Digest: String, CaseIterable, Sendable {
+        case md5, sha1, sha224, sha256, sha384, sha512
+    }
+
+    public enum SaltPosition: String, CaseIterable, Sendable {
+        case prefix, suffix, template
+    }
+
+    public enum BinaryEncoding: String, CaseIterable, Sendable {
+        case hex, base64, utf8
+    }
+
+    public enum PasswordEncoding: String, CaseIterable, Sendable {
+        case utf8, latin1, utf16le
+    }
+}
+
+public struct TargetSettings: Equatable, Sendable {
+    public var kind: TargetKind
+    /// `scim`: base URL of the SCIM service; `webhook`: the URL posted to.
+    public var url: EndpointURL?
+    /// `scim`: bearer token.
+    public var token: Secret?
+    /// `webhook`: HMAC-SHA256 key for the signature header.
+    public var signingKey: Secret?
+    /// `sql`: the new platform's database.
+    public var database: StoreLocation?
+    /// `sql`: statements run in one transaction, with named parameters.
+    public var statements: [String]
+    public var timeout: Duration
+
+    public enum TargetKind: String, CaseIterable, Sendable {
+        case sql, scim, webhook
+    }
+}
+
+public struct MigrationSettings: Equatable, Sendable {
+    public var mode: MigrationMode
+    /// 0–100 with two decimals.
+    public var rolloutPercent: Double
+    public var rolloutSalt: String
+    public var ratePerSecond: Double
+    public var burst: Int
+    /// 0 means one per core.
+    public var hashWorkers: Int
+    public var hashQueueSize: Int
+    public var normalization: [IdentifierNormalization]
+    public var allow: [String]
+    public var deny: [String]
+    public var rehashScheme: RehashScheme
+    public var unsupportedMFA: UnsupportedMFAPolicy
+    public var legacyUpstream: String
+    public var newUpstream: String
+
+    public enum MigrationMode: String, CaseIterable, Sendable {
+        case off, shadow, migrate
+    }
+
+    public enum IdentifierNormalization: String, CaseIterable, Sendable {
+        case trim, casefold, nfkc
+    }
+
+    public enum RehashScheme: String, CaseIterable, Sendable {
+        case argon2id, bcrypt
+        case pbkdf2Sha256 = "pbkdf2-sha256"
+        case scrypt
+    }
+
+    public enum UnsupportedMFAPolicy: String, CaseIterable, Sendable {
+        case requireReenroll = "require_reenroll"
+        case keepOnLegacy = "keep_on_legacy"
+    }
+}
+
+public struct RouteSettings: Equatable, Sendable {
+    public var name: String
+    public var match: RouteMatch
+    public var action: RouteAction
+    /// Whether a session cookie or token of one platform overrides this route's
+    /// upstream choice.
+    public var sessionAffinity: Bool
+}
+
+public struct RouteMatch: Equatable, Sendable {
+    /// Empty matches every method.
+    public var methods: [String]
+    public var path: PathMatch?
+    public var host: String?
+    /// Header that must be present.
+    public var header: String?
+    /// Cookie that must be present.
+    public var cookie: String?
+
+    public enum PathMatch: Equatable, Sendable {
+        case exact(String)
+        case prefix(String)
+    }
+}
+
+public enum RouteAction: Equatable, Sendable {
+    case proxy(upstream: String)
+    case login(LoginSettings)
+}
+
+public struct LoginSettings: Equatable, Sendable {
+    public var bodyFormat: BodyFormat
+    /// Form field name, or JSON pointer (`/user/email`) for JSON bodies.
+    public var identifierField: String
+    public var passwordField: String
+    public var maxBodySize: Int
+
+    public enum BodyFormat: String, CaseIterable, Sendable {
+        case auto, form, json
+    }
+}

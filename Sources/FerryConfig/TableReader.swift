@@ -1,0 +1,291 @@
+import TOMLKit
+
+/// Collects the issues found while reading one file, with their lines.
+final class IssueLog {
+    let file: String
+    let locator: KeyLocator
+    private(set) var issues: [ConfigIssue] = []
+
+    init(file: String, locator: KeyLocator) {
+        self.file = file
+        self.locator = locator
+    }
+
+    func report(_ keyPath: String, _ message: String) {
+        issues.append(
+            ConfigIssue(file: file, line: locator.line(of: keyPath), keyPath: keyPath, message: message))
+    }
+}
+
+/// Reads one TOML table, remembering which keys were read so that any key left
+/// over is reported as unknown: a typo must not silently disable a control.
+final class TableReader {
+    let path: String
+    private let table: TOMLTable
+    private let log: IssueLog
+    private var known: [String] = []
+
+    init(_ table: TOMLTable, path: String, log: IssueLog) {
+        self.table = table
+        self.path = path
+        self.log = log
+    }
+
+    func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func report(_ key: String, _ message: String) {
+        log.report(keyPath(key), "key `\(keyPath(key))` \(message)")
+    }
+
+    func has(_ key: String) -> Bool {
+        known.append(key)
+        return table.contains(key: key)
+    }
+
+    private func value(_ key: String) -> TOMLValue? {
+        known.append(key)
+        return table[key]?.tomlValue
+    }
+
+    private func mismatch(_ key: String, expected: String, _ value: TOMLValue) {
+        report(key, "must be \(expected), found \(describe(value))")
+    }
+
+    func string(_ key: String) -> String? {
+        guard let value = value(key) else { return nil }
+        guard let string = value.string else {
+            mismatch(key, expected: "a string", value)
+            return nil
+        }
+        return string
+    }
+
+    func requiredString(_ key: String) -> String? {
+        guard has(key) else {
+            missing(key)
+            return nil
+        }
+        return string(key)
+    }
+
+    func missing(_ key: String) {
+        log.report(path, "missing required key `\(keyPath(key))`")
+    }
+
+    func bool(_ key: String, default fallback: Bool) -> Bool {
+        guard let value = value(key) else { return fallback }
+        guard let bool = value.bool else {
+            mismatch(key, expected: "true or false", value)
+            return fallback
+        }
+        return bool
+    }
+
+    func integer(_ key: String, in range: ClosedRange<Int>, default fallback: Int) -> Int {
+        guard let value = value(key) else { return fallback }
+        guard value.type == .int, let number = value.int else {
+            mismatch(key, expected: "an integer", value)
+            return fallback
+        }
+        guard range.contains(number) else {
+            report(key, "must be between \(range.lowerBound) and \(range.upperBound), found \(number)")
+            return fallback
+        }
+        return number
+    }
+
+    /// Accepts integers and floats, rounded to `decimals` places where given.
+    func number(_ key: String, in range: ClosedRange<Double>, decimals: Int? = nil, default fallback: Double)
+        -> Double
+    {
+        guard let value = value(key) else { return fallback }
+        let number: Double
+        switch value.type {
+        case .int: number = Double(value.int ?? 0)
+        case .double: number = value.double ?? .nan
+        default:
+            mismatch(key, expected: "a number", value)
+            return fallback
+        }
+        guard number.isFinite, range.contains(number) else {
+            report(
+                key,
+                "must be between \(format(range.lowerBound)) and \(format(range.upperBound)), found \(format(number))")
+            return fallback
+        }
+        if let decimals {
+            var scale = 1.0
+            for _ in 0..<decimals { scale *= 10 }
+            let scaled = number * scale
+            guard abs(scaled - scaled.rounded()) < 1e-6 else {
+                report(key, "must have at most \(decimals) decimal places, found \(format(number))")
+                return fallback
+            }
+        }
+        return number
+    }
+
+    func stringArray(_ key: String) -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard let array = value.array else {
+            mismatch(key, expected: "an array of strings", value)
+            return nil
+        }
+        var strings: [String] = []
+        for (index, element) in array.enumerated() {
+            guard let string = element.tomlValue.string else {
+                log.report(
+                    keyPath(key),
+                    "key `\(keyPath(key))[\(index)]` must be a string, found \(describe(element.tomlValue))")
+                return nil
+            }
+            strings.append(string)
+        }
+        return strings
+    }
+
+    func duration(_ key: String, default fallback: Duration, max: Duration = .seconds(86_400 * 365)) -> Duration {
+        guard let value = value(key) else { return fallback }
+        guard let text = value.string else {
+            mismatch(key, expected: #"a duration string like "30s""#, value)
+            return fallback
+        }
+        guard let duration = parseDuration(text) else {
+            report(key, #"must be a duration like "250ms", "30s", "5m", "1h" or "1m30s", found "\#(text)""#)
+            return fallback
+        }
+        guard duration <= max else {
+            report(key, "must be at most \(max), found \"\(text)\"")
+            return fallback
+        }
+        return duration
+    }
+
+    func byteSize(_ key: String, in range: ClosedRange<Int>, default fallback: Int) -> Int {
+        guard let value = value(key) else { return fallback }
+        let bytes: Int?
+        switch value.type {
+        case .int: bytes = value.int
+        case .string: bytes = parseByteSize(value.string ?? "")
+        default:
+            mismatch(key, expected: #"a size like "16KiB""#, value)
+            return fallback
+        }
+        guard let bytes else {
+            report(key, #"must be a size like "512", "16KiB", "10MiB" or "1GiB", found \#(describe(value))"#)
+            return fallback
+        }
+        guard range.contains(bytes) else {
+            report(key, "must be between \(range.lowerBound) and \(range.upperBound) bytes, found \(bytes)")
+            return fallback
+        }
+        return bytes
+    }
+
+    /// One of a fixed set of words, such as `mode = "migrate"`.
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, default fallback: T) -> T
+    where T.RawValue == String {
+        guard let text = string(key) else { return fallback }
+        guard let choice = T(rawValue: text) else {
+            let allowed = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            report(key, "must be one of \(allowed), found \"\(text)\"")
+            return fallback
+        }
+        return choice
+    }
+
+    func table(_ key: String) -> TableReader? {
+        guard let value = value(key) else { return nil }
+        guard let table = value.table else {
+            mismatch(key, expected: "a table", value)
+            return nil
+        }
+        return TableReader(table, path: keyPath(key), log: log)
+    }
+
+    /// Entries of an array of tables (`[[route]]`), each with its own reader.
+    func tableArray(_ key: String) -> [TableReader] {
+        guard let value = value(key) else { return [] }
+        guard let array = value.array else {
+            mismatch(key, expected: "an array of tables ([[\(key)]])", value)
+            return []
+        }
+        var readers: [TableReader] = []
+        for (index, element) in array.enumerated() {
+            let elementPath = "\(keyPath(key))[\(index)]"
+            guard let table = element.tomlValue.table else {
+                log.report(elementPath, "key `\(elementPath)` must be a table, found \(describe(element.tomlValue))")
+                continue
+            }
+            readers.append(TableReader(table, path: elementPath, log: log))
+        }
+        return readers
+    }
+
+    /// The keys of a table whose keys are names chosen by the operator
+    /// (`[upstreams.<name>]`), each with its own reader.
+    func namedTables(_ key: String) -> [(name: String, reader: TableReader)] {
+        guard let reader = table(key) else { return [] }
+        reader.known.append(contentsOf: reader.table.keys)
+        return reader.table.keys.sorted().compactMap { name in
+            guard let table = reader.table[name]?.tomlValue.table else {
+                reader.mismatch(name, expected: "a table", reader.table[name]!.tomlValue)
+                return nil
+            }
+            return (name, TableReader(table, path: reader.keyPath(name), log: log))
+        }
+    }
+
+    /// Reports every key of this table that nobody read.
+    func finish() {
+        let knownKeys = Set(known)
+        for key in table.keys.sorted() where !knownKeys.contains(key) {
+            var message = "unknown key `\(keyPath(key))`"
+            if let suggestion = closest(to: key, in: Set(known).sorted()) {
+                message += " (did you mean `\(suggestion)`?)"
+            } else if !knownKeys.isEmpty {
+                message += " (expected one of: \(Set(known).sorted().joined(separator: ", ")))"
+            }
+            log.report(keyPath(key), message)
+        }
+    }
+}
+
+func describe(_ value: TOMLValue) -> String {
+    switch value.type {
+    case .string: return "string \"\(value.string ?? "")\""
+    case .int: return "integer \(value.int ?? 0)"
+    case .double: return "float \(format(value.double ?? 0))"
+    case .bool: return "boolean \(value.bool ?? false)"
+    case .array: return "an array"
+    case .table: return "a table"
+    case .date, .time, .dateTime: return "a \(value.type)"
+    }
+}
+
+func format(_ number: Double) -> String {
+    number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
+}
+
+/// The known key within edit distance 2 of a misspelt one, if any.
+func closest(to key: String, in candidates: [String]) -> String? {
+    let scored = candidates.map { ($0, editDistance(key, $0)) }.filter { $0.1 <= 2 }
+    return scored.min(by: { $0.1 < $1.1 })?.0
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a)
+    let b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...b.count {
+            current[j] = Swift.min(
+                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+
+@testable import FerryConfig
+
+/// A minimal valid file; each case edits it to break exactly one thing.
+let minimalConfig = """
+    [server]
+    listen = "127.0.0.1:8080"
+
+    [upstreams.legacy]
+    url = "http://127.0.0.1:8081"
+
+    [[route]]
+    name = "all"
+    path_prefix = "/"
+    action = "proxy"
+    upstream = "legacy"
+    """
+
+func issues(_ text: String, environment: [String: String] = [:]) -> [String] {
+    do {
+        _ = try ProxyConfig.parse(text, file: "proxy.conf", baseDirectory: "/etc/ferry", environment: environment)
+        return []
+    } catch {
+        return error.issues.map(\.description)
+    }
+}
+
+struct ConfigErrorTests {
+    @Test func minimalConfigIsValid() {
+        #expect(issues(minimalConfig) == [])
+    }
+
+    @Test func syntaxErrorNamesItsLine() {
+        let text = minimalConfig.replacingOccurrences(
+            of: #"listen = "127.0.0.1:8080""#, with: #"listen = "127.0.0.1:8080"#)
+        #expect(
+            issues(text) == [
+                "proxy.conf:2:25: syntax error: Error while parsing string: unescaped control characters other than TAB (U+0009) are explicitly prohibited"
+            ])
+    }
+
+    @Test func unknownKeyIsAnErrorWithASuggestion() {
+        let text = minimalConfig + "\n\n[migration]\nmode = \"off\"\nrollout_precent = 10\n"
+        #expect(
+            issues(text) == ["proxy.conf:15: unknown key `migration.rollout_precent` (did you mean `rollout_percent`?)"]
+        )
+    }
+
+    @Test func unknownSectionIsAnError() {
+        let text = minimalConfig + "\n\n[mirgation]\nmode = \"off\"\n"
+        #expect(issues(text) == ["proxy.conf:13: unknown key `mirgation` (did you mean `migration`?)"])
+    }
+
+    @Test func wrongTypeSaysExpectedAndFound() {
+        let text = minimalConfig.replacingOccurrences(
+            of: "[upstreams.legacy]", with: "[upstreams.legacy]\npool_size = \"many\"")
+        #expect(
+            issues(text) == [#"proxy.conf:5: key `upstreams.legacy.pool_size` must be an integer, found string "many""#]
+        )
+    }
+
+    @Test func rolloutPercentOutOfRange() {
+        let text = minimalConfig + "\n\n[migration]\nrollout_percent = 150\n"
+        #expect(issues(text) == ["proxy.conf:14: key `migration.rollout_percent` must be between 0 and 100, found 150"])
+    }
+
+    @Test func rolloutPercentTakesTwoDecimalsOnly() {
+        let text = minimalConfig + "\n\n[migration]\nrollout_percent = 12.345\n"
+        #expect(
+            issues(text) == [
+                "proxy.conf:14: key `migration.rollout_percent` must have at most 2 decimal places, found 12.345"
+            ])
+        #expect(issues(minimalConfig + "\n\n[migration]\nrollout_percent = 12.34\n") == [])
+    }
+
+    @Test func missingRequiredKeyNamesTheTable() {
+        let text = minimalConfig.replacingOccurrences(of: #"listen = "127.0.0.1:8080""#, with: "")
+        #expect(issues(text) == ["proxy.conf:1: missing required key `server.listen`"])
+    }
+
+    @Test func missingServerSection() {
+        let text = minimalConfig.replacingOccurrences(of: "[server]\nlisten = \"127.0.0.1:8080\"\n", with: "")
+        #expect(issues(text) == ["proxy.conf: missing required key `server`"])
+    }
+
+    @Test func routeNamingAnUndefinedUpstream() {
+        let text = minimalConfig.replacingOccurrences(of: #"upstream = "legacy""#, with: #"upstream = "legcy""#)
+        #expect(
+            issues(text) == [
+                #"proxy.conf:11: key `route[0].upstream` names upstream "legcy", which is not defined (defined: legacy)"#
+            ])
+    }
+
+    @Test func duplicateRouteName() {
+        let text = minimalConfig + "\n\n[[route]]\nname = \"all\"\naction = \"proxy\"\nupstream = \"legacy\"\n"
+        #expect(issues(text) == [#"proxy.conf:14: key `route[1].name` "all" is already used by route[0]"#])
+    }
+
+    @Test func unreadableSecretFile() {
+        let text = minimalConfig + "\n\n[admin]\ntoken_file = \"/nonexistent/ferry/admin.token\"\n"
+        #expect(
+            issues(text) == [
+                #"proxy.conf:14: key `admin.token_file` names "/nonexistent/ferry/admin.token", which cannot be read: No such file or directory"#
+            ])
+    }
+
+    @Test func secretFromEnvironmentMustBeSet() {
+        let text = minimalConfig + "\n\n[admin]\ntoken_env = \"FERRY_ADMIN_TOKEN\"\n"
+        #expect(
+            issues(text) == [
+                "proxy.conf:14: key `admin.token_env` names environment variable FERRY_ADMIN_TOKEN, which is not set or is empty"
+            ])
+        #expect(issues(text, environment: ["FERRY_ADMIN_TOKEN": "s3cret"]) == [])
+    }
+
+    @Test func inlineSecretsAreRefused() {
+        let text = minimalConfig + "\n\n[admin]\ntoken = \"s3cret\"\n"
+        #expect(
+            issues(text) == [
+                "proxy.conf:14: key `admin.token` must not hold a secret inline; use `admin.token_file` or `admin.token_env`"
+            ])
+    }
+
+    @Test func secretFileValueIsReadAndNeverDescribed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-config-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "s3cret-token\n".write(
+            to: directory.appendingPathComponent("admin.token"), atomically: true, encoding: .utf8)
+        let text = minimalConfig + "\n\n[admin]\ntoken_file = \"admin.token\"\n"
+        let config = try ProxyConfig.parse(text, file: "proxy.conf", baseDirectory: directory.path)
+        #expect(config.admin.token?.value == "s3cret-token")
+        #expect(!config.summary.contains("s3cret"))
+        #expect(config.admin.token?.description == "file \(directory.path)/admin.token")
+    }
+
+    @Test func everyIssueIsReportedInOnePass() {
+        let text = """
+            [server]
+            listen = "nowhere"
+            [upstreams.legacy]
+            url = "ftp://example"
+            [migration]
+            mode = "fast"
+            """
+        #expect(
+            issues(text) == [
+                #"proxy.conf:2: key `server.listen` must be "host:port" ("[::1]:port" for IPv6) with a port from 0 to 65535, found "nowhere""#,
+                #"proxy.conf:4: key `upstreams.legacy.url` must be an http:// or https:// URL with a host, found "ftp://example""#,
+                #"proxy.conf:6: key `migration.mode` must be one of "off", "shadow", "migrate", found "fast""#,
+            ])
+    }
+
+    @Test func migrateModeNeedsLegacyTargetAndKey() {
+        let text =
+            minimalConfig.replacingOccurrences(
+                of: "[upstreams.legacy]", with: "[upstreams.new]\nurl = \"http://127.0.0.1:8082\"\n[upstreams.legacy]")
+            + "\n\n[migration]\nmode = \"migrate\"\n"
+        #expect(
+            issues(text) == [
+                "proxy.conf:16: `[legacy]` is required when `migration.mode` is not \"off\"",
+                "proxy.conf:16: `[target]` is required when `migration.mode = \"migrate\"`",
+                "proxy.conf:16: `state.encryption_key_file` or `state.encryption_key_env` is required when `migration.mode = \"migrate\"` (the outbox holds MFA secrets)",
+            ])
+    }
+
+    @Test func encryptionKeyMustBe32Bytes() {
+        let text = minimalConfig + "\n\n[state]\nencryption_key_env = \"KEY\"\n"
+        #expect(
+            issues(text, environment: ["KEY": "too-short"]) == [
+                "proxy.conf:14: key `state.encryption_key_env` must hold a 32-byte key as 64 hex characters or 44 base64 characters (env $KEY does not)"
+            ])
+        #expect(issues(text, environment: ["KEY": String(repeating: "ab", count: 32)]) == [])
+    }
+
+    @Test func tlsNeedsBothFiles() {
+        let text = minimalConfig.replacingOccurrences(
+            of: "[server]", with: "[server]\ntls_cert_file = \"/etc/ferry/cert.pem\"")
+        #expect(
+            issues(text).contains(
+                "proxy.conf:1: key `server.tls_key_file` is required when `server.tls_cert_file` is set"))
+    }
+
+    @Test func relativePathsAreTakenFromTheConfigFolder() throws {
+        let config = try ProxyConfig.parse(
+            minimalConfig, file: "proxy.conf", baseDirectory: "/etc/ferry", environment: [:])
+        #expect(config.state.store == .sqlite(path: "/etc/ferry/ferry-state.db"))
+    }
+
+    @Test func routesKeepFileOrderAndDefaults() throws {
+        let text = minimalConfig.replacingOccurrences(
+            of: "[[route]]",
+            with:
+                "[upstreams.new]\nurl = \"http://127.0.0.1:8082\"\n\n[[route]]\nname = \"login\"\nmethods = [\"post\"]\npath = \"/login\"\naction = \"login\"\nidentifier_field = \"/user/email\"\n\n[[route]]"
+        )
+        let config = try ProxyConfig.parse(text, file: "proxy.conf", baseDirectory: "/", environment: [:])
+        #expect(config.routes.map(\.name) == ["login", "all"])
+        #expect(config.routes[0].match.methods == ["POST"])
+        #expect(config.routes[0].match.path == .exact("/login"))
+        guard case .login(let login) = config.routes[0].action else {
+            Issue.record("expected a login action")
+            return
+        }
+        #expect(login.identifierField == "/user/email")
+        #expect(login.passwordField == "password")
+        #expect(login.maxBodySize == 16 * 1024)
+    }
+}

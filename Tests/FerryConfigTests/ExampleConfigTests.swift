@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+@testable import FerryConfig
+
+/// proxy.conf.example is documentation that must stay true: it has to load.
+struct ExampleConfigTests {
+    static let examplePath = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("proxy.conf.example").path
+
+    @Test func exampleLoadsWithSafeDefaults() throws {
+        let config = try ProxyConfig.load(path: Self.examplePath, environment: [:])
+        #expect(config.migration.mode == .off)
+        #expect(config.admin.listen.isLoopback)
+        #expect(config.upstreams.keys.sorted() == ["legacy", "new"])
+        #expect(config.routes.map(\.name) == ["login", "everything-else"])
+    }
+
+    @Test func exampleSetsEveryKeyTheLoaderKnows() throws {
+        // A key the loader reads but the example never mentions is undocumented.
+        let text = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
+        let documented = [
+            "listen", "tls_cert_file", "tls_key_file", "max_header_size", "max_body_size", "idle_timeout",
+            "request_timeout", "shutdown_timeout", "token_file", "token_env", "url", "busy_timeout",
+            "encryption_key_file", "encryption_key_env", "connect_timeout", "response_timeout", "pool_size",
+            "host_header", "tls_verify", "ca_file", "session_cookies", "bearer_prefixes", "jwt_issuers", "database",
+            "user_query", "mfa_query", "consents_query", "allow_plaintext", "digest", "salt_position", "template",
+            "salt_encoding", "hash_encoding", "password_encoding", "pepper_file", "pepper_env", "iterations", "kind",
+            "signing_key_file", "statements", "timeout", "mode", "rollout_percent", "rollout_salt",
+            "rate_per_second", "burst", "hash_workers", "hash_queue_size", "normalize_identifier", "allow", "deny",
+            "rehash_scheme", "unsupported_mfa", "legacy_upstream", "new_upstream", "name", "methods", "path",
+            "path_prefix", "host", "header", "cookie", "action", "upstream", "body_format", "identifier_field",
+            "password_field", "session_affinity",
+        ]
+        for key in documented {
+            #expect(
+                text.contains("\(key) =") || text.contains("# \(key)"), "proxy.conf.example does not mention \(key)")
+        }
+    }
+
+    @Test func missingFileIsReportedPlainly() {
+        #expect(throws: ConfigError.self) { try ProxyConfig.load(path: "/nonexistent/proxy.conf") }
+        do {
+            _ = try ProxyConfig.load(path: "/nonexistent/proxy.conf")
+        } catch {
+            #expect(error.description == "/nonexistent/proxy.conf: cannot read config file: No such file or directory")
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// Runs the built `ferry` binary as an operator would and checks what it prints.
+struct CommandLineTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func ferry(_ arguments: [String], environment: [String: String]? = nil) throws -> Run {
+        // The test runner sits next to the products it was built with.
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("ferry")
+        let candidates = [
+            binary, binary.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("ferry"),
+        ]
+        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: binary.path])
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = packageRoot
+        if let environment { process.environment = environment }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func checkConfigAcceptsTheExample() throws {
+        let run = try Self.ferry(["check-config", "proxy.conf.example"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("proxy.conf.example: configuration is valid"))
+        #expect(run.stdout.contains("migration  mode off"))
+        #expect(run.stdout.contains("listener   0.0.0.0:8080"))
+    }
+
+    @Test func checkConfigRejectsABrokenFileWithEveryProblem() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-broken-\(UUID()).conf")
+        try """
+        [server]
+        listen = "127.0.0.1:8080"
+        max_body_size = "lots"
+        [migration]
+        rollout_percent = 150
+        """.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let run = try Self.ferry(["check-config", file.path])
+        #expect(run.status == 1)
+        #expect(run.stdout.isEmpty)
+        #expect(
+            run.stderr == """
+                \(file.path):3: key `server.max_body_size` must be a size like "512", "16KiB", "10MiB" or "1GiB", found string "lots"
+                \(file.path):5: key `migration.rollout_percent` must be between 0 and 100, found 150
+                \(file.path): configuration is invalid (2 problems)
+
+                """)
+    }
+
+    @Test func helpDescribesEveryVerbAndOption() throws {
+        let help = try Self.ferry(["--help"])
+        #expect(help.status == 0)
+        for verb in ["serve", "check-config", "hash", "status", "demo", "version"] {
+            #expect(help.stdout.contains("  \(verb)"), "ferry --help does not list \(verb)")
+        }
+        let checkHelp = try Self.ferry(["check-config", "--help"])
+        #expect(checkHelp.status == 0)
+        #expect(checkHelp.stdout.contains("<path>"))
+        #expect(checkHelp.stdout.contains("Path of the proxy.conf file to check."))
+        #expect(checkHelp.stdout.contains("--quiet"))
+        let serveHelp = try Self.ferry(["serve", "--help"])
+        #expect(serveHelp.stdout.contains("--config <config>"))
+    }
+
+    @Test func versionPrintsTheVersion() throws {
+        let run = try Self.ferry(["version"])
+        #expect(run.status == 0)
+        #expect(run.stdout.hasPrefix("ferry "))
+    }
+
+    @Test(arguments: [
+        (["status"], "the migration-operations capability (issue #8)"),
+        (["demo"], "the sample-platforms capability (issue #5)"),
+    ])
+    func unbuiltVerbsSayWhatIsMissing(arguments: [String], capability: String) throws {
+        let run = try Self.ferry(arguments)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("not built yet — it arrives with \(capability)"))
+    }
+}
