@@ -31,17 +31,6 @@ struct Serve: ParsableCommand {
     }
 }
 
-struct HashCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "hash",
-        abstract: "Identify, verify, create and benchmark password hashes.")
-
-    func run() throws {
-        printError(NotBuiltYet(verb: "hash", capability: "the password-hashes capability (issue #3)").description)
-        throw ExitCode.failure
-    }
-}
-
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",

@@ -1,0 +1,85 @@
+/// Every scheme Ferry knows, in the order they are tried. `identify` and
+/// `verify` never crash, whatever the input: truncated strings, bad base64,
+/// absurd numbers, NUL bytes.
+public struct HashCatalog: Sendable {
+    public var limits: CostLimits
+    /// Spring `{noop}` plaintext hashes are accepted only when this is set.
+    public var allowPlaintext: Bool
+    /// How to read hashes that do not describe themselves; used when a salt is
+    /// supplied from another column, or a bare digest is not self-describing.
+    public var configured: ConfiguredDigestFormat?
+
+    public init(
+        limits: CostLimits = CostLimits(), allowPlaintext: Bool = false, configured: ConfiguredDigestFormat? = nil
+    ) {
+        self.limits = limits
+        self.allowPlaintext = allowPlaintext
+        self.configured = configured
+    }
+
+    /// Longest hash string considered; real formats are far shorter.
+    static let maximumHashLength = 1024
+
+    private var selfDescribing: [any HashScheme] {
+        let crypt: [any HashScheme] = [BCryptScheme(), APR1Scheme(), CryptScheme()]
+        return [
+            BCryptScheme(), Argon2Scheme(), ScryptScheme(), PBKDF2Scheme(), PHPassScheme(), APR1Scheme(),
+            LDAPDigestScheme(wrapped: crypt), SaltedDigestScheme(allowPlaintext: allowPlaintext),
+            ASPNetIdentityScheme(),
+            CryptScheme(),
+        ]
+    }
+
+    /// Reads `hash` into a scheme and its parameters, doing no expensive work.
+    /// `salt` is the separately stored salt of a configured format, if any.
+    public func parse(_ hash: String, salt: String? = nil) throws(HashError) -> any ParsedHash {
+        guard !hash.isEmpty else { throw .unsupported("empty hash") }
+        guard hash.utf8.count <= Self.maximumHashLength else {
+            throw .unsupported("longer than \(Self.maximumHashLength) bytes")
+        }
+        // Spring {noop} stores the plaintext itself, which may hold any character.
+        guard hash.hasPrefix("{noop}") || hash.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+            throw .unsupported("contains characters no hash format uses (spaces, control bytes or non-ASCII)")
+        }
+        for scheme in selfDescribing {
+            if let parsed = try scheme.parse(hash, limits: limits) { return parsed }
+        }
+        if let configured {
+            try limits.checkIterations(configured.iterations, scheme: "configured-\(configured.digest.rawValue)")
+            return try configured.parse(hash: hash, salt: salt ?? "")
+        }
+        if let bare = try BareHexScheme().parse(hash, limits: limits) { return bare }
+        throw .unsupported("no known scheme matches")
+    }
+
+    /// Checks `password` against `hash`. The expensive part runs on the calling
+    /// thread: call it from a `HashWorkerPool`, never from an event loop.
+    public func verify(password: String, hash: String, salt: String? = nil) -> VerificationResult {
+        do {
+            let parsed = try parse(hash, salt: salt)
+            return parsed.verify(Array(password.utf8))
+                ? .match(scheme: parsed.scheme) : .mismatch(scheme: parsed.scheme)
+        } catch {
+            return .error(error)
+        }
+    }
+}
+
+/// The outcome of a verification.
+public enum VerificationResult: Equatable, Sendable {
+    case match(scheme: String)
+    case mismatch(scheme: String)
+    case error(HashError)
+
+    public var isMatch: Bool {
+        if case .match = self { return true }
+        return false
+    }
+
+    public var scheme: String? {
+        switch self {
+        case .match(let scheme), .mismatch(let scheme): return scheme
+        case .error(let error): return error.scheme
+        }
+    }
+}
