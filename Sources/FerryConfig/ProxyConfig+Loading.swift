@@ -184,10 +184,26 @@ struct ConfigBuilder {
         }
         let allowPlaintext = table.bool("allow_plaintext", default: false)
         let hashFormat = table.table("hash").flatMap(configuredHash)
+        let limits = table.table("limits").map(hashLimits) ?? HashCostLimits()
         guard let database, let userQuery else { return nil }
         return LegacySourceSettings(
             database: database, userQuery: userQuery, mfaQuery: mfaQuery, consentsQuery: consentsQuery,
-            allowPlaintext: allowPlaintext, hashFormat: hashFormat)
+            allowPlaintext: allowPlaintext, hashFormat: hashFormat, limits: limits)
+    }
+
+    private func hashLimits(_ table: TableReader) -> HashCostLimits {
+        defer { table.finish() }
+        var limits = HashCostLimits()
+        limits.maxBcryptCost = table.integer("max_bcrypt_cost", in: 4...31, default: limits.maxBcryptCost)
+        limits.maxIterations = table.integer("max_iterations", in: 1...1_000_000_000, default: limits.maxIterations)
+        limits.maxPHPassLog2 = table.integer("max_phpass_log2", in: 7...30, default: limits.maxPHPassLog2)
+        limits.maxScryptMemory = table.byteSize(
+            "max_scrypt_memory", in: (1 << 20)...(16 << 30), default: limits.maxScryptMemory)
+        limits.maxArgon2Memory = table.byteSize(
+            "max_argon2_memory", in: (1 << 20)...(16 << 30), default: limits.maxArgon2Memory)
+        limits.maxArgon2Passes = table.integer("max_argon2_passes", in: 1...1000, default: limits.maxArgon2Passes)
+        limits.maxParallelism = table.integer("max_parallelism", in: 1...256, default: limits.maxParallelism)
+        return limits
     }
 
     private func configuredHash(_ table: TableReader) -> ConfiguredHashFormat? {
@@ -251,7 +267,7 @@ struct ConfigBuilder {
             return MigrationSettings(
                 mode: .off, rolloutPercent: 0, rolloutSalt: "", ratePerSecond: 20, burst: 40, hashWorkers: 0,
                 hashQueueSize: 256, normalization: [.trim, .casefold, .nfkc], allow: [], deny: [],
-                rehashScheme: .argon2id, unsupportedMFA: .requireReenroll, legacyUpstream: "legacy",
+                rehash: RehashSettings(), unsupportedMFA: .requireReenroll, legacyUpstream: "legacy",
                 newUpstream: "new")
         }
         var normalization: [MigrationSettings.IdentifierNormalization] = [.trim, .casefold, .nfkc]
@@ -277,10 +293,38 @@ struct ConfigBuilder {
             normalization: normalization,
             allow: table.stringArray("allow") ?? [],
             deny: table.stringArray("deny") ?? [],
-            rehashScheme: table.choice("rehash_scheme", default: .argon2id),
+            rehash: table.table("rehash").map(rehash) ?? RehashSettings(),
             unsupportedMFA: table.choice("unsupported_mfa", default: .requireReenroll),
             legacyUpstream: table.string("legacy_upstream") ?? "legacy",
             newUpstream: table.string("new_upstream") ?? "new")
+    }
+
+    private func rehash(_ table: TableReader) -> RehashSettings {
+        defer { table.finish() }
+        var settings = RehashSettings()
+        settings.scheme = table.choice("scheme", default: settings.scheme)
+        settings.format = table.choice("format", default: settings.format)
+        settings.argon2MemoryKiB =
+            table.byteSize("argon2_memory", in: (64 << 10)...(4 << 30), default: settings.argon2MemoryKiB << 10) >> 10
+        settings.argon2Passes = table.integer("argon2_passes", in: 1...64, default: settings.argon2Passes)
+        settings.argon2Parallelism = table.integer(
+            "argon2_parallelism", in: 1...64, default: settings.argon2Parallelism)
+        settings.bcryptCost = table.integer("bcrypt_cost", in: 10...31, default: settings.bcryptCost)
+        settings.pbkdf2Iterations = table.integer(
+            "pbkdf2_iterations", in: 100_000...100_000_000, default: settings.pbkdf2Iterations)
+        settings.scryptLog2N = table.integer("scrypt_log2_n", in: 14...30, default: settings.scryptLog2N)
+        settings.scryptR = table.integer("scrypt_r", in: 1...64, default: settings.scryptR)
+        settings.scryptP = table.integer("scrypt_p", in: 1...64, default: settings.scryptP)
+        let unsupported: [(RehashSettings.Scheme, RehashSettings.Format)] = [
+            (.bcrypt, .keycloak), (.scrypt, .keycloak), (.scrypt, .kratos),
+        ]
+        if unsupported.contains(where: { $0 == (settings.scheme, settings.format) }) {
+            table.report(
+                "format",
+                "\"\(settings.format.rawValue)\" cannot hold \"\(settings.scheme.rawValue)\" hashes; choose another scheme or format"
+            )
+        }
+        return settings
     }
 
     private func route(_ table: TableReader) -> RouteSettings? {

@@ -21,7 +21,7 @@ extension ProxyConfig {
         }
         var migrationLine = "migration  mode \(migration.mode.rawValue), rollout \(format(migration.rolloutPercent))%"
         migrationLine += ", rate \(format(migration.ratePerSecond))/s burst \(migration.burst)"
-        migrationLine += ", rehash \(migration.rehashScheme.rawValue)"
+        migrationLine += ", rehash \(migration.rehash.scheme.rawValue) (\(migration.rehash.format.rawValue))"
         lines.append(migrationLine)
         if let legacy { lines.append("legacy     \(legacy.database)") }
         if let target {

@@ -89,6 +89,23 @@ public struct LegacySourceSettings: Equatable, Sendable {
     public var allowPlaintext: Bool
     /// How to read hashes that do not describe themselves.
     public var hashFormat: ConfiguredHashFormat?
+    /// Ceilings on legacy hash cost parameters.
+    public var limits: HashCostLimits
+}
+
+/// A legacy hash asking for more work than this is refused before any work is
+/// done: an absurd cost is a denial of service, not a password.
+public struct HashCostLimits: Equatable, Sendable {
+    public var maxBcryptCost = 15
+    /// PBKDF2 iterations, sha-crypt rounds, iterated digests.
+    public var maxIterations = 5_000_000
+    public var maxPHPassLog2 = 20
+    public var maxScryptMemory = 256 << 20
+    public var maxArgon2Memory = 256 << 20
+    public var maxArgon2Passes = 32
+    public var maxParallelism = 16
+
+    public init() {}
 }
 
 /// A salted digest whose parameters live in config, not in the hash string.
@@ -152,7 +169,7 @@ public struct MigrationSettings: Equatable, Sendable {
     public var normalization: [IdentifierNormalization]
     public var allow: [String]
     public var deny: [String]
-    public var rehashScheme: RehashScheme
+    public var rehash: RehashSettings
     public var unsupportedMFA: UnsupportedMFAPolicy
     public var legacyUpstream: String
     public var newUpstream: String
@@ -165,15 +182,36 @@ public struct MigrationSettings: Equatable, Sendable {
         case trim, casefold, nfkc
     }
 
-    public enum RehashScheme: String, CaseIterable, Sendable {
+    public enum UnsupportedMFAPolicy: String, CaseIterable, Sendable {
+        case requireReenroll = "require_reenroll"
+        case keepOnLegacy = "keep_on_legacy"
+    }
+}
+
+/// The hash written for the new platform, its format and parameters. Defaults
+/// are OWASP's recommendations.
+public struct RehashSettings: Equatable, Sendable {
+    public var scheme: Scheme = .argon2id
+    public var format: Format = .phc
+    public var argon2MemoryKiB = 19_456
+    public var argon2Passes = 2
+    public var argon2Parallelism = 1
+    public var bcryptCost = 12
+    public var pbkdf2Iterations = 600_000
+    public var scryptLog2N = 17
+    public var scryptR = 8
+    public var scryptP = 1
+
+    public init() {}
+
+    public enum Scheme: String, CaseIterable, Sendable {
         case argon2id, bcrypt
         case pbkdf2Sha256 = "pbkdf2-sha256"
         case scrypt
     }
 
-    public enum UnsupportedMFAPolicy: String, CaseIterable, Sendable {
-        case requireReenroll = "require_reenroll"
-        case keepOnLegacy = "keep_on_legacy"
+    public enum Format: String, CaseIterable, Sendable {
+        case phc, django, keycloak, kratos
     }
 }
 

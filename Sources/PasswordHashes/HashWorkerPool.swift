@@ -2,7 +2,8 @@ import Foundation
 
 /// A fixed set of threads for password hashing, with a bounded queue. Hash work
 /// must never run on an event loop; when the queue is full, `run` fails at once
-/// with `.overloaded` so the caller can fall back instead of stalling.
+/// with `.overloaded` so the caller can fall back instead of stalling. Worker
+/// threads keep the pool alive until `shutdown()`.
 public final class HashWorkerPool: @unchecked Sendable {
     public enum PoolError: Error, Equatable, Sendable {
         case overloaded
@@ -16,18 +17,43 @@ public final class HashWorkerPool: @unchecked Sendable {
     private var queue: [@Sendable () -> Void] = []
     private var queueHead = 0
     private var running = true
-    private var workers: [Thread] = []
+    private var active = 0
 
     /// `threads` 0 means one per core.
     public init(threads: Int = 0, queueCapacity: Int = 256) {
         threadCount = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
         self.queueCapacity = max(1, queueCapacity)
-        for index in 0..<threadCount {
-            let thread = Thread { [unowned self] in self.workLoop() }
-            thread.name = "ferry-hash-\(index)"
-            thread.start()
-            workers.append(thread)
+        for _ in 0..<threadCount {
+            // Plain pthreads: hash work must run on threads Ferry owns, never on
+            // the concurrency runtime's or Dispatch's, which it would starve.
+            let context = Unmanaged.passRetained(WorkerContext(pool: self))
+            var thread = pthread_t()
+            let status = pthread_create(
+                &thread, nil,
+                { raw in
+                    let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+                    pthread_setspecific(workerThreadKey, UnsafeRawPointer(bitPattern: 1))
+                    context.pool.workLoop()
+                    return nil
+                }, context.toOpaque())
+            precondition(status == 0, "pthread_create failed: \(status)")
+            pthread_detach(thread)
         }
+    }
+
+    private final class WorkerContext {
+        let pool: HashWorkerPool
+        init(pool: HashWorkerPool) { self.pool = pool }
+    }
+
+    /// Whether the calling thread is a hash worker of some pool.
+    public static var isWorkerThread: Bool { pthread_getspecific(workerThreadKey) != nil }
+
+    /// Jobs running on a worker thread right now.
+    public var activeCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return active
     }
 
     /// Jobs waiting for a thread.
@@ -66,7 +92,7 @@ public final class HashWorkerPool: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func workLoop() {
+    fileprivate func workLoop() {
         while true {
             condition.lock()
             while queueHead == queue.count && running { condition.wait() }
@@ -80,12 +106,20 @@ public final class HashWorkerPool: @unchecked Sendable {
                 queue.removeFirst(queueHead)
                 queueHead = 0
             }
+            active += 1
             condition.unlock()
             job()
+            condition.lock()
+            active -= 1
+            condition.unlock()
         }
     }
 
-    deinit {
-        shutdown()
-    }
 }
+
+/// Marks hash worker threads, so code and tests can tell where work runs.
+private let workerThreadKey: pthread_key_t = {
+    var key = pthread_key_t()
+    precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+    return key
+}()

@@ -207,4 +207,38 @@ struct ConfigErrorTests {
         #expect(login.passwordField == "password")
         #expect(login.maxBodySize == 16 * 1024)
     }
+
+    @Test func rehashAndLimitTablesAreValidated() throws {
+        let legacy = """
+
+
+            [legacy]
+            database = "sqlite://legacy.db"
+            user_query = "SELECT * FROM users WHERE email = :identifier"
+
+            [legacy.limits]
+            max_bcrypt_cost = 40
+            max_scrypt_memory = "64MiB"
+
+            [migration.rehash]
+            scheme = "scrypt"
+            format = "keycloak"
+            argon2_memory = "64MiB"
+            """
+        #expect(
+            issues(minimalConfig + legacy) == [
+                "proxy.conf:18: key `legacy.limits.max_bcrypt_cost` must be between 4 and 31, found 40",
+                #"proxy.conf:23: key `migration.rehash.format` "keycloak" cannot hold "scrypt" hashes; choose another scheme or format"#,
+            ])
+        let valid =
+            minimalConfig
+            + legacy.replacingOccurrences(of: "max_bcrypt_cost = 40", with: "max_bcrypt_cost = 13")
+            .replacingOccurrences(of: #"format = "keycloak""#, with: #"format = "django""#)
+        let config = try ProxyConfig.parse(valid, file: "proxy.conf", baseDirectory: "/", environment: [:])
+        #expect(config.legacy?.limits.maxBcryptCost == 13)
+        #expect(config.legacy?.limits.maxScryptMemory == 64 << 20)
+        #expect(config.migration.rehash.scheme == .scrypt)
+        #expect(config.migration.rehash.argon2MemoryKiB == 65536)
+        #expect(config.migration.rehash.pbkdf2Iterations == 600_000)
+    }
 }

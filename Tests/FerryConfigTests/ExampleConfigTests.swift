@@ -29,7 +29,10 @@ struct ExampleConfigTests {
             "salt_encoding", "hash_encoding", "password_encoding", "pepper_file", "pepper_env", "iterations", "kind",
             "signing_key_file", "statements", "timeout", "mode", "rollout_percent", "rollout_salt",
             "rate_per_second", "burst", "hash_workers", "hash_queue_size", "normalize_identifier", "allow", "deny",
-            "rehash_scheme", "unsupported_mfa", "legacy_upstream", "new_upstream", "name", "methods", "path",
+            "max_bcrypt_cost", "max_iterations", "max_phpass_log2", "max_scrypt_memory", "max_argon2_memory",
+            "max_argon2_passes", "max_parallelism", "scheme", "format", "argon2_memory", "argon2_passes",
+            "argon2_parallelism", "bcrypt_cost", "pbkdf2_iterations", "scrypt_log2_n", "scrypt_r", "scrypt_p",
+            "unsupported_mfa", "legacy_upstream", "new_upstream", "name", "methods", "path",
             "path_prefix", "host", "header", "cookie", "action", "upstream", "body_format", "identifier_field",
             "password_field", "session_affinity",
         ]

@@ -12,7 +12,7 @@ struct CommandLineTests {
         var stderr: String
     }
 
-    static func ferry(_ arguments: [String], environment: [String: String]? = nil) throws -> Run {
+    static func ferry(_ arguments: [String], input: String? = nil, environment: [String: String]? = nil) throws -> Run {
         // The test runner sits next to the products it was built with.
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("ferry")
@@ -29,9 +29,17 @@ struct CommandLineTests {
         if let environment { process.environment = environment }
         let out = Pipe()
         let err = Pipe()
+        let stdin = Pipe()
         process.standardOutput = out
         process.standardError = err
+        process.standardInput = stdin
         try process.run()
+        // Feed stdin from another thread so a large input cannot deadlock on full pipes.
+        let feeder = Thread {
+            if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+            try? stdin.fileHandleForWriting.close()
+        }
+        feeder.start()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -5,7 +5,8 @@
 struct ASPNetIdentityScheme: HashScheme {
     func parse(_ hash: String, limits: CostLimits) throws(HashError) -> (any ParsedHash)? {
         // Base64 of a 0x00 or 0x01 leading byte starts with "A".
-        guard hash.hasPrefix("A"), hash.utf8.count >= 68, hash.utf8.count % 4 == 0,
+        // The shortest V3 payload (16-byte salt, 16-byte subkey) is 45 bytes: 60 characters.
+        guard hash.hasPrefix("A"), hash.utf8.count >= 60, hash.utf8.count % 4 == 0,
             let bytes = Base64Alphabet.standard.decode(hash)
         else { return nil }
         if bytes[0] == 0x00 {

@@ -1,0 +1,152 @@
+import Testing
+
+@testable import PasswordHashes
+
+/// Bad input gets a clear error and never a crash.
+struct MalformedInputTests {
+    let catalog = HashCatalog()
+
+    @Test(arguments: [
+        ("", "unsupported"),
+        ("not a hash", "unsupported"),
+        ("$2b$12$short", "malformed"),
+        ("$2b$xx$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", "malformed"),
+        ("$2b$03$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", "malformed"),
+        ("$2b$12$CCCCCCCCCCCCCCCCCCCCC!E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", "malformed"),
+        ("$6$rounds=abc$salt$xyz", "malformed"),
+        ("$6$salt$tooshort", "malformed"),
+        ("$1$saltsaltsalt$YMyguxXMBpd2TEZ.vS/3q1", "malformed"),
+        ("$y$$$", "malformed"),
+        ("$7$", "malformed"),
+        ("$pbkdf2-sha256$notanumber$salt$key", "malformed"),
+        ("$pbkdf2-sha256$1000$!!!$key", "malformed"),
+        ("$pbkdf2-md4$1000$c2FsdA$a2V5", "unsupported"),
+        ("$pbkdf2-sha256$i=abc,l=32$c2FsdA$a2V5", "malformed"),
+        ("pbkdf2_sha256$x$salt$key", "malformed"),
+        ("pbkdf2:sha256$salt$abcd", "malformed"),
+        ("pbkdf2:sha999:1000$salt$abcd", "malformed"),
+        ("{PKCS5S2}c2hvcnQ=", "malformed"),
+        ("{pbkdf2}0011", "malformed"),
+        ("$scrypt$ln=16,r=8$c2FsdA$a2V5", "malformed"),
+        ("$scrypt$ln=16,r=8,p=1,ln=3$c2FsdA$a2V5", "malformed"),
+        ("scrypt$16383$salt$8$1$a2V5", "malformed"),
+        ("$firescrypt$ln=14,r=8,p=1$%%%$a$b$c", "malformed"),
+        ("$argon2id$v=19$m=65536,t=3$c2FsdHNhbHQ$aGFzaGhhc2g", "malformed"),
+        ("$argon2id$v=20$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g", "malformed"),
+        ("$argon2id$v=19$m=4,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g", "malformed"),
+        ("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaGhhc2g", "malformed"),
+        ("$argon2x$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g", "unsupported"),
+        ("{SSHA}AAAA", "malformed"),
+        ("{CRYPT}nothing-crypt-like", "malformed"),
+        ("$P$Xsaltsalt1234567890123456789012", "malformed"),
+        ("$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L", "malformed"),
+        ("sha1$salt$nothex", "malformed"),
+        ("crypt$$not-des", "malformed"),
+        ("$apr1$salt$short", "malformed"),
+        ("$bcrypt-sha256$v=2,t=2b$salt$digest", "malformed"),
+        ("hash\u{0}with-nul", "unsupported"),
+        ("spaces are not hashes", "unsupported"),
+        ("ünïcødé", "unsupported"),
+        (String(repeating: "a", count: 5000), "unsupported"),
+    ])
+    func malformedHashesGetAReason(hash: String, code: String) {
+        let result = catalog.verify(password: "password", hash: hash)
+        guard case .error(let error) = result else {
+            Issue.record("expected \(code), got \(result)")
+            return
+        }
+        #expect(error.code == code, "\(hash.prefix(40)): \(error)")
+        #expect(!error.description.contains("password"))
+    }
+
+    @Test(arguments: [
+        (
+            "$2b$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+            "bcrypt parameters over limit: cost 31 exceeds the limit of 15"
+        ),
+        (
+            "$6$rounds=999999999$salt$" + String(repeating: "a", count: 86),
+            "sha512-crypt parameters over limit: rounds 999999999 exceeds the limit of 5000000"
+        ),
+        (
+            "$pbkdf2-sha256$99999999$c2FsdA$" + String(repeating: "A", count: 43),
+            "passlib-pbkdf2-sha256 parameters over limit: iterations 99999999 exceeds the limit of 5000000"
+        ),
+        (
+            "scrypt$1048576$salt$8$1$a2V5",
+            "django-scrypt parameters over limit: N=1048576, r=8, p=1 exceed the limits (256 MiB, p ≤ 16)"
+        ),
+        (
+            "$argon2id$v=19$m=4194304,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g",
+            "argon2id parameters over limit: m=4194304, t=3, p=4 exceed the limits (m ≤ 262144, t ≤ 32, p ≤ 16)"
+        ),
+        ("$P$Jsaltsalt1234567890123456789012", "phpass parameters over limit: count 2^21 exceeds the limit of 2^20"),
+        ("$y$jFT$salt$hash", "yescrypt parameters over limit: needs 1024 MiB, more than the limit of 256 MiB"),
+    ])
+    func absurdCostsAreRefusedBeforeAnyWork(hash: String, message: String) {
+        let result = catalog.verify(password: "password", hash: hash)
+        #expect(result.errorDescription == message)
+    }
+
+    @Test func limitsAreConfigurable() {
+        var limits = CostLimits()
+        limits.maxBcryptCost = 4
+        let strict = HashCatalog(limits: limits)
+        guard case .error(.overLimit) = strict.verify(password: "U*U", hash: KnownVectors.bcrypt[0].hash) else {
+            Issue.record("cost 5 must be over a limit of 4")
+            return
+        }
+        #expect(catalog.verify(password: "U*U", hash: KnownVectors.bcrypt[0].hash).isMatch)
+    }
+
+    /// Mutations of every known vector — truncation, byte flips, digit runs —
+    /// must each yield a result, never a crash or a hang.
+    @Test func mutatedHashesNeverCrash() {
+        var generator = SplitMix64(seed: 0x5eed)
+        var limits = CostLimits()
+        limits.maxIterations = 20_000  // keeps the sweep quick; the parser still runs in full
+        limits.maxBcryptCost = 6
+        limits.maxScryptMemory = 2 << 20
+        let quick = HashCatalog(limits: limits, allowPlaintext: true)
+        let replacements: [String] = ["", "$", "9", "99999999999999999999", "=", "\u{0}", "{", "}", ",", "-1", "ln=99"]
+        var outcomes = 0
+        for vector in KnownVectors.all {
+            var chars = Array(vector.hash)
+            for _ in 0..<30 {
+                let index = Int(generator.next() % UInt64(chars.count))
+                var mutated = chars
+                switch generator.next() % 3 {
+                case 0: mutated = Array(chars.prefix(index))
+                case 1: mutated[index] = Character(Unicode.Scalar(UInt8(33 + generator.next() % 94)))
+                default:
+                    let replacement = replacements[Int(generator.next() % UInt64(replacements.count))]
+                    mutated.replaceSubrange(index..<min(index + 1, chars.count), with: Array(replacement))
+                }
+                _ = quick.verify(password: "password", hash: String(mutated))
+                outcomes += 1
+                chars = generator.next() % 4 == 0 ? mutated.isEmpty ? chars : mutated : chars
+            }
+        }
+        #expect(outcomes == KnownVectors.all.count * 30)
+    }
+}
+
+extension VerificationResult {
+    var errorDescription: String? {
+        if case .error(let error) = self { return error.description }
+        return nil
+    }
+}
+
+/// A small deterministic generator so the mutation sweep is repeatable.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
