@@ -52,6 +52,16 @@ def b64n(data):
 # --- bcrypt family -----------------------------------------------------------
 for ident in ("2a", "2b", "2y"):
     emit(f"bcrypt-{ident}", lambda p, i=ident: ph.bcrypt.using(rounds=5, ident=i).hash(p))
+# $2a$ wraparound: OpenBSD's 2014 bug kept the password length in 8 bits, so a
+# 256+ byte password hashed like a short one. Correct implementations read the
+# first 72 bytes; these long passwords must verify, and a change within the first
+# 72 bytes must not.
+for length in (260, 300):
+    long_password = ("0123456789" * 40)[:length]
+    for ident in ("2a", "2b"):
+        hashed = ph.bcrypt.using(rounds=5, ident=ident, truncate_error=False).hash(long_password)
+        for candidate, expect in ((long_password, True), ("X" + long_password[1:], False)):
+            lines.append({"family": f"bcrypt-{ident}-wraparound", "hash": hashed, "password": candidate, "expect": expect})
 emit("bcrypt-2x", lambda p: crypt.crypt(p, "$2x$05$" + ph.bcrypt.using(rounds=5).genconfig()[7:29]))
 emit("passlib-bcrypt-sha256-v1", lambda p: ph.bcrypt_sha256.using(rounds=5, version=1).hash(p))
 emit("passlib-bcrypt-sha256-v2", lambda p: ph.bcrypt_sha256.using(rounds=5, version=2).hash(p))
