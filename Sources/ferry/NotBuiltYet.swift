@@ -10,27 +10,6 @@ struct NotBuiltYet: Error, CustomStringConvertible {
     var description: String { "ferry \(verb): not built yet — it arrives with \(capability)." }
 }
 
-struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve",
-        abstract: "Run the proxy with a configuration file.",
-        discussion: "SIGHUP reloads the configuration; SIGTERM drains in-flight requests and exits.")
-
-    @Option(name: .shortAndLong, help: "Path of the proxy.conf file.")
-    var config: String
-
-    func run() throws {
-        do {
-            _ = try ProxyConfig.load(path: config)
-        } catch {
-            printError(error.description)
-            throw ExitCode.failure
-        }
-        printError(NotBuiltYet(verb: "serve", capability: "the reverse-proxy capability (issue #4)").description)
-        throw ExitCode.failure
-    }
-}
-
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",

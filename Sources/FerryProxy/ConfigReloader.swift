@@ -1,0 +1,172 @@
+import FerryConfig
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// How a reload was asked for, for the record.
+public enum ReloadTrigger: Sendable, CustomStringConvertible {
+    case signal
+    case admin(caller: String)
+    case startup
+
+    public var description: String {
+        switch self {
+        case .signal: return "SIGHUP"
+        case .admin(let caller): return "admin API (\(caller))"
+        case .startup: return "startup"
+        }
+    }
+}
+
+/// One reload attempt: when, who, and what changed or why it was refused.
+public struct ReloadRecord: Sendable {
+    public enum Outcome: String, Sendable {
+        case applied, unchanged, rejected
+    }
+
+    public var time: Date
+    public var trigger: String
+    public var outcome: Outcome
+    public var generation: Int
+    public var changedKeys: [String]
+    /// Changed keys that only a restart applies (listen addresses, TLS on/off).
+    public var restartRequired: [String]
+    public var errors: [String]
+
+    var json: [String: Any] {
+        [
+            "time": ISO8601DateFormatter().string(from: time), "trigger": trigger, "outcome": outcome.rawValue,
+            "generation": generation, "changed_keys": changedKeys, "restart_required": restartRequired,
+            "errors": errors,
+        ]
+    }
+}
+
+/// Parses and validates the config file, then swaps the whole runtime at once;
+/// an invalid file is rejected and the running config stays.
+actor ConfigReloader {
+    let path: String
+    let runtimes: RuntimeStore
+    let metrics: ProxyMetrics
+    let eventLoopGroup: any EventLoopGroup
+    let logger: Logger
+    let certificates: CertificateStore
+    private(set) var history: [ReloadRecord] = []
+
+    init(
+        path: String, runtimes: RuntimeStore, metrics: ProxyMetrics, eventLoopGroup: any EventLoopGroup,
+        certificates: CertificateStore, logger: Logger
+    ) {
+        self.path = path
+        self.runtimes = runtimes
+        self.metrics = metrics
+        self.eventLoopGroup = eventLoopGroup
+        self.certificates = certificates
+        self.logger = logger
+    }
+
+    func reload(_ trigger: ReloadTrigger) async -> ReloadRecord {
+        let current = runtimes.runtime
+        var record = ReloadRecord(
+            time: Date(), trigger: trigger.description, outcome: .rejected, generation: current.generation,
+            changedKeys: [], restartRequired: [], errors: [])
+        do {
+            let config = try ProxyConfig.load(path: path)
+            record.changedKeys = config.changedKeys(from: current.config)
+            record.restartRequired = config.restartRequiredKeys(from: current.config)
+            if let tls = config.server.tls {
+                try certificates.load(tls)
+            }
+            if record.changedKeys.isEmpty {
+                record.outcome = .unchanged
+            } else {
+                let upstreams = try Self.clients(for: config, reusing: current, eventLoopGroup: eventLoopGroup)
+                let runtime = ProxyRuntime(config: config, generation: current.generation + 1, upstreams: upstreams)
+                let old = runtimes.swap(runtime)
+                record.outcome = .applied
+                record.generation = runtime.generation
+                retire(old, keeping: upstreams)
+            }
+        } catch let error as ConfigError {
+            record.errors = error.issues.map(\.description)
+        } catch {
+            record.errors = ["\(error)"]
+        }
+        metrics.reload(outcome: record.outcome.rawValue)
+        history.append(record)
+        if history.count > 100 { history.removeFirst(history.count - 100) }
+        var metadata: Logger.Metadata = [
+            "trigger": "\(record.trigger)", "outcome": "\(record.outcome.rawValue)",
+            "generation": "\(record.generation)",
+            "changed_keys": "\(record.changedKeys.joined(separator: ","))",
+        ]
+        if !record.restartRequired.isEmpty {
+            metadata["restart_required"] = "\(record.restartRequired.joined(separator: ","))"
+        }
+        if record.outcome == .rejected {
+            metadata["errors"] = "\(record.errors.joined(separator: " | "))"
+            logger.error("config reload rejected; the running config stays", metadata: metadata)
+        } else {
+            logger.notice("config reload", metadata: metadata)
+        }
+        return record
+    }
+
+    /// Upstream clients for `config`: unchanged upstreams keep their pools.
+    static func clients(for config: ProxyConfig, reusing current: ProxyRuntime?, eventLoopGroup: any EventLoopGroup)
+        throws -> [String: UpstreamClient]
+    {
+        var clients: [String: UpstreamClient] = [:]
+        for (name, settings) in config.upstreams {
+            if let existing = current?.upstreams[name], existing.settings == settings {
+                clients[name] = existing
+            } else {
+                clients[name] = try UpstreamClient(settings: settings, eventLoopGroup: eventLoopGroup)
+            }
+        }
+        return clients
+    }
+
+    /// Shuts down the old runtime's clients that the new one does not reuse, once
+    /// requests that started under it have had time to finish.
+    private func retire(_ old: ProxyRuntime, keeping kept: [String: UpstreamClient]) {
+        let retired = old.upstreams.values.filter { client in !kept.values.contains { $0 === client } }
+        guard !retired.isEmpty else { return }
+        let grace = (retired.map(\.settings.responseTimeout).max() ?? .seconds(60)) + old.config.server.requestTimeout
+        Task {
+            try? await Task.sleep(for: grace)
+            for client in retired { await client.shutdown() }
+        }
+    }
+}
+
+/// The TLS certificate and key in force; replaced on reload so new connections
+/// get the new certificate without a restart.
+final class CertificateStore: Sendable {
+    private let current = Mutex<(chain: [NIOSSLCertificate], key: NIOSSLPrivateKey)?>(nil)
+
+    func load(_ files: TLSFiles) throws {
+        let chain = try NIOSSLCertificate.fromPEMFile(files.certificateFile)
+        let key = try NIOSSLPrivateKey(file: files.privateKeyFile, format: .pem)
+        current.withLock { $0 = (chain, key) }
+    }
+
+    func serverConfiguration() throws -> TLSConfiguration {
+        guard let (chain, key) = current.withLock({ $0 }) else { throw CertificateMissing() }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.sslContextCallback = { [self] _, promise in
+            var override = NIOSSLContextConfigurationOverride()
+            if let (chain, key) = self.current.withLock({ $0 }) {
+                override.certificateChain = chain.map { .certificate($0) }
+                override.privateKey = .privateKey(key)
+            }
+            promise.succeed(override)
+        }
+        return configuration
+    }
+
+    struct CertificateMissing: Error {}
+}

@@ -1,0 +1,134 @@
+import FerryConfig
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// Ferry's listeners and their lifecycle: the public proxy listener, the admin
+/// listener, reload on SIGHUP, graceful shutdown on SIGTERM/SIGINT.
+public final class FerryServer: Sendable {
+    public let configPath: String
+    let runtimes: RuntimeStore
+    let metrics = ProxyMetrics()
+    let reloader: ConfigReloader
+    let certificates = CertificateStore()
+    let logger: Logger
+    let accessLog: AccessLog
+    let eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    private let ports = Mutex<(proxy: Int?, admin: Int?)>((nil, nil))
+    private let group = Mutex<ServiceGroup?>(nil)
+
+    /// Loads and validates the config; throws the config's problems.
+    public init(configPath: String, logger: Logger, accessLog: Bool = true) throws {
+        self.configPath = configPath
+        self.logger = logger
+        self.accessLog = AccessLog(enabled: accessLog)
+        let config = try ProxyConfig.load(path: configPath)
+        if let tls = config.server.tls { try certificates.load(tls) }
+        let upstreams = try ConfigReloader.clients(for: config, reusing: nil, eventLoopGroup: eventLoopGroup)
+        runtimes = RuntimeStore(ProxyRuntime(config: config, generation: 1, upstreams: upstreams))
+        reloader = ConfigReloader(
+            path: configPath, runtimes: runtimes, metrics: metrics, eventLoopGroup: eventLoopGroup,
+            certificates: certificates, logger: logger)
+    }
+
+    /// The bound port of the public listener, once it is running.
+    public var proxyPort: Int? { ports.withLock { $0.proxy } }
+    /// The bound port of the admin listener, once it is running.
+    public var adminPort: Int? { ports.withLock { $0.admin } }
+    public var generation: Int { runtimes.runtime.generation }
+
+    /// Re-reads the config file and swaps it in if it is valid.
+    @discardableResult
+    public func reload(trigger: ReloadTrigger = .signal) async -> ReloadRecord {
+        await reloader.reload(trigger)
+    }
+
+    /// Runs until SIGTERM or SIGINT (or `shutdown()`), then stops accepting
+    /// connections and lets requests in flight finish within the configured
+    /// deadline.
+    public func run(handleSignals: Bool = true) async throws {
+        let config = runtimes.runtime.config
+        let proxy = Application(
+            responder: ProxyResponder(
+                runtimes: runtimes, metrics: metrics, accessLog: accessLog,
+                scheme: config.server.tls == nil ? "http" : "https"),
+            server: try serverBuilder(config),
+            configuration: .init(
+                address: .hostname(config.server.listen.host, port: config.server.listen.port), serverName: nil,
+                availableConnectionsDelegate: ConnectionCounter(metrics: metrics)),
+            onServerRunning: { [self] channel in
+                ports.withLock { $0.proxy = channel.localAddress?.port }
+            },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger)
+        let admin = Application(
+            router: AdminAPI(runtimes: runtimes, metrics: metrics, reloader: reloader, startedAt: Date()).router(),
+            configuration: .init(address: .hostname(config.admin.listen.host, port: config.admin.listen.port)),
+            onServerRunning: { [self] channel in
+                ports.withLock { $0.admin = channel.localAddress?.port }
+            },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger)
+        var services: [any Service] = [proxy, admin]
+        if handleSignals { services.append(ReloadOnHangup(server: self)) }
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            cancellationSignals: [],
+            logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = config.server.shutdownTimeout
+        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
+        group.withLock { $0 = serviceGroup }
+        logger.notice(
+            "ferry serving", metadata: ["listen": "\(config.server.listen)", "admin": "\(config.admin.listen)"])
+        try await serviceGroup.run()
+        for client in runtimes.runtime.upstreams.values { await client.shutdown() }
+        logger.notice("ferry stopped")
+    }
+
+    /// Starts a graceful shutdown, as SIGTERM does.
+    public func shutdown() async {
+        let serviceGroup = group.withLock { $0 }
+        await serviceGroup?.triggerGracefulShutdown()
+    }
+
+    private func serverBuilder(_ config: ProxyConfig) throws -> HTTPServerBuilder {
+        // The parser's own ceiling sits above the configured limit, so that Ferry
+        // answers an oversized head with 431 rather than the parser's bare 400.
+        let parserCeiling = max(config.server.maxHeaderSize * 2, 80 << 10)
+        let http1 = HTTP1Channel.Configuration(
+            idleTimeout: config.server.idleTimeout.timeAmount,
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: parserCeiling, maxHeaderListSize: parserCeiling))
+        guard config.server.tls != nil else { return .http1(configuration: http1) }
+        return try .tls(.http1(configuration: http1), tlsConfiguration: certificates.serverConfiguration())
+    }
+}
+
+/// Reloads the config on every SIGHUP until shutdown; SIGHUP never stops Ferry.
+struct ReloadOnHangup: Service {
+    let server: FerryServer
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await withGracefulShutdownHandler {
+            for await _ in signals.cancelOnGracefulShutdown() {
+                await server.reload(trigger: .signal)
+            }
+        } onGracefulShutdown: {
+        }
+    }
+}
+
+struct ConnectionCounter: AvailableConnectionsDelegate {
+    let metrics: ProxyMetrics
+    func connectionOpened() { metrics.connectionOpened() }
+    func connectionClosed() { metrics.connectionClosed() }
+    func isAcceptingNewConnections() -> Bool { true }
+}

@@ -1,0 +1,61 @@
+import AsyncHTTPClient
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+/// Answers Ferry gives itself, each with a short body that says what failed and
+/// nothing about internals.
+enum ProxyError: Error, Equatable {
+    case noRoute
+    case headersTooLarge
+    case bodyTooLarge
+    case upstreamUnreachable(String)
+    case upstreamTimeout(String)
+
+    var status: HTTPResponse.Status {
+        switch self {
+        case .noRoute: return .notFound
+        case .headersTooLarge: return .init(code: 431, reasonPhrase: "Request Header Fields Too Large")
+        case .bodyTooLarge: return .contentTooLarge
+        case .upstreamUnreachable: return .badGateway
+        case .upstreamTimeout: return .gatewayTimeout
+        }
+    }
+
+    var message: String {
+        switch self {
+        case .noRoute: return "no route matches this request\n"
+        case .headersTooLarge: return "request headers are too large\n"
+        case .bodyTooLarge: return "request body is too large\n"
+        case .upstreamUnreachable(let name): return "upstream \"\(name)\" is unreachable\n"
+        case .upstreamTimeout(let name): return "upstream \"\(name)\" did not answer in time\n"
+        }
+    }
+
+    /// Metric label for upstream failures.
+    var kind: String {
+        switch self {
+        case .upstreamTimeout: return "timeout"
+        default: return "unreachable"
+        }
+    }
+
+    var response: Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        if self == .bodyTooLarge || self == .headersTooLarge { headers[.connection] = "close" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
+    }
+
+    /// Timeouts waiting for the upstream are 504; anything else that kept the
+    /// request from completing is 502.
+    static func classify(_ error: any Error, upstream: String) -> ProxyError {
+        if let client = error as? HTTPClientError,
+            [.deadlineExceeded, .readTimeout, .writeTimeout].contains(client)
+        {
+            return .upstreamTimeout(upstream)
+        }
+        return .upstreamUnreachable(upstream)
+    }
+}

@@ -1,0 +1,106 @@
+import Prometheus
+import Synchronization
+
+/// Ferry's Prometheus metrics. Label sets are fixed per metric name: the
+/// registry treats one name with two label sets as a fatal error.
+final class ProxyMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let activeConnections: Gauge
+    private let inFlight: Gauge
+    private let connectionCount = Mutex(0)
+    private let inFlightCount = Mutex(0)
+    // The registry validates names and labels on every make call; handles are
+    // looked up once per label set instead.
+    private let requestCounters = Mutex<[String: Counter]>([:])
+    private let latencyHistograms = Mutex<[String: DurationHistogram]>([:])
+
+    init() {
+        activeConnections = registry.makeGauge(
+            name: "ferry_active_connections", help: "Client connections open on the public listener")
+        inFlight = registry.makeGauge(name: "ferry_requests_in_flight", help: "Requests being served")
+    }
+
+    func request(route: String, upstream: String, status: Int) {
+        let statusClass = "\(status / 100)xx"
+        let key = "\(route)\u{0}\(upstream)\u{0}\(statusClass)"
+        let counter = requestCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                name: "ferry_http_requests_total",
+                labels: [("route", route), ("upstream", upstream), ("status_class", statusClass)],
+                help: "Requests served, by route, upstream and status class")
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    func upstreamLatency(upstream: String, duration: Duration) {
+        let histogram = latencyHistograms.withLock { histograms in
+            if let histogram = histograms[upstream] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                name: "ferry_upstream_response_seconds", labels: [("upstream", upstream)],
+                buckets: [
+                    .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                    .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+                    .seconds(10),
+                ],
+                help: "Time until the upstream's response head arrived")
+            histograms[upstream] = histogram
+            return histogram
+        }
+        histogram.record(duration)
+    }
+
+    func upstreamFailure(upstream: String, kind: String) {
+        registry.makeCounter(
+            name: "ferry_upstream_failures_total", labels: [("upstream", upstream), ("kind", kind)],
+            help: "Upstream requests that failed, by kind (unreachable, timeout)"
+        ).increment()
+    }
+
+    func reload(outcome: String) {
+        registry.makeCounter(
+            name: "ferry_reloads_total", labels: [("outcome", outcome)], help: "Config reloads, by outcome"
+        ).increment()
+    }
+
+    func connectionOpened() {
+        activeConnections.set(
+            Double(
+                connectionCount.withLock {
+                    $0 += 1
+                    return $0
+                }))
+    }
+    func connectionClosed() {
+        activeConnections.set(
+            Double(
+                connectionCount.withLock {
+                    $0 -= 1
+                    return $0
+                }))
+    }
+    func requestStarted() {
+        inFlight.set(
+            Double(
+                inFlightCount.withLock {
+                    $0 += 1
+                    return $0
+                }))
+    }
+    func requestFinished() {
+        inFlight.set(
+            Double(
+                inFlightCount.withLock {
+                    $0 -= 1
+                    return $0
+                }))
+    }
+
+    func exposition() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

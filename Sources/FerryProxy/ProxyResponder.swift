@@ -1,0 +1,264 @@
+import AsyncHTTPClient
+import FerryConfig
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Request context of the public listener: remembers the client's address for
+/// X-Forwarded-For and Forwarded.
+public struct ProxyRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// Bodies are streamed and limited by Ferry itself.
+    public var maxUploadSize: Int { .max }
+}
+
+/// The public listener's responder: route, then forward.
+struct ProxyResponder: HTTPResponder {
+    typealias Context = ProxyRequestContext
+
+    let runtimes: RuntimeStore
+    let metrics: ProxyMetrics
+    let accessLog: AccessLog
+    let scheme: String
+
+    func respond(to request: Request, context: ProxyRequestContext) async throws -> Response {
+        let runtime = runtimes.runtime
+        let started = ContinuousClock.now
+        metrics.requestStarted()
+        var log = AccessLog.Entry(
+            method: request.method.rawValue, path: request.uri.string, status: 0, route: nil, upstream: nil,
+            duration: .zero, bytesIn: 0, bytesOut: 0)
+        let response = await serve(request, context: context, runtime: runtime, log: &log)
+        log.status = response.status.code
+        metrics.request(route: log.route ?? "-", upstream: log.upstream ?? "-", status: log.status)
+        return Self.finishing(response) { [metrics, accessLog, log] bytesOut in
+            var entry = log
+            entry.bytesOut = bytesOut
+            entry.duration = ContinuousClock.now - started
+            accessLog.write(entry)
+            metrics.requestFinished()
+        }
+    }
+
+    private func serve(
+        _ request: Request, context: ProxyRequestContext, runtime: ProxyRuntime, log: inout AccessLog.Entry
+    )
+        async -> Response
+    {
+        let config = runtime.config
+        let headBytes = request.headers.reduce(request.uri.string.utf8.count) {
+            $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4
+        }
+        if headBytes > config.server.maxHeaderSize {
+            return ProxyError.headersTooLarge.response
+        }
+        let facts = Self.facts(of: request)
+        let decision = runtime.router.decide(facts)
+        log.route = decision.routeName
+        let upstreamName: String
+        var bodyLimit = config.server.maxBodySize
+        switch decision {
+        case .noRoute:
+            return ProxyError.noRoute.response
+        case .proxy(_, let upstream, _):
+            upstreamName = upstream
+        case .login(_, let settings, let sessionUpstream):
+            // Until the migration engine lands, a login passes through to the
+            // platform holding the session, or to legacy.
+            upstreamName = sessionUpstream ?? config.migration.legacyUpstream
+            bodyLimit = min(bodyLimit, settings.maxBodySize)
+        }
+        log.upstream = upstreamName
+        guard let upstream = runtime.upstreams[upstreamName] else {
+            return ProxyError.upstreamUnreachable(upstreamName).response
+        }
+        let meter = BodyMeter(limit: bodyLimit)
+        defer { log.bytesIn = meter.bytes }
+        return await forward(request, to: upstream, context: context, meter: meter)
+    }
+
+    private func forward(
+        _ request: Request, to upstream: UpstreamClient, context: ProxyRequestContext, meter: BodyMeter
+    )
+        async -> Response
+    {
+        let settings = upstream.settings
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > meter.limit {
+            return ProxyError.bodyTooLarge.response
+        }
+        var outbound = HTTPClientRequest(url: settings.url.originString + settings.url.basePath + request.uri.string)
+        outbound.method = .init(rawValue: request.method.rawValue)
+        let host = request.head.authority
+        var fields = ForwardedHeaders.removingHopByHop(request.headers)
+        fields = ForwardedHeaders.addingForwarded(
+            fields, clientAddress: context.remoteAddress?.ipAddress, scheme: scheme, host: host)
+        var headers = HTTPHeaders()
+        switch settings.hostHeader {
+        case .preserve: if let host { headers.add(name: "Host", value: host) }
+        case .rewrite: headers.add(name: "Host", value: settings.url.hostHeader)
+        }
+        for field in fields { headers.add(name: field.name.rawName, value: field.value) }
+        outbound.headers = headers
+        if let length = request.headers[.contentLength].flatMap(Int.init) {
+            outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .known(Int64(length)))
+        } else if request.headers[.transferEncoding] != nil {
+            outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .unknown)
+        }
+
+        let sent = ContinuousClock.now
+        let response: HTTPClientResponse
+        do {
+            response = try await upstream.client.execute(
+                outbound, deadline: .now() + settings.responseTimeout.timeAmount)
+        } catch {
+            if meter.exceeded { return ProxyError.bodyTooLarge.response }
+            let failure = ProxyError.classify(error, upstream: settings.name)
+            metrics.upstreamFailure(upstream: settings.name, kind: failure.kind)
+            return failure.response
+        }
+        metrics.upstreamLatency(upstream: settings.name, duration: ContinuousClock.now - sent)
+
+        var responseFields = HTTPFields()
+        for header in response.headers {
+            guard let name = HTTPField.Name(header.name) else { continue }
+            responseFields.append(HTTPField(name: name, value: header.value))
+        }
+        responseFields = ForwardedHeaders.removingHopByHop(responseFields)
+        let status = HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
+        return Response(status: status, headers: responseFields, body: ResponseBody(asyncSequence: response.body))
+    }
+
+    static func facts(of request: Request) -> RequestFacts {
+        var cookies = Set<String>()
+        for value in request.headers[values: .cookie] {
+            for pair in value.split(separator: ";") {
+                let name = pair.split(separator: "=", maxSplits: 1).first.map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+                if let name, !name.isEmpty { cookies.insert(name) }
+            }
+        }
+        var bearer: String?
+        if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
+            bearer = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        }
+        var host = request.head.authority?.lowercased()
+        if let authority = host, let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+            host = String(authority[..<colon])
+        }
+        return RequestFacts(
+            method: request.method.rawValue, path: request.uri.path, host: host,
+            headerNames: Set(request.headers.map { $0.name.canonicalName }), cookieNames: cookies,
+            bearerToken: bearer)
+    }
+
+    /// Wraps the response body so `done` runs with the bytes sent once the body
+    /// has been written or abandoned.
+    static func finishing(_ response: Response, done: @escaping @Sendable (Int) -> Void) -> Response {
+        var response = response
+        let counter = ResponseCounter(done: done)
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            try await body.write(CountingWriter(base: writer, counter: counter))
+            counter.finish()
+        }
+        return response
+    }
+}
+
+/// Counts request-body bytes and stops the stream past the limit.
+final class BodyMeter: Sendable {
+    let limit: Int
+    private let state = Mutex((bytes: 0, exceeded: false))
+
+    init(limit: Int) { self.limit = limit }
+
+    var bytes: Int { state.withLock { $0.bytes } }
+    var exceeded: Bool { state.withLock { $0.exceeded } }
+
+    /// Adds `count` bytes; false once over the limit.
+    func add(_ count: Int) -> Bool {
+        state.withLock {
+            $0.bytes += count
+            if $0.bytes > limit { $0.exceeded = true }
+            return !$0.exceeded
+        }
+    }
+}
+
+struct BodyTooLarge: Error {}
+
+struct MeteredBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+    let base: Base
+    let meter: BodyMeter
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let meter: BodyMeter
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let buffer = try await base.next() else { return nil }
+            guard meter.add(buffer.readableBytes) else { throw BodyTooLarge() }
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), meter: meter) }
+}
+
+/// Reports bytes written exactly once, also when the client went away mid-body.
+final class ResponseCounter: Sendable {
+    private let state = Mutex((bytes: 0, reported: false))
+    private let done: @Sendable (Int) -> Void
+
+    init(done: @escaping @Sendable (Int) -> Void) { self.done = done }
+
+    func add(_ count: Int) { state.withLock { $0.bytes += count } }
+
+    func finish() {
+        let bytes: Int? = state.withLock {
+            if $0.reported { return nil }
+            $0.reported = true
+            return $0.bytes
+        }
+        if let bytes { done(bytes) }
+    }
+
+    deinit { finish() }
+}
+
+struct CountingWriter: ResponseBodyWriter {
+    var base: any ResponseBodyWriter
+    let counter: ResponseCounter
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        counter.add(buffer.readableBytes)
+        try await base.write(buffer)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await base.finish(trailingHeaders)
+    }
+}
+
+extension EndpointURL {
+    /// `scheme://host:port` for building upstream URLs.
+    var originString: String { "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+
+    /// The Host header that names this upstream.
+    var hostHeader: String {
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return (scheme == "https" && port == 443) || (scheme == "http" && port == 80)
+            ? shownHost : "\(shownHost):\(port)"
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import HTTPTypes
+import Testing
+
+@testable import FerryProxy
+
+struct ForwardedHeadersTests {
+    @Test func hopByHopHeadersAndThoseConnectionNamesAreRemoved() {
+        var fields = HTTPFields()
+        fields[.connection] = "keep-alive, X-Secret-Hop"
+        fields[HTTPField.Name("X-Secret-Hop")!] = "1"
+        fields[HTTPField.Name("Keep-Alive")!] = "timeout=5"
+        fields[.te] = "trailers"
+        fields[HTTPField.Name("Trailer")!] = "Expires"
+        fields[.transferEncoding] = "chunked"
+        fields[.upgrade] = "websocket"
+        fields[.proxyAuthorization] = "Basic eA=="
+        fields[HTTPField.Name("Proxy-Anything")!] = "x"
+        fields[.accept] = "text/html"
+        fields.append(HTTPField(name: .setCookie, value: "a=1"))
+        fields.append(HTTPField(name: .setCookie, value: "b=2"))
+        let result = ForwardedHeaders.removingHopByHop(fields)
+        #expect(result.map(\.name.canonicalName) == ["accept", "set-cookie", "set-cookie"])
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1", nil as String?, "example.com", "127.0.0.1", "for=127.0.0.1;proto=http;host=example.com"),
+        ("::1", nil, "example.com:8080", "::1", "for=\"[::1]\";proto=http;host=\"example.com:8080\""),
+        ("10.0.0.2", "203.0.113.9", "example.com", "203.0.113.9, 10.0.0.2", "for=10.0.0.2;proto=http;host=example.com"),
+    ])
+    func forwardedHeadersDescribeTheClient(
+        client: String, existing: String?, host: String, xff: String, forwarded: String
+    ) {
+        var fields = HTTPFields()
+        if let existing { fields[.xForwardedFor] = existing }
+        let result = ForwardedHeaders.addingForwarded(fields, clientAddress: client, scheme: "http", host: host)
+        #expect(result[.xForwardedFor] == xff)
+        #expect(result[.xForwardedProto] == "http")
+        #expect(result[.xForwardedHost] == host)
+        #expect(result[.forwarded] == forwarded)
+    }
+
+    @Test func accessLogDropsQueryValues() {
+        #expect(AccessLog.redactQuery("/search?q=secret&page=2") == "/search?q=&page=")
+        #expect(AccessLog.redactQuery("/reset?token=abc") == "/reset?token=")
+        #expect(AccessLog.redactQuery("/plain") == "/plain")
+    }
+}
+
+struct AccessLogTests {
+    @Test func lineIsValidJSONWithoutQueryValues() throws {
+        let entry = AccessLog.Entry(
+            method: "POST", path: "/login?next=/account&token=s3cret\"x", status: 302, route: "login",
+            upstream: nil, duration: .microseconds(1534), bytesIn: 48, bytesOut: 0)
+        let line = AccessLog.line(entry, at: timespec(tv_sec: 1_795_285_814, tv_nsec: 123_456_789))
+        #expect(line.hasSuffix("}\n"))
+        #expect(!line.contains("s3cret"))
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        #expect(object["path"] as? String == "/login?next=&token=")
+        #expect(object["time"] as? String == "2026-11-21T18:30:14.123Z")
+        #expect(object["status"] as? Int == 302)
+        #expect(object["route"] as? String == "login")
+        #expect(object["upstream"] is NSNull)
+        #expect(object["duration_ms"] as? Double == 1.534)
+        #expect(AccessLog.quoted("a\"b\\c\u{1}") == #""a\"b\\c\u0001""#)
+    }
+}
