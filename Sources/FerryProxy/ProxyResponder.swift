@@ -83,14 +83,14 @@ struct ProxyResponder: HTTPResponder {
         }
         let meter = BodyMeter(limit: bodyLimit)
         defer { log.bytesIn = meter.bytes }
-        return await forward(request, to: upstream, context: context, meter: meter)
+        let wait = min(upstream.settings.responseTimeout, config.server.requestTimeout)
+        return await forward(request, to: upstream, context: context, meter: meter, wait: wait)
     }
 
     private func forward(
-        _ request: Request, to upstream: UpstreamClient, context: ProxyRequestContext, meter: BodyMeter
-    )
-        async -> Response
-    {
+        _ request: Request, to upstream: UpstreamClient, context: ProxyRequestContext, meter: BodyMeter,
+        wait: Duration
+    ) async -> Response {
         let settings = upstream.settings
         if let length = request.headers[.contentLength].flatMap(Int.init), length > meter.limit {
             return ProxyError.bodyTooLarge.response
@@ -118,7 +118,7 @@ struct ProxyResponder: HTTPResponder {
         let response: HTTPClientResponse
         do {
             response = try await upstream.client.execute(
-                outbound, deadline: .now() + settings.responseTimeout.timeAmount)
+                outbound, deadline: .now() + wait.timeAmount)
         } catch {
             if meter.exceeded { return ProxyError.bodyTooLarge.response }
             let failure = ProxyError.classify(error, upstream: settings.name)

@@ -148,6 +148,13 @@ import Testing
         }
     }
 
+    @Test func serverRequestTimeoutCapsTheWait() async throws {
+        try await Self.withProxy(extraServer: #"request_timeout = "300ms""#) { proxy, _, _ in
+            let (response, _) = try await proxy.get("/slow/3000")
+            #expect(response.status == .gatewayTimeout)
+        }
+    }
+
     @Test func oversizedRequestsAre413() async throws {
         try await Self.withProxy(extraServer: #"max_body_size = "4KiB""#) { proxy, _, _ in
             var declared = HTTPClientRequest(url: proxy.base + "/echo")
