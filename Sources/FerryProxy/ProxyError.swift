@@ -12,6 +12,8 @@ enum ProxyError: Error, Equatable {
     case bodyTooLarge
     case upstreamUnreachable(String)
     case upstreamTimeout(String)
+    /// The client disconnected before the upstream answered (nginx's 499).
+    case clientClosedRequest
 
     var status: HTTPResponse.Status {
         switch self {
@@ -20,6 +22,7 @@ enum ProxyError: Error, Equatable {
         case .bodyTooLarge: return .contentTooLarge
         case .upstreamUnreachable: return .badGateway
         case .upstreamTimeout: return .gatewayTimeout
+        case .clientClosedRequest: return .init(code: 499, reasonPhrase: "Client Closed Request")
         }
     }
 
@@ -30,6 +33,7 @@ enum ProxyError: Error, Equatable {
         case .bodyTooLarge: return "request body is too large\n"
         case .upstreamUnreachable(let name): return "upstream \"\(name)\" is unreachable\n"
         case .upstreamTimeout(let name): return "upstream \"\(name)\" did not answer in time\n"
+        case .clientClosedRequest: return "client closed the connection\n"
         }
     }
 

@@ -11,10 +11,12 @@ import Synchronization
 public struct ProxyRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
+    let channelID: ObjectIdentifier
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channelID = ObjectIdentifier(source.channel)
     }
 
     /// Bodies are streamed and limited by Ferry itself.
@@ -117,10 +119,20 @@ struct ProxyResponder: HTTPResponder {
         let sent = ContinuousClock.now
         let response: HTTPClientResponse
         do {
-            response = try await upstream.client.execute(
-                outbound, deadline: .now() + wait.timeAmount)
+            let client = upstream.client
+            let call = Task { try await client.execute(outbound, deadline: .now() + wait.timeAmount) }
+            if let watcher = ClientDisconnectWatcher.watcher(for: context.channelID) {
+                response = try await watcher.whileWaiting(cancel: { call.cancel() }) { try await call.value }
+            } else {
+                response = try await call.value
+            }
         } catch {
             if meter.exceeded { return ProxyError.bodyTooLarge.response }
+            if (error as? HTTPClientError) == .cancelled || error is CancellationError {
+                // The client went away and the upstream call was cancelled; nobody
+                // reads this answer, but the access log and metrics record it.
+                return ProxyError.clientClosedRequest.response
+            }
             let failure = ProxyError.classify(error, upstream: settings.name)
             metrics.upstreamFailure(upstream: settings.name, kind: failure.kind)
             return failure.response

@@ -148,6 +148,24 @@ import Testing
         }
     }
 
+    @Test func clientDisconnectCancelsTheUpstreamRequest() async throws {
+        try await Self.withProxy { proxy, _, _ in
+            let call = Task {
+                try await proxy.client.execute(HTTPClientRequest(url: proxy.base + "/slow/5000"), timeout: .seconds(30))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            call.cancel()  // the client closes its connection
+            // Well before the upstream's 5 s, Ferry has given up the request and counted it.
+            var metrics = ""
+            for _ in 0..<40 where !metrics.contains(#"status_class="4xx""#) {
+                try await Task.sleep(for: .milliseconds(50))
+                metrics = proxy.server.metrics.exposition()
+            }
+            #expect(metrics.contains(#"ferry_http_requests_total{route="all",upstream="legacy",status_class="4xx"} 1"#))
+            #expect(metrics.contains("ferry_requests_in_flight 0"))
+        }
+    }
+
     @Test func serverRequestTimeoutCapsTheWait() async throws {
         try await Self.withProxy(extraServer: #"request_timeout = "300ms""#) { proxy, _, _ in
             let (response, _) = try await proxy.get("/slow/3000")
