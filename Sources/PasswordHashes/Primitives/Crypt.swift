@@ -43,6 +43,6 @@ enum SystemCrypt {
             }
         }
         guard result != nil else { return nil }
-        return String(cString: output)
+        return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
