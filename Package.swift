@@ -68,6 +68,7 @@ let package = Package(
             dependencies: [
                 "PasswordHashes",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .executableTarget(
             name: "ferry",
@@ -90,7 +91,15 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
-        .testTarget(name: "FerryDemoTests", dependencies: ["FerryDemo"]),
+        .testTarget(
+            name: "FerryDemoTests",
+            dependencies: [
+                "FerryDemo", "PasswordHashes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .testTarget(name: "ferryTests", dependencies: ["ferry"]),
     ]
 )

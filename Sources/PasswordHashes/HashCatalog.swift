@@ -44,11 +44,14 @@ public struct HashCatalog: Sendable {
         for scheme in selfDescribing {
             if let parsed = try scheme.parse(hash, limits: limits) { return parsed }
         }
-        if let configured {
+        // A salt from its own column means the row is in the configured format;
+        // without one, a bare hex digest is identified by its length first.
+        let bare = try BareHexScheme().parse(hash, limits: limits)
+        if let configured, salt != nil || bare == nil {
             try limits.checkIterations(configured.iterations, scheme: "configured-\(configured.digest.rawValue)")
             return try configured.parse(hash: hash, salt: salt ?? "")
         }
-        if let bare = try BareHexScheme().parse(hash, limits: limits) { return bare }
+        if let bare { return bare }
         throw .unsupported("no known scheme matches")
     }
 

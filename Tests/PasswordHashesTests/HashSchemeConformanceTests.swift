@@ -61,6 +61,9 @@ struct HashSchemeConformanceTests {
         let hash = Hex.encode(DigestAlgorithm.sha1.digest(Array("abcpassword".utf8)))
         #expect(catalog.verify(password: "password", hash: hash, salt: "abc") == .match(scheme: "configured-sha1"))
         #expect(catalog.verify(password: "password", hash: hash, salt: "abd") == .mismatch(scheme: "configured-sha1"))
+        // Without a salt, a bare digest is identified by its length.
+        let md5 = Hex.encode(DigestAlgorithm.md5.digest(Array("password".utf8)))
+        #expect(catalog.verify(password: "password", hash: md5) == .match(scheme: "hex-md5"))
         // Self-describing hashes still go to their own scheme.
         #expect(
             catalog.verify(password: "password", hash: "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=")

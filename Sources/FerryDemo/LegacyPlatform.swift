@@ -1,0 +1,394 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import Logging
+import PasswordHashes
+
+/// A consent record as both sample platforms keep it.
+public struct Consent: Equatable, Sendable {
+    public var purpose: String
+    public var client: String
+    public var version: String
+    public var granted: Bool
+    public var grantedAt: Date
+
+    public init(purpose: String, client: String, version: String, granted: Bool, grantedAt: Date) {
+        self.purpose = purpose
+        self.client = client
+        self.version = version
+        self.granted = granted
+        self.grantedAt = grantedAt
+    }
+}
+
+/// A user of the sample legacy platform, as the seeder creates them.
+public struct LegacyUser: Sendable {
+    public var username: String
+    public var email: String
+    /// Any legacy format; `salt` set means a bare salted SHA-1 (salt in its own column).
+    public var passwordHash: String
+    public var salt: String?
+    public var active: Bool
+    public var givenName: String
+    public var familyName: String
+    public var locale: String
+    public var totp: TOTP?
+    /// Plain recovery codes; the platform stores their SHA-256.
+    public var recoveryCodes: [String]
+    public var consents: [Consent]
+
+    public init(
+        username: String, email: String, passwordHash: String, salt: String? = nil, active: Bool = true,
+        givenName: String = "", familyName: String = "", locale: String = "en", totp: TOTP? = nil,
+        recoveryCodes: [String] = [], consents: [Consent] = []
+    ) {
+        self.username = username
+        self.email = email
+        self.passwordHash = passwordHash
+        self.salt = salt
+        self.active = active
+        self.givenName = givenName
+        self.familyName = familyName
+        self.locale = locale
+        self.totp = totp
+        self.recoveryCodes = recoveryCodes
+        self.consents = consents
+    }
+}
+
+/// The sample legacy identity platform: a small web app with its own SQLite
+/// user store holding a mix of real legacy hash formats, TOTP enrollment,
+/// recovery codes and consents; form login with a TOTP step, server-side
+/// sessions in a `legacy_session` cookie, an account page, logout and a
+/// password-reset flow (the token is printed to the log, as a mail stand-in).
+public final class LegacyPlatform: Sendable {
+    public let database: DatabaseQueue
+    public let sessionLifetime: TimeInterval
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    /// Bare salted SHA-1 rows carry their salt in a column: salt + password.
+    let catalog = HashCatalog(configured: ConfiguredDigestFormat(digest: .sha1, salt: .prefix))
+
+    public init(
+        path: String, sessionLifetime: TimeInterval = 3600, clock: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger = Logger(label: "legacy-platform")
+    ) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        self.sessionLifetime = sessionLifetime
+        self.clock = clock
+        self.logger = logger
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        password_hash TEXT NOT NULL,
+                        salt TEXT,
+                        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+                        given_name TEXT NOT NULL DEFAULT '',
+                        family_name TEXT NOT NULL DEFAULT '',
+                        locale TEXT NOT NULL DEFAULT 'en',
+                        failed_logins INTEGER NOT NULL DEFAULT 0,
+                        created_at REAL NOT NULL,
+                        last_login_at REAL
+                    );
+                    CREATE TABLE totp (
+                        user_id INTEGER PRIMARY KEY REFERENCES users(id),
+                        secret TEXT NOT NULL,
+                        digits INTEGER NOT NULL DEFAULT 6,
+                        period INTEGER NOT NULL DEFAULT 30,
+                        algorithm TEXT NOT NULL DEFAULT 'SHA1'
+                    );
+                    CREATE TABLE recovery_codes (
+                        user_id INTEGER NOT NULL REFERENCES users(id),
+                        code_sha256 TEXT NOT NULL,
+                        used INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE consents (
+                        user_id INTEGER NOT NULL REFERENCES users(id),
+                        purpose TEXT NOT NULL,
+                        client TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        granted INTEGER NOT NULL,
+                        granted_at REAL NOT NULL
+                    );
+                    CREATE TABLE sessions (
+                        id_sha256 TEXT PRIMARY KEY,
+                        user_id INTEGER NOT NULL REFERENCES users(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('session', 'mfa_pending')),
+                        expires_at REAL NOT NULL
+                    );
+                    CREATE TABLE reset_tokens (
+                        token_sha256 TEXT PRIMARY KEY,
+                        user_id INTEGER NOT NULL REFERENCES users(id),
+                        expires_at REAL NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    @discardableResult
+    public func addUser(_ user: LegacyUser) throws -> Int64 {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO users (username, email, password_hash, salt, status, given_name, family_name, locale, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    user.username, user.email, user.passwordHash, user.salt, user.active ? "active" : "disabled",
+                    user.givenName, user.familyName, user.locale, clock().timeIntervalSince1970,
+                ])
+            let id = db.lastInsertedRowID
+            if let totp = user.totp {
+                try db.execute(
+                    sql: "INSERT INTO totp (user_id, secret, digits, period, algorithm) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [
+                        id, Base32.encode(totp.secret), totp.digits, totp.period, totp.algorithm.rawValue.uppercased(),
+                    ])
+            }
+            for code in user.recoveryCodes {
+                try db.execute(
+                    sql: "INSERT INTO recovery_codes (user_id, code_sha256) VALUES (?, ?)",
+                    arguments: [id, WebForms.tokenHash(code)])
+            }
+            for consent in user.consents {
+                try db.execute(
+                    sql:
+                        "INSERT INTO consents (user_id, purpose, client, version, granted, granted_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        id, consent.purpose, consent.client, consent.version, consent.granted,
+                        consent.grantedAt.timeIntervalSince1970,
+                    ])
+            }
+            return id
+        }
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/login") { _, _ in
+            WebForms.page(
+                .ok, title: "Legacy login",
+                body:
+                    #"<form method="post" action="/login"><input name="username"><input name="password" type="password"><button>Log in</button></form>"#
+            )
+        }
+        router.post("/login") { request, _ in try await self.login(request) }
+        router.post("/login/mfa") { request, _ in try await self.secondFactor(request) }
+        router.get("/account") { request, _ in try self.account(request) }
+        router.post("/logout") { request, _ in try self.logout(request) }
+        router.post("/password/reset") { request, _ in try await self.requestReset(request) }
+        router.post("/password/reset/confirm") { request, _ in try await self.confirmReset(request) }
+        return router
+    }
+
+    // MARK: Login
+
+    private func login(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 10)
+        let fields = WebForms.fields(of: request, body: body)
+        let identifier = (fields["username"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = fields["password"] ?? ""
+        let row = try await database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, password_hash, salt, status FROM users WHERE username = ? OR email = ?",
+                arguments: [identifier, identifier])
+        }
+        guard let row else { return Self.invalidCredentials() }
+        let id: Int64 = row["id"]
+        let verified = catalog.verify(password: password, hash: row["password_hash"], salt: row["salt"])
+        guard verified.isMatch else {
+            try await database.write { db in
+                try db.execute(sql: "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", arguments: [id])
+            }
+            return Self.invalidCredentials()
+        }
+        guard (row["status"] as String) == "active" else {
+            return WebForms.page(.forbidden, title: "Account disabled", body: "<p>This account is disabled.</p>")
+        }
+        let hasTOTP = try await database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM totp WHERE user_id = ?", arguments: [id]) ?? false
+        }
+        if hasTOTP {
+            let pending = try startSession(user: id, kind: "mfa_pending", lifetime: 300)
+            return WebForms.page(
+                .ok, title: "Enter your code",
+                body:
+                    #"<form method="post" action="/login/mfa"><input name="code" autocomplete="one-time-code"><button>Verify</button></form>"#,
+                cookies: ["legacy_mfa=\(pending); Path=/; HttpOnly; SameSite=Lax; Max-Age=300"])
+        }
+        return try completeLogin(user: id)
+    }
+
+    private func secondFactor(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 10)
+        let code = WebForms.fields(of: request, body: body)["code"] ?? ""
+        guard let pending = WebForms.cookie("legacy_mfa", in: request),
+            let user = try session(pending, kind: "mfa_pending")
+        else {
+            return WebForms.page(.unauthorized, title: "Login expired", body: "<p>Please log in again.</p>")
+        }
+        let now = clock()
+        let accepted = try await database.write { db -> Bool in
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT secret, digits, period, algorithm FROM totp WHERE user_id = ?", arguments: [user]),
+                let secret = Base32.decode(row["secret"]),
+                let algorithm = DigestAlgorithm(rawValue: (row["algorithm"] as String).lowercased()),
+                TOTP(secret: secret, digits: row["digits"], period: row["period"], algorithm: algorithm).verify(
+                    code, at: now)
+            {
+                return true
+            }
+            // A recovery code works once.
+            try db.execute(
+                sql: "UPDATE recovery_codes SET used = 1 WHERE user_id = ? AND code_sha256 = ? AND used = 0",
+                arguments: [user, WebForms.tokenHash(code.trimmingCharacters(in: .whitespaces))])
+            return db.changesCount == 1
+        }
+        guard accepted else {
+            return WebForms.page(.unauthorized, title: "Wrong code", body: "<p>That code is not valid.</p>")
+        }
+        try endSession(pending)
+        var response = try completeLogin(user: user)
+        response.headers.append(HTTPField(name: .setCookie, value: "legacy_mfa=; Path=/; Max-Age=0"))
+        return response
+    }
+
+    private func completeLogin(user: Int64) throws -> Response {
+        let session = try startSession(user: user, kind: "session", lifetime: sessionLifetime)
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE users SET failed_logins = 0, last_login_at = ? WHERE id = ?",
+                arguments: [clock().timeIntervalSince1970, user])
+        }
+        return WebForms.page(
+            .seeOther, title: "Logged in", body: #"<p><a href="/account">Your account</a></p>"#,
+            cookies: ["legacy_session=\(session); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Int(sessionLifetime))"],
+            location: "/account")
+    }
+
+    static func invalidCredentials() -> Response {
+        WebForms.page(.unauthorized, title: "Login failed", body: "<p>Wrong username or password.</p>")
+    }
+
+    // MARK: Sessions and account
+
+    private func startSession(user: Int64, kind: String, lifetime: TimeInterval) throws -> String {
+        let token = WebForms.randomToken()
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT INTO sessions (id_sha256, user_id, kind, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [WebForms.tokenHash(token), user, kind, clock().timeIntervalSince1970 + lifetime])
+        }
+        return token
+    }
+
+    /// The user of a live session of `kind`, or nil when unknown or expired.
+    func session(_ token: String, kind: String = "session") throws -> Int64? {
+        try database.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT user_id FROM sessions WHERE id_sha256 = ? AND kind = ? AND expires_at > ?",
+                arguments: [WebForms.tokenHash(token), kind, clock().timeIntervalSince1970])
+        }
+    }
+
+    private func endSession(_ token: String) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE id_sha256 = ?", arguments: [WebForms.tokenHash(token)])
+        }
+    }
+
+    private func account(_ request: Request) throws -> Response {
+        guard let token = WebForms.cookie("legacy_session", in: request), let user = try session(token),
+            let row = try database.read({ db in
+                try Row.fetchOne(
+                    db, sql: "SELECT username, email, given_name, family_name FROM users WHERE id = ?",
+                    arguments: [user])
+            })
+        else {
+            return WebForms.page(.unauthorized, title: "Not logged in", body: #"<p><a href="/login">Log in</a></p>"#)
+        }
+        let username: String = row["username"]
+        let email: String = row["email"]
+        return WebForms.page(
+            .ok, title: "Legacy account",
+            body:
+                "<p>Logged in to the legacy platform as <b id=\"username\">\(WebForms.escape(username))</b> (\(WebForms.escape(email))).</p>"
+        )
+    }
+
+    private func logout(_ request: Request) throws -> Response {
+        if let token = WebForms.cookie("legacy_session", in: request) { try endSession(token) }
+        return WebForms.page(
+            .ok, title: "Logged out", body: "<p>Bye.</p>", cookies: ["legacy_session=; Path=/; Max-Age=0"])
+    }
+
+    // MARK: Password reset
+
+    private func requestReset(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 10)
+        let identifier = (WebForms.fields(of: request, body: body)["username"] ?? "").trimmingCharacters(
+            in: .whitespaces)
+        if let user = try await database.read({ db in
+            try Int64.fetchOne(
+                db, sql: "SELECT id FROM users WHERE username = ? OR email = ?", arguments: [identifier, identifier])
+        }) {
+            let token = WebForms.randomToken()
+            try await database.write { db in
+                try db.execute(
+                    sql: "INSERT INTO reset_tokens (token_sha256, user_id, expires_at) VALUES (?, ?, ?)",
+                    arguments: [WebForms.tokenHash(token), user, clock().timeIntervalSince1970 + 3600])
+            }
+            // Stands in for the e-mail a real platform would send.
+            logger.notice("password reset requested", metadata: ["user_id": "\(user)", "reset_token": "\(token)"])
+        }
+        // The same answer either way, so the form does not reveal who has an account.
+        return WebForms.page(
+            .ok, title: "Check your mail", body: "<p>If the account exists, a reset link is on its way.</p>")
+    }
+
+    private func confirmReset(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 10)
+        let fields = WebForms.fields(of: request, body: body)
+        let token = fields["token"] ?? ""
+        let password = fields["password"] ?? ""
+        guard password.count >= 8 else {
+            return WebForms.page(.badRequest, title: "Password too short", body: "<p>Use at least 8 characters.</p>")
+        }
+        guard let hash = LegacyHashWriter.sha512Crypt(password) else {
+            return WebForms.page(.internalServerError, title: "Error", body: "<p>Could not store the password.</p>")
+        }
+        let updated = try await database.write { db -> Bool in
+            guard
+                let user = try Int64.fetchOne(
+                    db, sql: "SELECT user_id FROM reset_tokens WHERE token_sha256 = ? AND expires_at > ?",
+                    arguments: [WebForms.tokenHash(token), clock().timeIntervalSince1970])
+            else { return false }
+            try db.execute(
+                sql: "UPDATE users SET password_hash = ?, salt = NULL WHERE id = ?", arguments: [hash, user])
+            try db.execute(sql: "DELETE FROM reset_tokens WHERE user_id = ?", arguments: [user])
+            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ?", arguments: [user])
+            return true
+        }
+        guard updated else {
+            return WebForms.page(.badRequest, title: "Link expired", body: "<p>Request a new reset link.</p>")
+        }
+        return WebForms.page(.ok, title: "Password changed", body: #"<p><a href="/login">Log in</a></p>"#)
+    }
+}

@@ -1,0 +1,485 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import Logging
+import PasswordHashes
+
+/// The sample new identity platform: argon2id PHC hashes in its own SQLite
+/// schema (different from legacy's), form or JSON login with a TOTP step, a
+/// `new_session` cookie, an account page that shows MFA and consent state, and
+/// a SCIM 2.0 `/scim/v2/Users` provisioning API (bearer token) with an
+/// extension schema for password hash, MFA factors and consents.
+public final class NewPlatform: Sendable {
+    public static let migrationSchema = "urn:ferry:params:scim:schemas:extension:migration:2.0:User"
+    static let coreSchema = "urn:ietf:params:scim:schemas:core:2.0:User"
+    static let enterpriseSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    static let errorSchema = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+    public let database: DatabaseQueue
+    public let sessionLifetime: TimeInterval
+    let scimToken: String
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    public init(
+        path: String, scimToken: String, sessionLifetime: TimeInterval = 3600,
+        clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "new-platform")
+    ) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        self.scimToken = scimToken
+        self.sessionLifetime = sessionLifetime
+        self.clock = clock
+        self.logger = logger
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE accounts (
+                        id TEXT PRIMARY KEY,
+                        external_id TEXT UNIQUE,
+                        user_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        email TEXT COLLATE NOCASE,
+                        email_verified INTEGER NOT NULL DEFAULT 0,
+                        password_phc TEXT,
+                        given_name TEXT NOT NULL DEFAULT '',
+                        family_name TEXT NOT NULL DEFAULT '',
+                        locale TEXT NOT NULL DEFAULT 'en',
+                        active INTEGER NOT NULL DEFAULT 1,
+                        mfa_reenroll_required INTEGER NOT NULL DEFAULT 0,
+                        legacy_scheme TEXT,
+                        created REAL NOT NULL,
+                        last_modified REAL NOT NULL
+                    );
+                    CREATE TABLE totp_factors (
+                        account_id TEXT NOT NULL REFERENCES accounts(id),
+                        secret_base32 TEXT NOT NULL,
+                        digits INTEGER NOT NULL,
+                        period INTEGER NOT NULL,
+                        algorithm TEXT NOT NULL
+                    );
+                    CREATE TABLE recovery_codes (
+                        account_id TEXT NOT NULL REFERENCES accounts(id),
+                        code_sha256 TEXT NOT NULL,
+                        used INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE consent_records (
+                        account_id TEXT NOT NULL REFERENCES accounts(id),
+                        purpose TEXT NOT NULL,
+                        client TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        granted INTEGER NOT NULL,
+                        granted_at REAL NOT NULL
+                    );
+                    CREATE TABLE web_sessions (
+                        id_sha256 TEXT PRIMARY KEY,
+                        account_id TEXT NOT NULL REFERENCES accounts(id),
+                        kind TEXT NOT NULL,
+                        expires_at REAL NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/login") { request, _ in try await self.login(request) }
+        router.post("/login/mfa") { request, _ in try await self.secondFactor(request) }
+        router.get("/account") { request, _ in try self.account(request) }
+        router.post("/logout") { request, _ in try self.logout(request) }
+        let scim = router.group("/scim/v2")
+        scim.post("/Users") { request, _ in try await self.createUser(request) }
+        scim.get("/Users/{id}") { request, context in try self.getUser(request, id: context.parameters.get("id") ?? "")
+        }
+        scim.get("/Users") { request, _ in try self.listUsers(request) }
+        return router
+    }
+
+    // MARK: Login
+
+    private func login(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 10)
+        let fields = WebForms.fields(of: request, body: body)
+        let identifier = (fields["username"] ?? fields["email"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = fields["password"] ?? ""
+        guard
+            let row = try await database.read({ db in
+                try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT id, password_phc, active, mfa_reenroll_required FROM accounts WHERE user_name = ? OR email = ?",
+                    arguments: [identifier, identifier])
+            }), let phc = row["password_phc"] as String?, HashCatalog().verify(password: password, hash: phc).isMatch,
+            row["active"] as Bool
+        else {
+            return WebForms.page(.unauthorized, title: "Login failed", body: "<p>Wrong username or password.</p>")
+        }
+        let id: String = row["id"]
+        let hasTOTP = try await database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM totp_factors WHERE account_id = ?", arguments: [id])
+                ?? false
+        }
+        if hasTOTP {
+            let pending = try startSession(account: id, kind: "mfa_pending", lifetime: 300)
+            return WebForms.page(
+                .ok, title: "Two-step verification",
+                body: #"<form method="post" action="/login/mfa"><input name="code"><button>Verify</button></form>"#,
+                cookies: ["new_mfa=\(pending); Path=/; HttpOnly; SameSite=Lax; Max-Age=300"])
+        }
+        return try completeLogin(account: id, enrollNotice: row["mfa_reenroll_required"])
+    }
+
+    private func secondFactor(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 10)
+        let code = WebForms.fields(of: request, body: body)["code"] ?? ""
+        guard let pending = WebForms.cookie("new_mfa", in: request),
+            let account = try session(pending, kind: "mfa_pending")
+        else {
+            return WebForms.page(.unauthorized, title: "Login expired", body: "<p>Please log in again.</p>")
+        }
+        let now = clock()
+        let accepted = try await database.write { db -> Bool in
+            for row in try Row.fetchAll(
+                db, sql: "SELECT secret_base32, digits, period, algorithm FROM totp_factors WHERE account_id = ?",
+                arguments: [account])
+            {
+                if let secret = Base32.decode(row["secret_base32"]),
+                    let algorithm = DigestAlgorithm(rawValue: (row["algorithm"] as String).lowercased()),
+                    TOTP(secret: secret, digits: row["digits"], period: row["period"], algorithm: algorithm).verify(
+                        code, at: now)
+                {
+                    return true
+                }
+            }
+            try db.execute(
+                sql: "UPDATE recovery_codes SET used = 1 WHERE account_id = ? AND code_sha256 = ? AND used = 0",
+                arguments: [account, WebForms.tokenHash(code.trimmingCharacters(in: .whitespaces))])
+            return db.changesCount == 1
+        }
+        guard accepted else {
+            return WebForms.page(.unauthorized, title: "Wrong code", body: "<p>That code is not valid.</p>")
+        }
+        try await database.write { db in
+            try db.execute(
+                sql: "DELETE FROM web_sessions WHERE id_sha256 = ?", arguments: [WebForms.tokenHash(pending)])
+        }
+        return try completeLogin(account: account, enrollNotice: false)
+    }
+
+    private func completeLogin(account: String, enrollNotice: Bool) throws -> Response {
+        let session = try startSession(account: account, kind: "session", lifetime: sessionLifetime)
+        return WebForms.page(
+            .seeOther, title: "Welcome", body: #"<p><a href="/account">Your account</a></p>"#,
+            cookies: ["new_session=\(session); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Int(sessionLifetime))"],
+            location: enrollNotice ? "/account?enroll=mfa" : "/account")
+    }
+
+    private func startSession(account: String, kind: String, lifetime: TimeInterval) throws -> String {
+        let token = WebForms.randomToken()
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT INTO web_sessions (id_sha256, account_id, kind, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [WebForms.tokenHash(token), account, kind, clock().timeIntervalSince1970 + lifetime])
+        }
+        return token
+    }
+
+    func session(_ token: String, kind: String = "session") throws -> String? {
+        try database.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT account_id FROM web_sessions WHERE id_sha256 = ? AND kind = ? AND expires_at > ?",
+                arguments: [WebForms.tokenHash(token), kind, clock().timeIntervalSince1970])
+        }
+    }
+
+    private func account(_ request: Request) throws -> Response {
+        guard let token = WebForms.cookie("new_session", in: request), let account = try session(token) else {
+            return WebForms.page(.unauthorized, title: "Not logged in", body: "<p>Please log in.</p>")
+        }
+        return try database.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [account])!
+            let factors =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM totp_factors WHERE account_id = ?", arguments: [account]) ?? 0
+            let codes =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM recovery_codes WHERE account_id = ? AND used = 0",
+                    arguments: [account]) ?? 0
+            let consents = try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT purpose, client, version, granted, granted_at FROM consent_records WHERE account_id = ? ORDER BY purpose",
+                arguments: [account])
+            var html =
+                "<p>Logged in to the new platform as <b id=\"username\">\(WebForms.escape(row["user_name"]))</b>.</p>"
+            html += "<p id=\"mfa\">Two-step verification: \(factors > 0 ? "TOTP enrolled" : "not enrolled")"
+            html += ", \(codes) recovery codes left"
+            if row["mfa_reenroll_required"] as Bool { html += ", <b>re-enrollment required</b>" }
+            html += ".</p><ul id=\"consents\">"
+            for consent in consents {
+                let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: consent["granted_at"]))
+                html +=
+                    "<li>\(WebForms.escape(consent["purpose"])) v\(WebForms.escape(consent["version"])) for \(WebForms.escape(consent["client"])): "
+                html += "\((consent["granted"] as Bool) ? "granted" : "refused") \(when)</li>"
+            }
+            html += "</ul>"
+            return WebForms.page(.ok, title: "New account", body: html)
+        }
+    }
+
+    private func logout(_ request: Request) throws -> Response {
+        if let token = WebForms.cookie("new_session", in: request) {
+            try database.write { db in
+                try db.execute(
+                    sql: "DELETE FROM web_sessions WHERE id_sha256 = ?", arguments: [WebForms.tokenHash(token)])
+            }
+        }
+        return WebForms.page(
+            .ok, title: "Logged out", body: "<p>Bye.</p>", cookies: ["new_session=; Path=/; Max-Age=0"])
+    }
+
+    // MARK: SCIM
+
+    static func scimError(_ status: HTTPResponse.Status, _ detail: String, scimType: String? = nil) -> Response {
+        var object: [String: Any] = ["schemas": [errorSchema], "status": String(status.code), "detail": detail]
+        if let scimType { object["scimType"] = scimType }
+        return WebForms.json(status, object, contentType: "application/scim+json")
+    }
+
+    /// nil when the request carries the SCIM bearer token.
+    private func refuseWithoutToken(_ request: Request) -> Response? {
+        let presented = request.headers[.authorization].flatMap {
+            $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil
+        }
+        guard let presented, constantTimeEquals(Array(presented.utf8), Array(scimToken.utf8)) else {
+            var response = Self.scimError(.unauthorized, "a valid bearer token is required")
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        return nil
+    }
+
+    private func createUser(_ request: Request) async throws -> Response {
+        if let refusal = refuseWithoutToken(request) { return refusal }
+        var request = request
+        let body = try await request.collectBody(upTo: 256 << 10)
+        guard let user = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+            let userName = user["userName"] as? String, !userName.isEmpty
+        else {
+            return Self.scimError(.badRequest, "body must be a SCIM User with a userName", scimType: "invalidValue")
+        }
+        let migration = user[Self.migrationSchema] as? [String: Any] ?? [:]
+        let phc = migration["passwordHash"] as? String
+        if let phc {
+            guard let parsed = try? HashCatalog().parse(phc), parsed.scheme == "argon2id" else {
+                return Self.scimError(
+                    .badRequest, "passwordHash must be an argon2id PHC string", scimType: "invalidValue")
+            }
+        }
+        let input: SCIMUserInput
+        do {
+            input = try SCIMUserInput(user, migration: migration, userName: userName, passwordHash: phc)
+        } catch let error as SCIMInvalid {
+            return Self.scimError(.badRequest, error.detail, scimType: "invalidValue")
+        }
+        let id = UUID().uuidString.lowercased()
+        let now = clock().timeIntervalSince1970
+        do {
+            try await database.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO accounts (id, external_id, user_name, email, email_verified, password_phc, given_name, family_name,
+                            locale, active, mfa_reenroll_required, legacy_scheme, created, last_modified)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        id, input.externalId, input.userName, input.email, input.emailVerified, input.passwordHash,
+                        input.givenName, input.familyName, input.locale, input.active, input.reenrollRequired,
+                        input.legacyScheme, now, now,
+                    ])
+                for factor in input.totp {
+                    try db.execute(
+                        sql:
+                            "INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [id, factor.secret, factor.digits, factor.period, factor.algorithm])
+                }
+                // Recovery codes arrive as the legacy platform stored them (SHA-256 hex).
+                for code in input.recoveryCodes {
+                    try db.execute(
+                        sql: "INSERT INTO recovery_codes (account_id, code_sha256) VALUES (?, ?)",
+                        arguments: [id, code])
+                }
+                for consent in input.consents {
+                    try db.execute(
+                        sql:
+                            "INSERT INTO consent_records (account_id, purpose, client, version, granted, granted_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [
+                            id, consent.purpose, consent.client, consent.version, consent.granted,
+                            consent.grantedAt.timeIntervalSince1970,
+                        ])
+                }
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            return Self.scimError(
+                .conflict, "a user with this userName or externalId already exists", scimType: "uniqueness")
+        }
+        var response = try getUser(id: id)
+        response.status = .created
+        response.headers[.location] = "/scim/v2/Users/\(id)"
+        return response
+    }
+
+    private func getUser(_ request: Request, id: String) throws -> Response {
+        if let refusal = refuseWithoutToken(request) { return refusal }
+        return try getUser(id: id)
+    }
+
+    private func getUser(id: String) throws -> Response {
+        guard let resource = try resource(id: id) else { return Self.scimError(.notFound, "no such user") }
+        return WebForms.json(.ok, resource, contentType: "application/scim+json")
+    }
+
+    /// `GET /Users?filter=userName eq "alice"` (the one filter provisioning clients need).
+    private func listUsers(_ request: Request) throws -> Response {
+        if let refusal = refuseWithoutToken(request) { return refusal }
+        let filter = request.uri.queryParameters.get("filter") ?? ""
+        let parts = filter.split(separator: " ", maxSplits: 2)
+        var ids: [String] = []
+        if parts.count == 3, parts[1].lowercased() == "eq", ["username", "externalid"].contains(parts[0].lowercased()) {
+            let value = parts[2].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            let column = parts[0].lowercased() == "username" ? "user_name" : "external_id"
+            ids = try database.read { db in
+                try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE \(column) = ?", arguments: [value])
+            }
+        } else if !filter.isEmpty {
+            return Self.scimError(
+                .badRequest, "only userName eq and externalId eq filters are supported", scimType: "invalidFilter")
+        }
+        let resources = try ids.compactMap { try resource(id: $0) }
+        return WebForms.json(
+            .ok,
+            [
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": resources.count,
+                "Resources": resources,
+            ], contentType: "application/scim+json")
+    }
+
+    /// The SCIM representation; secrets (hash, TOTP secrets, recovery codes) never leave.
+    private func resource(id: String) throws -> [String: Any]? {
+        try database.read { db -> [String: Any]? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]) else {
+                return nil
+            }
+            let factors =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM totp_factors WHERE account_id = ?", arguments: [id])
+                ?? 0
+            let consents = try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT purpose, client, version, granted, granted_at FROM consent_records WHERE account_id = ? ORDER BY purpose",
+                arguments: [id])
+            let formatter = ISO8601DateFormatter()
+            var resource: [String: Any] = [
+                "schemas": [Self.coreSchema, Self.migrationSchema], "id": id, "userName": row["user_name"] as String,
+                "name": ["givenName": row["given_name"] as String, "familyName": row["family_name"] as String],
+                "active": row["active"] as Bool, "locale": row["locale"] as String,
+                "meta": [
+                    "resourceType": "User", "location": "/scim/v2/Users/\(id)",
+                    "created": formatter.string(from: Date(timeIntervalSince1970: row["created"])),
+                    "lastModified": formatter.string(from: Date(timeIntervalSince1970: row["last_modified"])),
+                ],
+                Self.migrationSchema: [
+                    "legacyScheme": (row["legacy_scheme"] as String?).map { $0 as Any } ?? NSNull(),
+                    "mfa": ["totpEnrolled": factors > 0, "reenrollRequired": row["mfa_reenroll_required"] as Bool],
+                    "consents": consents.map {
+                        [
+                            "purpose": $0["purpose"] as String, "client": $0["client"] as String,
+                            "version": $0["version"] as String,
+                            "granted": $0["granted"] as Bool,
+                            "grantedAt": formatter.string(from: Date(timeIntervalSince1970: $0["granted_at"])),
+                        ] as [String: Any]
+                    },
+                ],
+            ]
+            if let external = row["external_id"] as String? { resource["externalId"] = external }
+            if let email = row["email"] as String? {
+                resource["emails"] = [["value": email, "primary": true, "verified": row["email_verified"] as Bool]]
+            }
+            return resource
+        }
+    }
+}
+
+/// A SCIM User body, read and checked before anything is written.
+struct SCIMUserInput: Sendable {
+    struct Factor: Sendable {
+        var secret: String
+        var digits: Int
+        var period: Int
+        var algorithm: String
+    }
+
+    var userName: String
+    var externalId: String?
+    var email: String?
+    var emailVerified: Bool
+    var passwordHash: String?
+    var givenName: String
+    var familyName: String
+    var locale: String
+    var active: Bool
+    var reenrollRequired: Bool
+    var legacyScheme: String?
+    var totp: [Factor]
+    var recoveryCodes: [String]
+    var consents: [Consent]
+
+    init(_ user: [String: Any], migration: [String: Any], userName: String, passwordHash: String?) throws {
+        self.userName = userName
+        self.passwordHash = passwordHash
+        externalId = user["externalId"] as? String
+        let name = user["name"] as? [String: Any] ?? [:]
+        givenName = name["givenName"] as? String ?? ""
+        familyName = name["familyName"] as? String ?? ""
+        let emails = user["emails"] as? [[String: Any]] ?? []
+        let primary = emails.first { $0["primary"] as? Bool == true } ?? emails.first
+        email = primary?["value"] as? String
+        emailVerified = primary?["verified"] as? Bool ?? false
+        locale = user["locale"] as? String ?? "en"
+        active = user["active"] as? Bool ?? true
+        legacyScheme = migration["legacyScheme"] as? String
+        let mfa = migration["mfa"] as? [String: Any] ?? [:]
+        reenrollRequired = mfa["reenrollRequired"] as? Bool ?? false
+        totp = try (mfa["totp"] as? [[String: Any]] ?? []).map { factor in
+            guard let secret = factor["secret"] as? String, Base32.decode(secret) != nil else {
+                throw SCIMInvalid("each mfa.totp entry needs a base32 secret")
+            }
+            return Factor(
+                secret: secret, digits: factor["digits"] as? Int ?? 6, period: factor["period"] as? Int ?? 30,
+                algorithm: factor["algorithm"] as? String ?? "SHA1")
+        }
+        recoveryCodes = mfa["recoveryCodes"] as? [String] ?? []
+        consents = try (migration["consents"] as? [[String: Any]] ?? []).map { consent in
+            guard let purpose = consent["purpose"] as? String, let version = consent["version"] as? String,
+                let grantedAt = (consent["grantedAt"] as? String).flatMap({ ISO8601DateFormatter().date(from: $0) })
+            else { throw SCIMInvalid("each consent needs purpose, version and an RFC 3339 grantedAt") }
+            return Consent(
+                purpose: purpose, client: consent["client"] as? String ?? "", version: version,
+                granted: consent["granted"] as? Bool ?? true, grantedAt: grantedAt)
+        }
+    }
+}
+
+struct SCIMInvalid: Error {
+    var detail: String
+    init(_ detail: String) { self.detail = detail }
+}
