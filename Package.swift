@@ -77,6 +77,10 @@ let package = Package(
                 "FerryProxy", "FerryDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
 
         .testTarget(name: "PasswordHashesTests", dependencies: ["PasswordHashes"]),

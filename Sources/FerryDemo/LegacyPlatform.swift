@@ -176,6 +176,13 @@ public final class LegacyPlatform: Sendable {
         }
     }
 
+    /// The stored hash of a user, for showing which legacy scheme it uses.
+    public func passwordHash(of username: String) throws -> String? {
+        try database.read { db in
+            try String.fetchOne(db, sql: "SELECT password_hash FROM users WHERE username = ?", arguments: [username])
+        }
+    }
+
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/login") { _, _ in

@@ -21,14 +21,3 @@ struct StatusCommand: ParsableCommand {
         throw ExitCode.failure
     }
 }
-
-struct DemoCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "demo",
-        abstract: "Run sample legacy and new platforms with Ferry in front of them.")
-
-    func run() throws {
-        printError(NotBuiltYet(verb: "demo", capability: "the sample-platforms capability (issue #5)").description)
-        throw ExitCode.failure
-    }
-}

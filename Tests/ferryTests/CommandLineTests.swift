@@ -100,8 +100,7 @@ struct CommandLineTests {
     }
 
     @Test(arguments: [
-        (["status"], "the migration-operations capability (issue #8)"),
-        (["demo"], "the sample-platforms capability (issue #5)"),
+        (["status"], "the migration-operations capability (issue #8)")
     ])
     func unbuiltVerbsSayWhatIsMissing(arguments: [String], capability: String) throws {
         let run = try Self.ferry(arguments)

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+/// `ferry demo --walkthrough` end to end: both sample platforms and Ferry on
+/// real ports, the tour's requests answered as it says.
+struct DemoCommandTests {
+    @Test(.timeLimit(.minutes(3))) func walkthroughRunsAndSaysWhatIsNotBuiltYet() throws {
+        let base = Int.random(in: 20_000...40_000)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-demo-test-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try CommandLineTests.ferry([
+            "demo", "--walkthrough", "--exit-after-walkthrough", "--users", "24", "--port-base", String(base),
+            "--data-dir", directory.path,
+        ])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let out = run.stdout
+        #expect(out.contains("legacy hash scheme: bcrypt; a migration would store argon2id"))
+        #expect(out.contains("POST /login → 303 from the legacy platform, legacy_session set"))
+        #expect(out.contains("password → 200 (code asked), code → 303 (logged in on legacy)"))
+        #expect(out.contains("GET /account with legacy_session → 200 (the legacy account page)"))
+        #expect(out.contains("POST /login → 401 from legacy"))
+        #expect(out.contains(#""changed_keys":["migration.rollout_percent"]"#))
+        #expect(out.contains("not yet: provisioning into the new platform"))
+        for format in [
+            "md5 hex", "salted sha1", "django pbkdf2_sha256", "bcrypt $2y$", "phpass $P$", "sha512-crypt $6$",
+        ] {
+            #expect(out.contains(format), "credentials list lacks \(format)")
+        }
+        // The generated config is a valid proxy.conf.
+        let check = try CommandLineTests.ferry(["check-config", directory.appendingPathComponent("proxy.conf").path])
+        #expect(check.status == 0, "stderr: \(check.stderr)")
+    }
+}
