@@ -39,8 +39,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        // The demo prints what matters itself; framework logs would only report
+        // the servers' own shutdown when the tour ends.
         var logger = Logger(label: "ferry-demo")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         var platformLogger = Logger(label: "legacy-platform")
         platformLogger.logLevel = .notice
 
@@ -68,9 +70,11 @@ struct DemoCommand: AsyncParsableCommand {
         let server = try FerryServer(configPath: configPath, logger: logger, accessLog: false)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
+            let appLogger = logger
             for (router, port) in [(legacy.router(), ports.legacy), (new.router(), ports.new)] {
                 let app = Application(
-                    router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+                    router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: appLogger
+                )
                 group.addTask { try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint]) }
             }
             group.addTask { try await server.run() }
@@ -84,6 +88,7 @@ struct DemoCommand: AsyncParsableCommand {
                     configPath: configPath, ports: ports, legacyPath: legacyPath, credentials: credentials
                 ).run()
                 if exitAfterWalkthrough {
+                    await server.shutdown()
                     group.cancelAll()
                     return
                 }
