@@ -85,7 +85,9 @@ let package = Package(
 
         .testTarget(name: "PasswordHashesTests", dependencies: ["PasswordHashes"]),
         .testTarget(name: "FerryConfigTests", dependencies: ["FerryConfig"]),
-        .testTarget(name: "FerryStoreTests", dependencies: ["FerryStore"]),
+        .testTarget(
+            name: "FerryStoreTests",
+            dependencies: ["FerryStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FerryMigrationTests", dependencies: ["FerryMigration"]),
         .testTarget(
             name: "FerryProxyTests",

@@ -13,7 +13,7 @@ struct Ferry: AsyncParsableCommand {
             """,
         version: FerryVersion.current,
         subcommands: [
-            Serve.self, CheckConfig.self, HashCommand.self, StatusCommand.self, DemoCommand.self,
+            Serve.self, CheckConfig.self, HashCommand.self, AuditCommand.self, StatusCommand.self, DemoCommand.self,
             VersionCommand.self,
         ]
     )

@@ -93,6 +93,18 @@ struct CommandLineTests {
         #expect(serveHelp.stdout.contains("--config <config>"))
     }
 
+    @Test func auditVerifyChecksTheStateStoreOfAConfig() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-audit-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("proxy.conf")
+        try "[server]\nlisten = \"127.0.0.1:0\"\n[state]\nurl = \"sqlite://state.db\"\n".write(
+            to: config, atomically: true, encoding: .utf8)
+        let fresh = try Self.ferry(["audit", "verify", "--config", config.path])
+        #expect(fresh.status == 0, "stderr: \(fresh.stderr)")
+        #expect(fresh.stdout.hasPrefix("audit chain intact: 0 events"))
+    }
+
     @Test func versionPrintsTheVersion() throws {
         let run = try Self.ferry(["version"])
         #expect(run.status == 0)

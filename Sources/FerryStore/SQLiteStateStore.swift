@@ -1,0 +1,294 @@
+import Foundation
+import GRDB
+
+/// The state store in one SQLite file: WAL journal, a busy timeout, schema
+/// changes through versioned migrations.
+public final class SQLiteStateStore: StateStore {
+    let pool: DatabasePool
+
+    public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
+        var configuration = Configuration()
+        let (seconds, attoseconds) = busyTimeout.components
+        configuration.busyMode = .timeout(Double(seconds) + Double(attoseconds) / 1e18)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: records, outbox, audit, config history") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE migration_records (
+                        identifier TEXT PRIMARY KEY,
+                        legacy_id TEXT,
+                        new_id TEXT,
+                        state TEXT NOT NULL CHECK (state IN ('legacy', 'provisioning', 'migrated', 'failed', 'skipped')),
+                        legacy_scheme TEXT,
+                        mfa_summary TEXT,
+                        consent_summary TEXT,
+                        first_seen_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        migrated_at REAL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        failures INTEGER NOT NULL DEFAULT 0,
+                        last_failure TEXT
+                    );
+                    CREATE INDEX migration_records_state ON migration_records(state);
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        identifier TEXT NOT NULL REFERENCES migration_records(identifier),
+                        payload BLOB NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        created_at REAL NOT NULL,
+                        completed_at REAL,
+                        last_error TEXT
+                    );
+                    CREATE INDEX outbox_due ON outbox(completed_at, next_attempt_at);
+                    CREATE TABLE audit_log (
+                        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at REAL NOT NULL,
+                        kind TEXT NOT NULL,
+                        identifier TEXT,
+                        details TEXT NOT NULL,
+                        previous_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    );
+                    CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+                        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+                        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TABLE config_history (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        applied_at REAL NOT NULL,
+                        trigger TEXT NOT NULL,
+                        changed_keys TEXT NOT NULL,
+                        config_sha256 TEXT NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: Records
+
+    public func record(for identifier: String) throws -> MigrationRecord? {
+        try pool.read { db in try Self.record(db, identifier) }
+    }
+
+    static func record(_ db: Database, _ identifier: String) throws -> MigrationRecord? {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM migration_records WHERE identifier = ?", arguments: [identifier])
+        else { return nil }
+        return MigrationRecord(
+            identifier: row["identifier"], legacyID: row["legacy_id"], newID: row["new_id"],
+            state: MigrationState(rawValue: row["state"]) ?? .legacy, legacyScheme: row["legacy_scheme"],
+            mfaSummary: row["mfa_summary"], consentSummary: row["consent_summary"],
+            firstSeenAt: Date(timeIntervalSince1970: row["first_seen_at"]),
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]),
+            migratedAt: (row["migrated_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            attempts: row["attempts"],
+            failures: row["failures"], lastFailure: row["last_failure"])
+    }
+
+    public func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) throws -> MigrationRecord
+    {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO migration_records (identifier, legacy_id, state, legacy_scheme, first_seen_at, updated_at)
+                    VALUES (?, ?, 'legacy', ?, ?, ?)
+                    ON CONFLICT(identifier) DO UPDATE SET
+                        legacy_id = COALESCE(excluded.legacy_id, legacy_id),
+                        legacy_scheme = COALESCE(excluded.legacy_scheme, legacy_scheme),
+                        updated_at = excluded.updated_at
+                    """,
+                arguments: [identifier, legacyID, legacyScheme, at.timeIntervalSince1970, at.timeIntervalSince1970])
+            return try Self.record(db, identifier)!
+        }
+    }
+
+    public func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date) throws -> ProvisioningClaim {
+        // One write transaction: SQLite serializes writers, so the state check
+        // and the transition cannot interleave with another claim.
+        try pool.write { db in
+            guard let record = try Self.record(db, identifier) else {
+                throw StateStoreError.unknownIdentifier
+            }
+            switch record.state {
+            case .provisioning: return .alreadyProvisioning
+            case .migrated: return .alreadyMigrated
+            case .failed, .skipped: return .notEligible(record.state)
+            case .legacy: break
+            }
+            try db.execute(
+                sql:
+                    "UPDATE migration_records SET state = 'provisioning', attempts = attempts + 1, updated_at = ? WHERE identifier = ?",
+                arguments: [at.timeIntervalSince1970, identifier])
+            try db.execute(
+                sql: "INSERT INTO outbox (identifier, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [identifier, Data(payload), at.timeIntervalSince1970, at.timeIntervalSince1970])
+            return .claimed
+        }
+    }
+
+    public func markMigrated(
+        _ identifier: String, newID: String, mfaSummary: String?, consentSummary: String?, at: Date
+    ) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE migration_records SET state = 'migrated', new_id = ?, mfa_summary = ?, consent_summary = ?,
+                        migrated_at = ?, updated_at = ? WHERE identifier = ?
+                    """,
+                arguments: [
+                    newID, mfaSummary, consentSummary, at.timeIntervalSince1970, at.timeIntervalSince1970, identifier,
+                ])
+            guard db.changesCount == 1 else { throw StateStoreError.unknownIdentifier }
+        }
+    }
+
+    public func markFailed(_ identifier: String, state: MigrationState, reason: String, at: Date) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE migration_records SET state = ?, last_failure = ?, updated_at = ? WHERE identifier = ?",
+                arguments: [state.rawValue, reason, at.timeIntervalSince1970, identifier])
+            guard db.changesCount == 1 else { throw StateStoreError.unknownIdentifier }
+        }
+    }
+
+    public func recordFailedLogin(_ identifier: String, at: Date) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE migration_records SET failures = failures + 1, updated_at = ? WHERE identifier = ?",
+                arguments: [at.timeIntervalSince1970, identifier])
+        }
+    }
+
+    // MARK: Outbox
+
+    public func dueJobs(at: Date, limit: Int) throws -> [OutboxJob] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, identifier, payload, attempts, next_attempt_at, last_error FROM outbox
+                    WHERE completed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
+                    """,
+                arguments: [at.timeIntervalSince1970, limit]
+            ).map { row in
+                OutboxJob(
+                    id: row["id"], identifier: row["identifier"], payload: [UInt8](row["payload"] as Data),
+                    attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
+                    lastError: row["last_error"])
+            }
+        }
+    }
+
+    public func completeJob(_ id: Int64, at: Date) throws {
+        try pool.write { db in
+            // The sealed secrets are not needed once the target has them.
+            try db.execute(
+                sql: "UPDATE outbox SET completed_at = ?, payload = X'' WHERE id = ?",
+                arguments: [at.timeIntervalSince1970, id])
+        }
+    }
+
+    public func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                arguments: [nextAttemptAt.timeIntervalSince1970, error, id])
+        }
+    }
+
+    public func pendingJobCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE completed_at IS NULL") ?? 0 }
+    }
+
+    // MARK: Audit
+
+    static let genesisHash = String(repeating: "0", count: 64)
+
+    /// The text an event's hash covers: its predecessor's hash and its own fields.
+    static func chainInput(
+        previous: String, sequence: Int64, at: Double, kind: String, identifier: String?, details: String
+    )
+        -> [UInt8]
+    {
+        Array("\(previous)\n\(sequence)\n\(at)\n\(kind)\n\(identifier ?? "")\n\(details)".utf8)
+    }
+
+    @discardableResult
+    public func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) throws -> AuditEvent
+    {
+        let detailText = Self.canonicalJSON(details)
+        return try pool.write { db in
+            let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1")
+            let previous: String = last?["hash"] ?? Self.genesisHash
+            let sequence: Int64 = (last?["sequence"] ?? 0) + 1
+            let timestamp = at.timeIntervalSince1970
+            let hash = SHA256.hex(
+                Self.chainInput(
+                    previous: previous, sequence: sequence, at: timestamp, kind: kind, identifier: identifier,
+                    details: detailText))
+            try db.execute(
+                sql:
+                    "INSERT INTO audit_log (sequence, at, kind, identifier, details, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [sequence, timestamp, kind, identifier, detailText, previous, hash])
+            return AuditEvent(
+                sequence: sequence, at: at, kind: kind, identifier: identifier, details: detailText,
+                previousHash: previous, hash: hash)
+        }
+    }
+
+    public func verifyAuditChain() throws -> AuditVerification {
+        try pool.read { db in
+            var previous = Self.genesisHash
+            var expectedSequence: Int64 = 1
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY sequence")
+            while let row = try cursor.next() {
+                let sequence: Int64 = row["sequence"]
+                guard sequence == expectedSequence else {
+                    return .broken(atSequence: expectedSequence, reason: "event \(expectedSequence) is missing")
+                }
+                guard (row["previous_hash"] as String) == previous else {
+                    return .broken(atSequence: sequence, reason: "does not point at the previous event's hash")
+                }
+                let hash = SHA256.hex(
+                    Self.chainInput(
+                        previous: previous, sequence: sequence, at: row["at"], kind: row["kind"],
+                        identifier: row["identifier"],
+                        details: row["details"]))
+                guard hash == (row["hash"] as String) else {
+                    return .broken(atSequence: sequence, reason: "its content does not match its hash")
+                }
+                previous = hash
+                expectedSequence += 1
+            }
+            return .intact(events: Int(expectedSequence - 1))
+        }
+    }
+
+    static func canonicalJSON(_ details: [String: String]) -> String {
+        func quoted(_ text: String) -> String {
+            var out = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        return "{" + details.keys.sorted().map { "\(quoted($0)):\(quoted(details[$0]!))" }.joined(separator: ",") + "}"
+    }
+}
+
+public enum StateStoreError: Error, Equatable, Sendable {
+    case unknownIdentifier
+}
