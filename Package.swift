@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(
             name: "FerryStoreTests",
             dependencies: ["FerryStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "FerryMigrationTests", dependencies: ["FerryMigration"]),
+        .testTarget(name: "FerryMigrationTests", dependencies: ["FerryMigration", "FerryConfig"]),
         .testTarget(
             name: "FerryProxyTests",
             dependencies: [
