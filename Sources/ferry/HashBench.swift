@@ -84,14 +84,17 @@ struct HashBench: ParsableCommand {
                 family: family, hash: try Rehasher(algorithm: algorithm, parameters: parameters).hash(password),
                 password: password)
         }
-        samples += [
-            Sample(
-                family: "sha512-crypt",
-                hash:
-                    "$6$rounds=5000$usesomesillystri$D4IrlXatmP7rx3P3InaxBeoomnAihCKRVQP22JZ6EY47Wc6BkroIuUUBOov1i.S5KPgErtP/EN5mcO.ChWQW21",
-                password: "Hello world!"),
-            Sample(family: "md5-crypt", hash: "$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1", password: "password"),
+        // Written here rather than pasted in, so a sample cannot be wrong.
+        let written: [(String, String?)] = [
+            ("sha512-crypt", LegacyHashWriter.sha512Crypt(password)),
+            ("md5-crypt", LegacyHashWriter.md5Crypt(password)),
+            ("phpass", LegacyHashWriter.phpass(password, log2Rounds: 8)),
+            ("md5 hex", LegacyHashWriter.md5Hex(password)),
         ]
+        for (family, hash) in written {
+            guard let hash else { throw ValidationError("libxcrypt could not write a \(family) sample") }
+            samples.append(Sample(family: family, hash: hash, password: password))
+        }
         return samples
     }
 }

@@ -11,6 +11,7 @@ struct LegacyHashWriterTests {
             (LegacyHashWriter.bcrypt2y(password, cost: 4), nil, "bcrypt"),
             (LegacyHashWriter.phpass(password, log2Rounds: 7), nil, "phpass"),
             (LegacyHashWriter.sha512Crypt(password), nil, "sha512-crypt"),
+            (LegacyHashWriter.md5Crypt(password), nil, "md5-crypt"),
         ]
         for (hash, salt, scheme) in written {
             let hash = try #require(hash)

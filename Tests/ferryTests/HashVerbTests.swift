@@ -99,6 +99,18 @@ struct HashVerbTests {
         #expect(verified.stdout.contains(#""match":true"#))
     }
 
+    @Test func benchRunsEveryBuiltInFamily() throws {
+        let run = try CLI.ferry(["hash", "bench", "--seconds", "0.01", "--json"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let families = try run.stdout.split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["family"] as! String
+        }
+        #expect(
+            families == [
+                "bcrypt", "pbkdf2-sha256", "scrypt", "argon2id", "sha512-crypt", "md5-crypt", "phpass", "md5 hex",
+            ])
+    }
+
     @Test func createRefusesWhatAFormatCannotHold() throws {
         let run = try CLI.ferry(["hash", "create", "--scheme", "bcrypt", "--format", "keycloak"], input: "x\n")
         #expect(run.status == 1)

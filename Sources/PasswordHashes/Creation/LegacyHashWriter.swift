@@ -38,8 +38,13 @@ public enum LegacyHashWriter {
     }
 
     /// glibc's sha512-crypt `$6$`, as /etc/shadow holds it.
-    public static func sha512Crypt(_ password: String) -> String? {
-        guard let setting = SystemCrypt.generateSetting(prefix: "$6$", count: 0),
+    public static func sha512Crypt(_ password: String) -> String? { systemCrypt(password, prefix: "$6$") }
+
+    /// md5-crypt `$1$`, as older /etc/shadow files and network gear hold it.
+    public static func md5Crypt(_ password: String) -> String? { systemCrypt(password, prefix: "$1$") }
+
+    private static func systemCrypt(_ password: String, prefix: String) -> String? {
+        guard let setting = SystemCrypt.generateSetting(prefix: prefix, count: 0),
             let output = SystemCrypt.crypt(Array(password.utf8), setting: setting)
         else { return nil }
         return String(decoding: output, as: UTF8.self)
