@@ -68,19 +68,17 @@ public final class LegacyPlatform: Sendable {
     let clock: @Sendable () -> Date
     let logger: Logger
     /// Bare salted SHA-1 rows carry their salt in a column: salt + password.
-    let catalog = HashCatalog(configured: ConfiguredDigestFormat(digest: .sha1, salt: .prefix))
+    let passwords = PasswordChecker(
+        catalog: HashCatalog(configured: ConfiguredDigestFormat(digest: .sha1, salt: .prefix)))
 
     public init(
         path: String, sessionLifetime: TimeInterval = 3600, clock: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "legacy-platform")
     ) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: path, configuration: configuration)
+        database = try PlatformDatabase.open(path: path, migrator: Self.migrator)
         self.sessionLifetime = sessionLifetime
         self.clock = clock
         self.logger = logger
-        try Self.migrator.migrate(database)
     }
 
     static var migrator: DatabaseMigrator {
@@ -216,7 +214,8 @@ public final class LegacyPlatform: Sendable {
         }
         guard let row else { return Self.invalidCredentials() }
         let id: Int64 = row["id"]
-        let verified = catalog.verify(password: password, hash: row["password_hash"], salt: row["salt"])
+        guard let verified = await passwords.verify(password: password, hash: row["password_hash"], salt: row["salt"])
+        else { return PasswordChecker.busy }
         guard verified.isMatch else {
             try await database.write { db in
                 try db.execute(sql: "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", arguments: [id])
@@ -253,10 +252,10 @@ public final class LegacyPlatform: Sendable {
         let accepted = try await database.write { db -> Bool in
             if let row = try Row.fetchOne(
                 db, sql: "SELECT secret, digits, period, algorithm FROM totp WHERE user_id = ?", arguments: [user]),
-                let secret = Base32.decode(row["secret"]),
-                let algorithm = DigestAlgorithm(rawValue: (row["algorithm"] as String).lowercased()),
-                TOTP(secret: secret, digits: row["digits"], period: row["period"], algorithm: algorithm).verify(
-                    code, at: now)
+                let totp = TOTP(
+                    base32Secret: row["secret"], digits: row["digits"], period: row["period"],
+                    algorithm: row["algorithm"]),
+                totp.verify(code, at: now)
             {
                 return true
             }

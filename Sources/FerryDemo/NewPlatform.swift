@@ -21,19 +21,17 @@ public final class NewPlatform: Sendable {
     let scimToken: String
     let clock: @Sendable () -> Date
     let logger: Logger
+    let passwords = PasswordChecker()
 
     public init(
         path: String, scimToken: String, sessionLifetime: TimeInterval = 3600,
         clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "new-platform")
     ) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: path, configuration: configuration)
+        database = try PlatformDatabase.open(path: path, migrator: Self.migrator)
         self.scimToken = scimToken
         self.sessionLifetime = sessionLifetime
         self.clock = clock
         self.logger = logger
-        try Self.migrator.migrate(database)
     }
 
     static var migrator: DatabaseMigrator {
@@ -110,6 +108,7 @@ public final class NewPlatform: Sendable {
         let fields = WebForms.fields(of: request, body: body)
         let identifier = (fields["username"] ?? fields["email"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = fields["password"] ?? ""
+        let failed = WebForms.page(.unauthorized, title: "Login failed", body: "<p>Wrong username or password.</p>")
         guard
             let row = try await database.read({ db in
                 try Row.fetchOne(
@@ -117,11 +116,10 @@ public final class NewPlatform: Sendable {
                     sql:
                         "SELECT id, password_phc, active, mfa_reenroll_required FROM accounts WHERE user_name = ? OR email = ?",
                     arguments: [identifier, identifier])
-            }), let phc = row["password_phc"] as String?, HashCatalog().verify(password: password, hash: phc).isMatch,
-            row["active"] as Bool
-        else {
-            return WebForms.page(.unauthorized, title: "Login failed", body: "<p>Wrong username or password.</p>")
-        }
+            }), let phc = row["password_phc"] as String?, row["active"] as Bool
+        else { return failed }
+        guard let verified = await passwords.verify(password: password, hash: phc) else { return PasswordChecker.busy }
+        guard verified.isMatch else { return failed }
         let id: String = row["id"]
         let hasTOTP = try await database.read { db in
             try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM totp_factors WHERE account_id = ?", arguments: [id])
@@ -152,10 +150,10 @@ public final class NewPlatform: Sendable {
                 db, sql: "SELECT secret_base32, digits, period, algorithm FROM totp_factors WHERE account_id = ?",
                 arguments: [account])
             {
-                if let secret = Base32.decode(row["secret_base32"]),
-                    let algorithm = DigestAlgorithm(rawValue: (row["algorithm"] as String).lowercased()),
-                    TOTP(secret: secret, digits: row["digits"], period: row["period"], algorithm: algorithm).verify(
-                        code, at: now)
+                if let totp = TOTP(
+                    base32Secret: row["secret_base32"], digits: row["digits"], period: row["period"],
+                    algorithm: row["algorithm"]),
+                    totp.verify(code, at: now)
                 {
                     return true
                 }
