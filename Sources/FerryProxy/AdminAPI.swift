@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import PasswordHashes
 
 /// The admin listener: `/healthz` and `/metrics` open; every `/admin/*` call
 /// needs the bearer token from config (re-read on reload).
@@ -57,7 +58,7 @@ struct AdminAPI {
         let presented = request.headers[.authorization].flatMap { value -> String? in
             value.lowercased().hasPrefix("bearer ") ? String(value.dropFirst(7)) : nil
         }
-        guard let presented, constantTimeEqual(Array(presented.utf8), Array(token.utf8)) else {
+        guard let presented, constantTimeEquals(Array(presented.utf8), Array(token.utf8)) else {
             var response = json(.unauthorized, ["error": "missing or wrong bearer token"])
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
@@ -74,14 +75,6 @@ struct AdminAPI {
         return Response(
             status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data + Data("\n".utf8))))
     }
-}
-
-/// Compares tokens in time that depends only on their lengths.
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for index in a.indices { difference |= a[index] ^ b[index] }
-    return difference == 0
 }
 
 /// Request context of the admin listener: the caller's address is recorded

@@ -9,13 +9,11 @@ import Synchronization
 public enum ReloadTrigger: Sendable, CustomStringConvertible {
     case signal
     case admin(caller: String)
-    case startup
 
     public var description: String {
         switch self {
         case .signal: return "SIGHUP"
         case .admin(let caller): return "admin API (\(caller))"
-        case .startup: return "startup"
         }
     }
 }
@@ -76,9 +74,9 @@ actor ConfigReloader {
             let config = try ProxyConfig.load(path: path)
             record.changedKeys = config.changedKeys(from: current.config)
             record.restartRequired = config.restartRequiredKeys(from: current.config)
-            if let tls = config.server.tls {
-                try certificates.load(tls)
-            }
+            // Everything that can fail happens before anything is installed, so a
+            // failed reload leaves the running config and certificate untouched.
+            let certificate = try config.server.tls.map(CertificateStore.read)
             if record.changedKeys.isEmpty {
                 record.outcome = .unchanged
             } else {
@@ -89,6 +87,8 @@ actor ConfigReloader {
                 record.generation = runtime.generation
                 retire(old, keeping: upstreams)
             }
+            // Re-read on every reload, also when the file names did not change.
+            if let certificate { certificates.install(certificate) }
         } catch let error as ConfigError {
             record.errors = error.issues.map(\.description)
         } catch {
@@ -145,12 +145,18 @@ actor ConfigReloader {
 /// The TLS certificate and key in force; replaced on reload so new connections
 /// get the new certificate without a restart.
 final class CertificateStore: Sendable {
-    private let current = Mutex<(chain: [NIOSSLCertificate], key: NIOSSLPrivateKey)?>(nil)
+    typealias Certificate = (chain: [NIOSSLCertificate], key: NIOSSLPrivateKey)
+    private let current = Mutex<Certificate?>(nil)
 
-    func load(_ files: TLSFiles) throws {
-        let chain = try NIOSSLCertificate.fromPEMFile(files.certificateFile)
-        let key = try NIOSSLPrivateKey(file: files.privateKeyFile, format: .pem)
-        current.withLock { $0 = (chain, key) }
+    static func read(_ files: TLSFiles) throws -> Certificate {
+        (
+            try NIOSSLCertificate.fromPEMFile(files.certificateFile),
+            try NIOSSLPrivateKey(file: files.privateKeyFile, format: .pem)
+        )
+    }
+
+    func install(_ certificate: Certificate) {
+        current.withLock { $0 = certificate }
     }
 
     func serverConfiguration() throws -> TLSConfiguration {

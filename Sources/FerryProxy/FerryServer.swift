@@ -30,7 +30,7 @@ public final class FerryServer: Sendable {
         self.logger = logger
         self.accessLog = AccessLog(enabled: accessLog)
         let config = try ProxyConfig.load(path: configPath)
-        if let tls = config.server.tls { try certificates.load(tls) }
+        if let tls = config.server.tls { certificates.install(try CertificateStore.read(tls)) }
         let upstreams = try ConfigReloader.clients(for: config, reusing: nil, eventLoopGroup: eventLoopGroup)
         runtimes = RuntimeStore(ProxyRuntime(config: config, generation: 1, upstreams: upstreams))
         reloader = ConfigReloader(

@@ -7,8 +7,6 @@ final class ProxyMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let activeConnections: Gauge
     private let inFlight: Gauge
-    private let connectionCount = Mutex(0)
-    private let inFlightCount = Mutex(0)
     // The registry validates names and labels on every make call; handles are
     // looked up once per label set instead.
     private let requestCounters = Mutex<[String: Counter]>([:])
@@ -65,38 +63,10 @@ final class ProxyMetrics: Sendable {
         ).increment()
     }
 
-    func connectionOpened() {
-        activeConnections.set(
-            Double(
-                connectionCount.withLock {
-                    $0 += 1
-                    return $0
-                }))
-    }
-    func connectionClosed() {
-        activeConnections.set(
-            Double(
-                connectionCount.withLock {
-                    $0 -= 1
-                    return $0
-                }))
-    }
-    func requestStarted() {
-        inFlight.set(
-            Double(
-                inFlightCount.withLock {
-                    $0 += 1
-                    return $0
-                }))
-    }
-    func requestFinished() {
-        inFlight.set(
-            Double(
-                inFlightCount.withLock {
-                    $0 -= 1
-                    return $0
-                }))
-    }
+    func connectionOpened() { activeConnections.increment() }
+    func connectionClosed() { activeConnections.decrement() }
+    func requestStarted() { inFlight.increment() }
+    func requestFinished() { inFlight.decrement() }
 
     func exposition() -> String {
         var buffer: [UInt8] = []

@@ -120,11 +120,15 @@ struct ProxyResponder: HTTPResponder {
         let response: HTTPClientResponse
         do {
             let client = upstream.client
+            // Its own task, so that either the client going away (the watcher) or
+            // this handler being cancelled can cancel the upstream call.
             let call = Task { try await client.execute(outbound, deadline: .now() + wait.timeAmount) }
-            if let watcher = ClientDisconnectWatcher.watcher(for: context.channelID) {
-                response = try await watcher.whileWaiting(cancel: { call.cancel() }) { try await call.value }
-            } else {
-                response = try await call.value
+            let watcher = ClientDisconnectWatcher.watcher(for: context.channelID)
+            response = try await withTaskCancellationHandler {
+                guard let watcher else { return try await call.value }
+                return try await watcher.whileWaiting(cancel: { call.cancel() }) { try await call.value }
+            } onCancel: {
+                call.cancel()
             }
         } catch {
             if meter.exceeded { return ProxyError.bodyTooLarge.response }

@@ -2,12 +2,12 @@
 /// `verify` never crash, whatever the input: truncated strings, bad base64,
 /// absurd numbers, NUL bytes.
 public struct HashCatalog: Sendable {
-    public var limits: CostLimits
+    public let limits: CostLimits
     /// Spring `{noop}` plaintext hashes are accepted only when this is set.
-    public var allowPlaintext: Bool
+    public let allowPlaintext: Bool
     /// How to read hashes that do not describe themselves; used when a salt is
     /// supplied from another column, or a bare digest is not self-describing.
-    public var configured: ConfiguredDigestFormat?
+    public let configured: ConfiguredDigestFormat?
 
     public init(
         limits: CostLimits = CostLimits(), allowPlaintext: Bool = false, configured: ConfiguredDigestFormat? = nil
@@ -15,20 +15,19 @@ public struct HashCatalog: Sendable {
         self.limits = limits
         self.allowPlaintext = allowPlaintext
         self.configured = configured
+        selfDescribing = [
+            BCryptScheme(), Argon2Scheme(), ScryptScheme(), PBKDF2Scheme(), PHPassScheme(), APR1Scheme(),
+            LDAPDigestScheme(wrapped: [BCryptScheme(), APR1Scheme(), CryptScheme()]),
+            SaltedDigestScheme(allowPlaintext: allowPlaintext), ASPNetIdentityScheme(), CryptScheme(),
+        ]
     }
 
     /// Longest hash string considered; real formats are far shorter.
     static let maximumHashLength = 1024
 
-    private var selfDescribing: [any HashScheme] {
-        let crypt: [any HashScheme] = [BCryptScheme(), APR1Scheme(), CryptScheme()]
-        return [
-            BCryptScheme(), Argon2Scheme(), ScryptScheme(), PBKDF2Scheme(), PHPassScheme(), APR1Scheme(),
-            LDAPDigestScheme(wrapped: crypt), SaltedDigestScheme(allowPlaintext: allowPlaintext),
-            ASPNetIdentityScheme(),
-            CryptScheme(),
-        ]
-    }
+    /// Self-describing schemes in the order they are tried (prefixed formats
+    /// first, bare DES crypt last). Built once per catalog, not per hash.
+    private var selfDescribing: [any HashScheme]
 
     /// Reads `hash` into a scheme and its parameters, doing no expensive work.
     /// `salt` is the separately stored salt of a configured format, if any.

@@ -135,32 +135,28 @@ public struct Rehasher: Sendable {
             case .keycloak: throw .unsupportedFormat(algorithm: algorithm, format: format)
             }
         case .pbkdf2SHA256:
+            let iterations = p.pbkdf2Iterations
+            func derive(_ salt: [UInt8], length: Int = 32) -> [UInt8] {
+                DigestAlgorithm.sha256.pbkdf2(password: bytes, salt: salt, iterations: iterations, keyLength: length)
+            }
+            let salt = secureRandomBytes(16)
             switch format {
             case .django:
-                let salt = Self.alphanumericSalt(22)
-                let key = DigestAlgorithm.sha256.pbkdf2(
-                    password: bytes, salt: Array(salt.utf8), iterations: p.pbkdf2Iterations, keyLength: 32)
-                return "pbkdf2_sha256$\(p.pbkdf2Iterations)$\(salt)$\(Base64Alphabet.standard.encode(key))"
+                // Django keeps its salt as text.
+                let text = Self.alphanumericSalt(22)
+                return "pbkdf2_sha256$\(iterations)$\(text)$\(Base64Alphabet.standard.encode(derive(Array(text.utf8))))"
             case .phc:
-                let salt = secureRandomBytes(16)
-                let key = DigestAlgorithm.sha256.pbkdf2(
-                    password: bytes, salt: salt, iterations: p.pbkdf2Iterations, keyLength: 32)
                 let ab64 = Base64Alphabet.passlib
                 return
-                    "$pbkdf2-sha256$\(p.pbkdf2Iterations)$\(ab64.encode(salt, padded: false))$\(ab64.encode(key, padded: false))"
+                    "$pbkdf2-sha256$\(iterations)$\(ab64.encode(salt, padded: false))$\(ab64.encode(derive(salt), padded: false))"
             case .kratos:
-                let salt = secureRandomBytes(16)
-                let key = DigestAlgorithm.sha256.pbkdf2(
-                    password: bytes, salt: salt, iterations: p.pbkdf2Iterations, keyLength: 32)
                 let b64 = Base64Alphabet.standard
                 return
-                    "$pbkdf2-sha256$i=\(p.pbkdf2Iterations),l=32$\(b64.encode(salt, padded: false))$\(b64.encode(key, padded: false))"
+                    "$pbkdf2-sha256$i=\(iterations),l=32$\(b64.encode(salt, padded: false))$\(b64.encode(derive(salt), padded: false))"
             case .keycloak:
-                let salt = secureRandomBytes(16)
-                let key = DigestAlgorithm.sha256.pbkdf2(
-                    password: bytes, salt: salt, iterations: p.pbkdf2Iterations, keyLength: 64)
                 return Self.keycloak(
-                    value: key, salt: salt, algorithm: "pbkdf2-sha256", iterations: p.pbkdf2Iterations, additional: [:])
+                    value: derive(salt, length: 64), salt: salt, algorithm: "pbkdf2-sha256", iterations: iterations,
+                    additional: [:])
             }
         case .scrypt:
             let n = 1 << p.scryptLog2N

@@ -15,15 +15,15 @@ struct SaltedDigestScheme: HashScheme {
             return DerivedKeyHash(scheme: "spring-noop", parameters: [], expected: stored, derive: { $0 })
         }
         if let spring = try parseSpring(hash) { return spring }
-        return try parseDjango(hash)
+        return try parseDjango(hash, limits: limits)
     }
 
-    private func parseDjango(_ hash: String) throws(HashError) -> (any ParsedHash)? {
+    private func parseDjango(_ hash: String, limits: CostLimits) throws(HashError) -> (any ParsedHash)? {
         let parts = hash.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 3, ["sha1", "md5", "crypt"].contains(parts[0]) else { return nil }
         if parts[0] == "crypt" {
             guard parts[1].isEmpty || parts[1].utf8.count == 2,
-                let inner = try CryptScheme().parse(String(parts[2]), limits: CostLimits()), inner.scheme == "des-crypt"
+                let inner = try CryptScheme().parse(String(parts[2]), limits: limits), inner.scheme == "des-crypt"
             else {
                 throw .malformed(scheme: "django-crypt", reason: "expected crypt$$<13-char DES crypt>")
             }
