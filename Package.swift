@@ -45,7 +45,14 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "FerryMigration",
-            dependencies: ["PasswordHashes", "FerryStore", "FerryConfig"]),
+            dependencies: [
+                "PasswordHashes", "FerryStore", "FerryConfig",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .target(
             name: "FerryProxy",
             dependencies: [

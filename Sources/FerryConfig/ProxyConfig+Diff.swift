@@ -15,6 +15,10 @@ extension ProxyConfig {
         if (server.tls == nil) != (old.server.tls == nil) { keys.append("server.tls_cert_file") }
         if admin.listen != old.admin.listen { keys.append("admin.listen") }
         if state.store != old.state.store { keys.append("state.url") }
+        // The outbox's sealed jobs and the hash worker threads belong to the process.
+        if state.encryptionKey != old.state.encryptionKey { keys.append("state.encryption_key") }
+        if migration.hashWorkers != old.migration.hashWorkers { keys.append("migration.hash_workers") }
+        if migration.hashQueueSize != old.migration.hashQueueSize { keys.append("migration.hash_queue_size") }
         return keys
     }
 }

@@ -144,7 +144,8 @@ struct ConfigBuilder {
         return StateSettings(
             store: store,
             busyTimeout: table?.duration("busy_timeout", default: .seconds(5)) ?? .seconds(5),
-            encryptionKey: key)
+            encryptionKey: key,
+            onUnavailable: table?.choice("on_unavailable", default: .legacy) ?? .legacy)
     }
 
     private func upstream(_ name: String, _ table: TableReader) -> UpstreamSettings? {
@@ -185,10 +186,16 @@ struct ConfigBuilder {
         let allowPlaintext = table.bool("allow_plaintext", default: false)
         let hashFormat = table.table("hash").flatMap(configuredHash)
         let limits = table.table("limits").map(hashLimits) ?? HashCostLimits()
+        let activeStatuses = table.stringArray("active_statuses") ?? ["active"]
+        if activeStatuses.isEmpty {
+            table.report("active_statuses", "must list at least one status value of an active user")
+        }
+        let totpEncoding = table.choice("totp_secret_encoding", default: LegacySourceSettings.TOTPSecretEncoding.base32)
         guard let database, let userQuery else { return nil }
         return LegacySourceSettings(
             database: database, userQuery: userQuery, mfaQuery: mfaQuery, consentsQuery: consentsQuery,
-            allowPlaintext: allowPlaintext, hashFormat: hashFormat, limits: limits)
+            allowPlaintext: allowPlaintext, hashFormat: hashFormat, limits: limits, activeStatuses: activeStatuses,
+            totpSecretEncoding: totpEncoding)
     }
 
     private func hashLimits(_ table: TableReader) -> HashCostLimits {
@@ -246,19 +253,70 @@ struct ConfigBuilder {
         let url = table.string("url").flatMap { endpoint(table, "url", $0) }
         let database = table.string("database").flatMap { storeLocation(table, "database", $0) }
         let statements = table.stringArray("statements") ?? []
-        let settings = TargetSettings(
+        var settings = TargetSettings(
             kind: kind, url: url, token: secret(table, "token"), signingKey: secret(table, "signing_key"),
-            database: database, statements: statements, timeout: table.duration("timeout", default: .seconds(10)))
+            database: database, statements: statements,
+            totpStatements: table.stringArray("totp_statements") ?? [],
+            recoveryCodeStatements: table.stringArray("recovery_code_statements") ?? [],
+            consentStatements: table.stringArray("consent_statements") ?? [],
+            existingQuery: table.string("existing_query"),
+            timeout: table.duration("timeout", default: .seconds(10)), mfaFactors: [],
+            retryInitial: table.duration("retry_initial", default: .seconds(1)),
+            retryCeiling: table.duration("retry_ceiling", default: .seconds(300)))
+        settings.mfaFactors = mfaFactors(table, settings)
+        if settings.retryInitial > settings.retryCeiling {
+            table.report("retry_initial", "must not exceed `\(table.keyPath("retry_ceiling"))`")
+        }
+        if settings.retryInitial <= .zero { table.report("retry_initial", "must be longer than 0s") }
         switch kind {
-        case .scim, .webhook:
+        case .scim:
+            if url == nil && !table.has("url") { table.missing("url") }
+        case .webhook:
             if url == nil && !table.has("url") { table.missing("url") }
         case .sql:
             if database == nil && !table.has("database") { table.missing("database") }
             if statements.isEmpty {
                 table.report("statements", "must list at least one SQL statement for `kind = \"sql\"`")
             }
+            if let query = settings.existingQuery {
+                if !query.contains(":legacy_id") {
+                    table.report("existing_query", "must use the named parameter `:legacy_id`")
+                }
+            } else if table.has("database") {
+                table.report(
+                    "existing_query",
+                    "is required for `kind = \"sql\"`: without it a retried job cannot tell its own user from a stranger"
+                )
+            }
         }
         return settings
+    }
+
+    /// Explicit `mfa_factors`, or what the target kind can carry: Ferry's SCIM
+    /// extension holds TOTP and recovery codes; a webhook receives everything;
+    /// SQL holds the factors it has statements for.
+    private func mfaFactors(_ table: TableReader, _ settings: TargetSettings) -> [MFAFactorKind] {
+        if let words = table.stringArray("mfa_factors") {
+            var kinds = Set<MFAFactorKind>()
+            for word in words {
+                if let kind = MFAFactorKind(rawValue: word) {
+                    kinds.insert(kind)
+                } else {
+                    let allowed = MFAFactorKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                    table.report("mfa_factors", "may contain \(allowed), found \"\(word)\"")
+                }
+            }
+            return kinds.sorted()
+        }
+        switch settings.kind {
+        case .scim: return [.recoveryCodes, .totp]
+        case .webhook: return MFAFactorKind.allCases.sorted()
+        case .sql:
+            var kinds = Set<MFAFactorKind>()
+            if !settings.totpStatements.isEmpty { kinds.insert(.totp) }
+            if !settings.recoveryCodeStatements.isEmpty { kinds.insert(.recoveryCodes) }
+            return kinds.sorted()
+        }
     }
 
     private func migration(_ table: TableReader?) -> MigrationSettings? {
@@ -370,10 +428,36 @@ struct ConfigBuilder {
                     bodyFormat: table.choice("body_format", default: .auto),
                     identifierField: table.string("identifier_field") ?? "username",
                     passwordField: table.string("password_field") ?? "password",
-                    maxBodySize: table.byteSize("max_body_size", in: 64...(1 << 20), default: 16 << 10)))
+                    maxBodySize: table.byteSize("max_body_size", in: 64...(1 << 20), default: 16 << 10),
+                    newPlatformShape: loginShape(table)))
         }
         guard let name else { return nil }
         return RouteSettings(name: name, match: match, action: action, sessionAffinity: affinity)
+    }
+
+    /// The `new_*` keys of a login route; present only when one of them is set.
+    private func loginShape(_ table: TableReader) -> LoginShape? {
+        let keys = ["new_path", "new_body_format", "new_identifier_field", "new_password_field", "new_static_fields"]
+        guard keys.contains(where: table.has) else { return nil }
+        let path = table.string("new_path")
+        if let path, !path.hasPrefix("/") { table.report("new_path", "must start with \"/\", found \"\(path)\"") }
+        let format = table.choice("new_body_format", default: LoginShape.Format.form)
+        let fallbackIdentifier = format == .json ? "/username" : "username"
+        let fallbackPassword = format == .json ? "/password" : "password"
+        let shape = LoginShape(
+            path: path, bodyFormat: format,
+            identifierField: table.string("new_identifier_field") ?? fallbackIdentifier,
+            passwordField: table.string("new_password_field") ?? fallbackPassword,
+            staticFields: table.stringTable("new_static_fields") ?? [:])
+        if format == .json {
+            for (key, field) in [
+                ("new_identifier_field", shape.identifierField), ("new_password_field", shape.passwordField),
+            ]
+            where !field.hasPrefix("/") {
+                table.report(key, "must be a JSON pointer such as \"/user/email\" when `new_body_format = \"json\"`")
+            }
+        }
+        return shape
     }
 
     private enum ActionWord: String, CaseIterable {
@@ -422,6 +506,21 @@ struct ConfigBuilder {
             }
             if config.migration.mode == .migrate && config.target == nil {
                 log.report("migration.mode", "`[target]` is required when `migration.mode = \"migrate\"`")
+            }
+            if config.migration.mode == .migrate, let target = config.target {
+                switch target.kind {
+                case .scim where target.token == nil:
+                    log.report(
+                        "target.kind",
+                        "`target.token_file` or `target.token_env` is required when `migration.mode = \"migrate\"` with a SCIM target"
+                    )
+                case .webhook where target.signingKey == nil:
+                    log.report(
+                        "target.kind",
+                        "`target.signing_key_file` or `target.signing_key_env` is required when `migration.mode = \"migrate\"` with a webhook target"
+                    )
+                default: break
+                }
             }
             if config.migration.mode == .migrate && config.state.encryptionKey == nil {
                 log.report(

@@ -41,6 +41,15 @@ public struct StateSettings: Equatable, Sendable {
     public var busyTimeout: Duration
     /// AES-256-GCM key for secrets kept in the provisioning outbox.
     public var encryptionKey: Secret?
+    /// What a login does when the state store cannot be read or written.
+    public var onUnavailable: StoreFailurePolicy = .legacy
+
+    public enum StoreFailurePolicy: String, CaseIterable, Sendable {
+        /// Fail open: forward the login to legacy untouched.
+        case legacy
+        /// Fail closed: answer 503.
+        case reject
+    }
 }
 
 public enum StoreLocation: Equatable, Sendable, CustomStringConvertible {
@@ -91,6 +100,15 @@ public struct LegacySourceSettings: Equatable, Sendable {
     public var hashFormat: ConfiguredHashFormat?
     /// Ceilings on legacy hash cost parameters.
     public var limits: HashCostLimits
+    /// `status` values of an active user; any other value is a disabled user,
+    /// left to legacy. Without a `status` column every user is active.
+    public var activeStatuses: [String] = ["active"]
+    /// How the `secret` column of TOTP factors is encoded.
+    public var totpSecretEncoding: TOTPSecretEncoding = .base32
+
+    public enum TOTPSecretEncoding: String, CaseIterable, Sendable {
+        case base32, hex, base64
+    }
 }
 
 /// A legacy hash asking for more work than this is refused before any work is
@@ -149,11 +167,37 @@ public struct TargetSettings: Equatable, Sendable {
     public var database: StoreLocation?
     /// `sql`: statements run in one transaction, with named parameters.
     public var statements: [String]
+    /// `sql`: run once per TOTP factor, recovery code and consent, in the same
+    /// transaction.
+    public var totpStatements: [String] = []
+    public var recoveryCodeStatements: [String] = []
+    public var consentStatements: [String] = []
+    /// `sql`: finds an existing user (`new_id`, `legacy_id` columns) by
+    /// `:legacy_id`, `:username` or `:email`, so that a retried job recognises
+    /// its own user and a stranger is reported as a conflict.
+    public var existingQuery: String?
     public var timeout: Duration
+    /// MFA factors the new platform can hold; a user with any other factor gets
+    /// `migration.unsupported_mfa`.
+    /// Sorted, so that two configs listing the same factors compare equal.
+    public var mfaFactors: [MFAFactorKind]
+    /// Outbox retry backoff: first delay, doubled per attempt up to the ceiling.
+    public var retryInitial: Duration = .seconds(1)
+    public var retryCeiling: Duration = .seconds(300)
 
     public enum TargetKind: String, CaseIterable, Sendable {
         case sql, scim, webhook
     }
+}
+
+/// The kinds of second factor a legacy platform may hold.
+public enum MFAFactorKind: String, CaseIterable, Sendable, Comparable {
+    case totp
+    case recoveryCodes = "recovery_codes"
+    case webauthn
+    case phone
+
+    public static func < (a: MFAFactorKind, b: MFAFactorKind) -> Bool { a.rawValue < b.rawValue }
 }
 
 public struct MigrationSettings: Equatable, Sendable {
@@ -251,8 +295,36 @@ public struct LoginSettings: Equatable, Sendable {
     public var identifierField: String
     public var passwordField: String
     public var maxBodySize: Int
+    /// How a login is reshaped when it goes to the new platform; nil forwards it
+    /// as the client sent it.
+    public var newPlatformShape: LoginShape?
 
     public enum BodyFormat: String, CaseIterable, Sendable {
         case auto, form, json
+    }
+}
+
+/// The new platform's login request: path, body format, field names and
+/// fields it needs that the legacy form did not send.
+public struct LoginShape: Equatable, Sendable {
+    public var path: String?
+    public var bodyFormat: Format
+    public var identifierField: String
+    public var passwordField: String
+    public var staticFields: [String: String]
+
+    public enum Format: String, CaseIterable, Sendable {
+        case form, json
+    }
+
+    public init(
+        path: String? = nil, bodyFormat: Format, identifierField: String, passwordField: String,
+        staticFields: [String: String] = [:]
+    ) {
+        self.path = path
+        self.bodyFormat = bodyFormat
+        self.identifierField = identifierField
+        self.passwordField = passwordField
+        self.staticFields = staticFields
     }
 }

@@ -236,6 +236,21 @@ final class TableReader {
         }
     }
 
+    /// A table of operator-chosen keys with string values (`[route.new_static_fields]`).
+    func stringTable(_ key: String) -> [String: String]? {
+        guard let reader = table(key) else { return nil }
+        reader.known.append(contentsOf: reader.table.keys)
+        var values: [String: String] = [:]
+        for name in reader.table.keys {
+            guard let text = reader.table[name]?.tomlValue.string else {
+                reader.mismatch(name, expected: "a string", reader.table[name]!.tomlValue)
+                continue
+            }
+            values[name] = text
+        }
+        return values
+    }
+
     /// Reports every key of this table that nobody read.
     func finish() {
         let knownKeys = Set(known)

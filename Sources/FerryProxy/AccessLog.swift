@@ -25,6 +25,8 @@ final class AccessLog: Sendable {
         var duration: Duration
         var bytesIn: Int
         var bytesOut: Int
+        /// For intercepted logins: `destination:reason`, e.g. `new:just_migrated`.
+        var login: String? = nil
     }
 
     func write(_ entry: Entry) {
@@ -39,6 +41,7 @@ final class AccessLog: Sendable {
             + Double(entry.duration.components.attoseconds) / 1e15
         var line = "{\"bytes_in\":\(entry.bytesIn),\"bytes_out\":\(entry.bytesOut)"
         line += ",\"duration_ms\":\((milliseconds * 1000).rounded() / 1000)"
+        if let login = entry.login { line += ",\"login\":\(quoted(login))" }
         line += ",\"method\":\(quoted(entry.method)),\"path\":\(quoted(redactQuery(entry.path)))"
         line += ",\"route\":\(entry.route.map(quoted) ?? "null"),\"status\":\(entry.status)"
         line += ",\"time\":\"\(timestamp(time))\",\"upstream\":\(entry.upstream.map(quoted) ?? "null")}\n"

@@ -51,13 +51,15 @@ actor ConfigReloader {
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     let certificates: CertificateStore
+    let migration: MigrationHost
     private(set) var history: [ReloadRecord] = []
 
     init(
         path: String, runtimes: RuntimeStore, metrics: ProxyMetrics, eventLoopGroup: any EventLoopGroup,
-        certificates: CertificateStore, logger: Logger
+        certificates: CertificateStore, migration: MigrationHost, logger: Logger
     ) {
         self.path = path
+        self.migration = migration
         self.runtimes = runtimes
         self.metrics = metrics
         self.eventLoopGroup = eventLoopGroup
@@ -81,7 +83,9 @@ actor ConfigReloader {
                 record.outcome = .unchanged
             } else {
                 let upstreams = try Self.clients(for: config, reusing: current, eventLoopGroup: eventLoopGroup)
-                let runtime = ProxyRuntime(config: config, generation: current.generation + 1, upstreams: upstreams)
+                let runtime = ProxyRuntime(
+                    config: config, generation: current.generation + 1, upstreams: upstreams,
+                    migration: migration.engine(for: config))
                 let old = runtimes.swap(runtime)
                 record.outcome = .applied
                 record.generation = runtime.generation

@@ -1,4 +1,5 @@
 import FerryConfig
+import FerryMigration
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -18,6 +19,7 @@ public final class FerryServer: Sendable {
     let metrics = ProxyMetrics()
     let reloader: ConfigReloader
     let certificates = CertificateStore()
+    let migration: MigrationHost
     let logger: Logger
     let accessLog: AccessLog
     let eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -32,10 +34,13 @@ public final class FerryServer: Sendable {
         let config = try ProxyConfig.load(path: configPath)
         if let tls = config.server.tls { certificates.install(try CertificateStore.read(tls)) }
         let upstreams = try ConfigReloader.clients(for: config, reusing: nil, eventLoopGroup: eventLoopGroup)
-        runtimes = RuntimeStore(ProxyRuntime(config: config, generation: 1, upstreams: upstreams))
+        migration = MigrationHost(config: config, metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger)
+        runtimes = RuntimeStore(
+            ProxyRuntime(
+                config: config, generation: 1, upstreams: upstreams, migration: migration.engine(for: config)))
         reloader = ConfigReloader(
             path: configPath, runtimes: runtimes, metrics: metrics, eventLoopGroup: eventLoopGroup,
-            certificates: certificates, logger: logger)
+            certificates: certificates, migration: migration, logger: logger)
     }
 
     /// The bound port of the public listener, once it is running.
@@ -76,7 +81,9 @@ public final class FerryServer: Sendable {
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
-        var services: [any Service] = [proxy, admin]
+        let runtimes = runtimes
+        let retrier = OutboxRetrier(services: migration.services) { runtimes.runtime.migration }
+        var services: [any Service] = [proxy, admin, OutboxService(retrier: retrier)]
         if handleSignals { services.append(ReloadOnHangup(server: self)) }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
@@ -90,6 +97,7 @@ public final class FerryServer: Sendable {
             "ferry serving", metadata: ["listen": "\(config.server.listen)", "admin": "\(config.admin.listen)"])
         try await serviceGroup.run()
         for client in runtimes.runtime.upstreams.values { await client.shutdown() }
+        await migration.shutdown()
         logger.notice("ferry stopped")
     }
 

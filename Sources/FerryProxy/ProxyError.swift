@@ -14,6 +14,10 @@ enum ProxyError: Error, Equatable {
     case upstreamTimeout(String)
     /// The client disconnected before the upstream answered (nginx's 499).
     case clientClosedRequest
+    /// A login body Ferry cannot read; the text names the field, never a value.
+    case malformedLogin(String)
+    /// The state store is unavailable and `state.on_unavailable = "reject"`.
+    case loginUnavailable
 
     var status: HTTPResponse.Status {
         switch self {
@@ -23,6 +27,8 @@ enum ProxyError: Error, Equatable {
         case .upstreamUnreachable: return .badGateway
         case .upstreamTimeout: return .gatewayTimeout
         case .clientClosedRequest: return .init(code: 499, reasonPhrase: "Client Closed Request")
+        case .malformedLogin: return .badRequest
+        case .loginUnavailable: return .serviceUnavailable
         }
     }
 
@@ -34,6 +40,8 @@ enum ProxyError: Error, Equatable {
         case .upstreamUnreachable(let name): return "upstream \"\(name)\" is unreachable\n"
         case .upstreamTimeout(let name): return "upstream \"\(name)\" did not answer in time\n"
         case .clientClosedRequest: return "client closed the connection\n"
+        case .malformedLogin(let reason): return reason + "\n"
+        case .loginUnavailable: return "login is temporarily unavailable; please try again shortly\n"
         }
     }
 

@@ -1,3 +1,4 @@
+import FerryMigration
 import Prometheus
 import Synchronization
 
@@ -61,6 +62,29 @@ final class ProxyMetrics: Sendable {
         registry.makeCounter(
             name: "ferry_reloads_total", labels: [("outcome", outcome)], help: "Config reloads, by outcome"
         ).increment()
+    }
+
+    /// Logins by where they went and why; the reasons are a fixed vocabulary
+    /// (`LegacyReason`, `NewReason`), so the label set stays small.
+    func migration(_ event: MigrationEvent) {
+        switch event {
+        case .login(let outcome):
+            registry.makeCounter(
+                name: "ferry_logins_total",
+                labels: [("destination", outcome.destination.rawValue), ("reason", outcome.reason)],
+                help: "Logins seen by the migration engine, by destination and reason"
+            ).increment()
+        case .provisioning(let via, let result):
+            registry.makeCounter(
+                name: "ferry_provisioning_total", labels: [("via", via), ("result", result)],
+                help: "Calls to the provisioning target, by path (login, outbox) and result"
+            ).increment()
+        case .mfaNotCarried(let policy):
+            registry.makeCounter(
+                name: "ferry_mfa_not_carried_total", labels: [("policy", policy)],
+                help: "Users with an MFA factor the target cannot hold, by the policy applied"
+            ).increment()
+        }
     }
 
     func connectionOpened() { activeConnections.increment() }

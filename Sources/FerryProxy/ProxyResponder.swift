@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import FerryConfig
+import FerryMigration
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -67,37 +68,111 @@ struct ProxyResponder: HTTPResponder {
         let decision = runtime.router.decide(facts)
         log.route = decision.routeName
         let upstreamName: String
-        var bodyLimit = config.server.maxBodySize
+        var outbound = OutboundRequest.original
         switch decision {
         case .noRoute:
             return ProxyError.noRoute.response
         case .proxy(_, let upstream, _):
             upstreamName = upstream
-        case .login(_, let settings, let sessionUpstream):
-            // Until the migration engine lands, a login passes through to the
-            // platform holding the session, or to legacy.
-            upstreamName = sessionUpstream ?? config.migration.legacyUpstream
-            bodyLimit = min(bodyLimit, settings.maxBodySize)
+        case .login(_, let settings, let sessionUpstream?):
+            // A request inside one platform's session (an MFA step, a re-login)
+            // stays with that platform.
+            upstreamName = sessionUpstream
+            _ = settings
+        case .login(_, let settings, nil):
+            let limit = min(config.server.maxBodySize, settings.maxBodySize)
+            switch await interceptLogin(request, settings: settings, limit: limit, runtime: runtime) {
+            case .failure(let error):
+                log.bytesIn = error.bytesRead
+                return error.response
+            case .success(let login):
+                log.bytesIn = login.body.readableBytes
+                log.login = login.outcome.destination.rawValue + ":" + login.outcome.reason
+                upstreamName = login.upstream
+                outbound = login.outbound
+            }
         }
         log.upstream = upstreamName
         guard let upstream = runtime.upstreams[upstreamName] else {
             return ProxyError.upstreamUnreachable(upstreamName).response
         }
-        let meter = BodyMeter(limit: bodyLimit)
-        defer { log.bytesIn = meter.bytes }
+        let meter = BodyMeter(limit: config.server.maxBodySize)
+        defer { if case .original = outbound { log.bytesIn = meter.bytes } }
         let wait = min(upstream.settings.responseTimeout, config.server.requestTimeout)
-        return await forward(request, to: upstream, context: context, meter: meter, wait: wait)
+        return await forward(request, outbound, to: upstream, context: context, meter: meter, wait: wait)
+    }
+
+    /// Reads the login body, asks the migration engine where the login goes, and
+    /// says what to send there.
+    private func interceptLogin(
+        _ request: Request, settings: LoginSettings, limit: Int, runtime: ProxyRuntime
+    ) async -> Result<InterceptedLogin, LoginRefusal> {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            return .failure(LoginRefusal(response: ProxyError.bodyTooLarge.response, bytesRead: 0))
+        }
+        var body = ByteBuffer()
+        do {
+            for try await chunk in request.body {
+                guard body.readableBytes + chunk.readableBytes <= limit else {
+                    return .failure(
+                        LoginRefusal(response: ProxyError.bodyTooLarge.response, bytesRead: body.readableBytes))
+                }
+                var chunk = chunk
+                body.writeBuffer(&chunk)
+            }
+        } catch {
+            return .failure(
+                LoginRefusal(response: ProxyError.clientClosedRequest.response, bytesRead: body.readableBytes))
+        }
+        let bytes = Array(body.readableBytesView)
+        let credentials = LoginBody.format(settings.bodyFormat, contentType: request.headers[.contentType]).flatMap {
+            LoginBody.credentials(bytes, format: $0, settings: settings)
+        }
+        let login: LoginCredentials
+        switch credentials {
+        case .failure(let error):
+            return .failure(
+                LoginRefusal(response: ProxyError.malformedLogin(error.description).response, bytesRead: bytes.count))
+        case .success(let value): login = value
+        }
+        let outcome = await runtime.migration.route(identifier: login.identifier, password: login.password)
+        let migration = runtime.config.migration
+        switch outcome.destination {
+        case .reject:
+            return .failure(LoginRefusal(response: ProxyError.loginUnavailable.response, bytesRead: bytes.count))
+        case .legacy:
+            return .success(
+                InterceptedLogin(
+                    outcome: outcome, upstream: migration.legacyUpstream, body: body, outbound: .buffered(body)))
+        case .new:
+            guard let shape = settings.newPlatformShape else {
+                return .success(
+                    InterceptedLogin(
+                        outcome: outcome, upstream: migration.newUpstream, body: body, outbound: .buffered(body)))
+            }
+            let reshaped = LoginBody.reshape(login, to: shape)
+            return .success(
+                InterceptedLogin(
+                    outcome: outcome, upstream: migration.newUpstream, body: body,
+                    outbound: .reshaped(
+                        ByteBuffer(bytes: reshaped.body), contentType: reshaped.contentType, path: shape.path)))
+        }
     }
 
     private func forward(
-        _ request: Request, to upstream: UpstreamClient, context: ProxyRequestContext, meter: BodyMeter,
-        wait: Duration
+        _ request: Request, _ body: OutboundRequest, to upstream: UpstreamClient, context: ProxyRequestContext,
+        meter: BodyMeter, wait: Duration
     ) async -> Response {
         let settings = upstream.settings
         if let length = request.headers[.contentLength].flatMap(Int.init), length > meter.limit {
             return ProxyError.bodyTooLarge.response
         }
-        var outbound = HTTPClientRequest(url: settings.url.originString + settings.url.basePath + request.uri.string)
+        var target = request.uri.string
+        if case .reshaped(_, _, let path?) = body {
+            // The new platform's login path; the query string stays.
+            target = path + (request.uri.query.map { "?" + $0 } ?? "")
+        }
+        var outbound = HTTPClientRequest(url: settings.url.originString + settings.url.basePath + target)
         outbound.method = .init(rawValue: request.method.rawValue)
         let host = request.head.authority
         var fields = ForwardedHeaders.removingHopByHop(request.headers)
@@ -108,13 +183,29 @@ struct ProxyResponder: HTTPResponder {
         case .preserve: if let host { headers.add(name: "Host", value: host) }
         case .rewrite: headers.add(name: "Host", value: settings.url.hostHeader)
         }
-        for field in fields { headers.add(name: field.name.rawName, value: field.value) }
-        outbound.headers = headers
-        if let length = request.headers[.contentLength].flatMap(Int.init) {
-            outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .known(Int64(length)))
-        } else if request.headers[.transferEncoding] != nil {
-            outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .unknown)
+        switch body {
+        case .original:
+            for field in fields { headers.add(name: field.name.rawName, value: field.value) }
+            if let length = request.headers[.contentLength].flatMap(Int.init) {
+                outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .known(Int64(length)))
+            } else if request.headers[.transferEncoding] != nil {
+                outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .unknown)
+            }
+        case .buffered(let buffer):
+            // The login body was read to decide; it goes on exactly as it came.
+            for field in fields where field.name != .contentLength && field.name != .transferEncoding {
+                headers.add(name: field.name.rawName, value: field.value)
+            }
+            outbound.body = .bytes(buffer)
+        case .reshaped(let buffer, let contentType, _):
+            for field in fields
+            where field.name != .contentLength && field.name != .transferEncoding && field.name != .contentType {
+                headers.add(name: field.name.rawName, value: field.value)
+            }
+            headers.add(name: "Content-Type", value: contentType)
+            outbound.body = .bytes(buffer)
         }
+        outbound.headers = headers
 
         let sent = ContinuousClock.now
         let response: HTTPClientResponse
@@ -189,6 +280,28 @@ struct ProxyResponder: HTTPResponder {
         }
         return response
     }
+}
+
+/// What is sent upstream: the client's request streamed through, or a login
+/// whose body Ferry has already read (as it came, or reshaped for the new
+/// platform).
+enum OutboundRequest {
+    case original
+    case buffered(ByteBuffer)
+    case reshaped(ByteBuffer, contentType: String, path: String?)
+}
+
+struct InterceptedLogin {
+    var outcome: LoginOutcome
+    var upstream: String
+    /// The body as the client sent it.
+    var body: ByteBuffer
+    var outbound: OutboundRequest
+}
+
+struct LoginRefusal: Error {
+    var response: Response
+    var bytesRead: Int
 }
 
 /// Counts request-body bytes and stops the stream past the limit.

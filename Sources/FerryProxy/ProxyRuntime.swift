@@ -1,4 +1,5 @@
 import FerryConfig
+import FerryMigration
 import NIOCore
 import Synchronization
 
@@ -10,12 +11,14 @@ final class ProxyRuntime: Sendable {
     let generation: Int
     let router: RouteTable
     let upstreams: [String: UpstreamClient]
+    let migration: MigrationEngine
 
-    init(config: ProxyConfig, generation: Int, upstreams: [String: UpstreamClient]) {
+    init(config: ProxyConfig, generation: Int, upstreams: [String: UpstreamClient], migration: MigrationEngine) {
         self.config = config
         self.generation = generation
         self.router = RouteTable(config: config)
         self.upstreams = upstreams
+        self.migration = migration
     }
 }
 

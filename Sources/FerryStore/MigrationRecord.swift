@@ -28,11 +28,14 @@ public struct MigrationRecord: Equatable, Sendable {
     public var attempts: Int
     public var failures: Int
     public var lastFailure: String?
+    /// Shadow mode: the last time a right password would have migrated the user.
+    public var wouldMigrateAt: Date?
 
     public init(
         identifier: String, legacyID: String? = nil, newID: String? = nil, state: MigrationState = .legacy,
         legacyScheme: String? = nil, mfaSummary: String? = nil, consentSummary: String? = nil, firstSeenAt: Date,
-        updatedAt: Date, migratedAt: Date? = nil, attempts: Int = 0, failures: Int = 0, lastFailure: String? = nil
+        updatedAt: Date, migratedAt: Date? = nil, attempts: Int = 0, failures: Int = 0, lastFailure: String? = nil,
+        wouldMigrateAt: Date? = nil
     ) {
         self.identifier = identifier
         self.legacyID = legacyID
@@ -47,13 +50,38 @@ public struct MigrationRecord: Equatable, Sendable {
         self.attempts = attempts
         self.failures = failures
         self.lastFailure = lastFailure
+        self.wouldMigrateAt = wouldMigrateAt
+    }
+}
+
+/// Everything recorded when a user's provisioning succeeded.
+public struct MigrationCompletion: Equatable, Sendable {
+    public var identifier: String
+    public var jobID: Int64
+    public var newID: String
+    public var mfaSummary: String?
+    public var consentSummary: String?
+    /// Non-secret facts for the audit event.
+    public var audit: [String: String]
+
+    public init(
+        identifier: String, jobID: Int64, newID: String, mfaSummary: String?, consentSummary: String?,
+        audit: [String: String]
+    ) {
+        self.identifier = identifier
+        self.jobID = jobID
+        self.newID = newID
+        self.mfaSummary = mfaSummary
+        self.consentSummary = consentSummary
+        self.audit = audit
     }
 }
 
 /// The answer to "may this login provision the user?"
 public enum ProvisioningClaim: Equatable, Sendable {
-    /// This caller won the claim and must provision (or queue) the user.
-    case claimed
+    /// This caller won the claim and must provision the user; the job is in
+    /// the outbox under this id.
+    case claimed(jobID: Int64)
     /// Another login already claimed the user; do not provision again.
     case alreadyProvisioning
     case alreadyMigrated

@@ -68,6 +68,9 @@ public final class SQLiteStateStore: StateStore {
                     );
                     """)
         }
+        migrator.registerMigration("v2: shadow-mode verdicts") { db in
+            try db.execute(sql: "ALTER TABLE migration_records ADD COLUMN would_migrate_at REAL")
+        }
         return migrator
     }
 
@@ -90,7 +93,8 @@ public final class SQLiteStateStore: StateStore {
             updatedAt: Date(timeIntervalSince1970: row["updated_at"]),
             migratedAt: (row["migrated_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             attempts: row["attempts"],
-            failures: row["failures"], lastFailure: row["last_failure"])
+            failures: row["failures"], lastFailure: row["last_failure"],
+            wouldMigrateAt: (row["would_migrate_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     public func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) throws -> MigrationRecord
@@ -110,7 +114,9 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date) throws -> ProvisioningClaim {
+    public func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date, leaseUntil: Date) throws
+        -> ProvisioningClaim
+    {
         // One write transaction: SQLite serializes writers, so the state check
         // and the transition cannot interleave with another claim.
         try pool.write { db in
@@ -120,8 +126,8 @@ public final class SQLiteStateStore: StateStore {
             switch record.state {
             case .provisioning: return .alreadyProvisioning
             case .migrated: return .alreadyMigrated
-            case .failed, .skipped: return .notEligible(record.state)
-            case .legacy: break
+            case .failed: return .notEligible(record.state)
+            case .legacy, .skipped: break
             }
             try db.execute(
                 sql:
@@ -129,33 +135,49 @@ public final class SQLiteStateStore: StateStore {
                 arguments: [at.timeIntervalSince1970, identifier])
             try db.execute(
                 sql: "INSERT INTO outbox (identifier, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [identifier, Data(payload), at.timeIntervalSince1970, at.timeIntervalSince1970])
-            return .claimed
+                arguments: [identifier, Data(payload), leaseUntil.timeIntervalSince1970, at.timeIntervalSince1970])
+            return .claimed(jobID: db.lastInsertedRowID)
         }
     }
 
-    public func markMigrated(
-        _ identifier: String, newID: String, mfaSummary: String?, consentSummary: String?, at: Date
-    ) throws {
+    public func completeMigration(_ completion: MigrationCompletion, at: Date) throws {
         try pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE migration_records SET state = 'migrated', new_id = ?, mfa_summary = ?, consent_summary = ?,
-                        migrated_at = ?, updated_at = ? WHERE identifier = ?
+                        migrated_at = ?, updated_at = ?, last_failure = NULL WHERE identifier = ?
                     """,
                 arguments: [
-                    newID, mfaSummary, consentSummary, at.timeIntervalSince1970, at.timeIntervalSince1970, identifier,
+                    completion.newID, completion.mfaSummary, completion.consentSummary, at.timeIntervalSince1970,
+                    at.timeIntervalSince1970, completion.identifier,
                 ])
             guard db.changesCount == 1 else { throw StateStoreError.unknownIdentifier }
+            try Self.closeJob(db, completion.jobID, at: at)
+            try Self.appendAudit(
+                db, kind: "migrated", identifier: completion.identifier, details: completion.audit, at: at)
         }
     }
 
-    public func markFailed(_ identifier: String, state: MigrationState, reason: String, at: Date) throws {
+    public func markFailed(
+        _ identifier: String, state: MigrationState, reason: String, closingJob jobID: Int64?,
+        audit: [String: String], at: Date
+    ) throws {
         try pool.write { db in
             try db.execute(
                 sql: "UPDATE migration_records SET state = ?, last_failure = ?, updated_at = ? WHERE identifier = ?",
                 arguments: [state.rawValue, reason, at.timeIntervalSince1970, identifier])
             guard db.changesCount == 1 else { throw StateStoreError.unknownIdentifier }
+            if let jobID { try Self.closeJob(db, jobID, at: at) }
+            try Self.appendAudit(
+                db, kind: "migration_\(state.rawValue)", identifier: identifier, details: audit, at: at)
+        }
+    }
+
+    public func recordWouldMigrate(_ identifier: String, at: Date) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE migration_records SET would_migrate_at = ?, updated_at = ? WHERE identifier = ?",
+                arguments: [at.timeIntervalSince1970, at.timeIntervalSince1970, identifier])
         }
     }
 
@@ -187,13 +209,11 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func completeJob(_ id: Int64, at: Date) throws {
-        try pool.write { db in
-            // The sealed secrets are not needed once the target has them.
-            try db.execute(
-                sql: "UPDATE outbox SET completed_at = ?, payload = X'' WHERE id = ?",
-                arguments: [at.timeIntervalSince1970, id])
-        }
+    /// The sealed secrets are not needed once the job is over.
+    static func closeJob(_ db: Database, _ id: Int64, at: Date) throws {
+        try db.execute(
+            sql: "UPDATE outbox SET completed_at = ?, payload = X'' WHERE id = ?",
+            arguments: [at.timeIntervalSince1970, id])
     }
 
     public func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) throws {
@@ -224,24 +244,31 @@ public final class SQLiteStateStore: StateStore {
     @discardableResult
     public func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) throws -> AuditEvent
     {
-        let detailText = Self.canonicalJSON(details)
-        return try pool.write { db in
-            let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1")
-            let previous: String = last?["hash"] ?? Self.genesisHash
-            let sequence: Int64 = (last?["sequence"] ?? 0) + 1
-            let timestamp = at.timeIntervalSince1970
-            let hash = SHA256.hex(
-                Self.chainInput(
-                    previous: previous, sequence: sequence, at: timestamp, kind: kind, identifier: identifier,
-                    details: detailText))
-            try db.execute(
-                sql:
-                    "INSERT INTO audit_log (sequence, at, kind, identifier, details, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [sequence, timestamp, kind, identifier, detailText, previous, hash])
-            return AuditEvent(
-                sequence: sequence, at: at, kind: kind, identifier: identifier, details: detailText,
-                previousHash: previous, hash: hash)
-        }
+        try pool.write { db in try Self.appendAudit(db, kind: kind, identifier: identifier, details: details, at: at) }
+    }
+
+    /// Appends inside the caller's transaction, so an event is written exactly
+    /// when the change it records is.
+    @discardableResult
+    static func appendAudit(_ db: Database, kind: String, identifier: String?, details: [String: String], at: Date)
+        throws -> AuditEvent
+    {
+        let detailText = canonicalJSON(details)
+        let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1")
+        let previous: String = last?["hash"] ?? genesisHash
+        let sequence: Int64 = (last?["sequence"] ?? 0) + 1
+        let timestamp = at.timeIntervalSince1970
+        let hash = SHA256.hex(
+            chainInput(
+                previous: previous, sequence: sequence, at: timestamp, kind: kind, identifier: identifier,
+                details: detailText))
+        try db.execute(
+            sql:
+                "INSERT INTO audit_log (sequence, at, kind, identifier, details, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [sequence, timestamp, kind, identifier, detailText, previous, hash])
+        return AuditEvent(
+            sequence: sequence, at: at, kind: kind, identifier: identifier, details: detailText,
+            previousHash: previous, hash: hash)
     }
 
     public func verifyAuditChain() throws -> AuditVerification {

@@ -8,17 +8,27 @@ public protocol StateStore: Sendable {
     /// Notes a login for `identifier`, creating its record in `legacy` state.
     func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) throws -> MigrationRecord
 
-    /// Atomically moves the user from `legacy` to `provisioning` and queues the
-    /// job, so that of many simultaneous logins exactly one provisions.
-    func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date) throws -> ProvisioningClaim
+    /// Atomically moves the user from `legacy` (or `skipped`) to `provisioning`
+    /// and queues the job, so that of many simultaneous logins exactly one
+    /// provisions. The job is leased to the caller until `leaseUntil`; after that
+    /// the outbox retrier may take it (the caller crashed or gave up).
+    func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date, leaseUntil: Date) throws
+        -> ProvisioningClaim
 
-    func markMigrated(_ identifier: String, newID: String, mfaSummary: String?, consentSummary: String?, at: Date)
-        throws
-    func markFailed(_ identifier: String, state: MigrationState, reason: String, at: Date) throws
+    /// In one transaction: the user becomes `migrated`, the job is done, and the
+    /// audit event is appended.
+    func completeMigration(_ completion: MigrationCompletion, at: Date) throws
+    /// In one transaction: the user leaves provisioning for `state` (`failed` or
+    /// `skipped`), the job (if any) is closed, and the audit event is appended.
+    func markFailed(
+        _ identifier: String, state: MigrationState, reason: String, closingJob jobID: Int64?,
+        audit: [String: String], at: Date
+    ) throws
     func recordFailedLogin(_ identifier: String, at: Date) throws
+    /// Shadow mode: the password was right and the user would have migrated.
+    func recordWouldMigrate(_ identifier: String, at: Date) throws
 
     func dueJobs(at: Date, limit: Int) throws -> [OutboxJob]
-    func completeJob(_ id: Int64, at: Date) throws
     func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) throws
     func pendingJobCount() throws -> Int
 

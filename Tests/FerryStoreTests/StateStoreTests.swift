@@ -40,12 +40,25 @@ struct StateStoreTests {
         #expect(try store.record(for: "ada@example.com")?.firstSeenAt == now)
         #expect(try store.record(for: "ada@example.com")?.legacyID == "42")
 
-        #expect(try store.claimProvisioning("ada@example.com", job: [1, 2, 3], at: now) == .claimed)
-        #expect(try store.claimProvisioning("ada@example.com", job: [1, 2, 3], at: now) == .alreadyProvisioning)
+        guard
+            case .claimed(let jobID) = try store.claimProvisioning(
+                "ada@example.com", job: [1, 2, 3], at: now, leaseUntil: now)
+        else {
+            Issue.record("the first claim must win")
+            return
+        }
+        #expect(
+            try store.claimProvisioning("ada@example.com", job: [1, 2, 3], at: now, leaseUntil: now)
+                == .alreadyProvisioning)
         #expect(try store.pendingJobCount() == 1)
-        try store.markMigrated(
-            "ada@example.com", newID: "u-1", mfaSummary: "totp", consentSummary: "2 consents", at: now)
-        #expect(try store.claimProvisioning("ada@example.com", job: [], at: now) == .alreadyMigrated)
+        try store.completeMigration(
+            MigrationCompletion(
+                identifier: "ada@example.com", jobID: jobID, newID: "u-1", mfaSummary: "totp",
+                consentSummary: "2 consents",
+                audit: ["scheme": "bcrypt"]), at: now)
+        #expect(try store.pendingJobCount() == 0)
+        #expect(try store.claimProvisioning("ada@example.com", job: [], at: now, leaseUntil: now) == .alreadyMigrated)
+        #expect(try store.verifyAuditChain() == .intact(events: 1))
         let record = try #require(try store.record(for: "ada@example.com"))
         #expect(record.state == .migrated)
         #expect(record.newID == "u-1")
@@ -53,9 +66,21 @@ struct StateStoreTests {
         #expect(record.attempts == 1)
 
         _ = try store.seen("bob@example.com", legacyID: "7", legacyScheme: "md5", at: now)
-        try store.markFailed("bob@example.com", state: .skipped, reason: "webauthn not supported by target", at: now)
-        #expect(try store.claimProvisioning("bob@example.com", job: [], at: now) == .notEligible(.skipped))
-        #expect(throws: StateStoreError.unknownIdentifier) { try store.claimProvisioning("nobody", job: [], at: now) }
+        try store.markFailed(
+            "bob@example.com", state: .failed, reason: "conflict", closingJob: nil, audit: [:], at: now)
+        #expect(
+            try store.claimProvisioning("bob@example.com", job: [], at: now, leaseUntil: now) == .notEligible(.failed))
+        // Skipped users (kept on legacy by MFA policy) may be claimed again later.
+        _ = try store.seen("eve@example.com", legacyID: "8", legacyScheme: "md5", at: now)
+        try store.markFailed(
+            "eve@example.com", state: .skipped, reason: "webauthn not supported by target", closingJob: nil, audit: [:],
+            at: now)
+        #expect(
+            try store.claimProvisioning("eve@example.com", job: [], at: now, leaseUntil: now) != .notEligible(.skipped))
+        #expect(throws: StateStoreError.unknownIdentifier) {
+            try store.claimProvisioning("nobody", job: [], at: now, leaseUntil: now)
+        }
+        #expect(try store.verifyAuditChain() == .intact(events: 3))
     }
 
     /// Many logins of one user at once: exactly one provisioning job.
@@ -65,11 +90,11 @@ struct StateStoreTests {
         let now = self.now
         let outcomes = try await withThrowingTaskGroup(of: ProvisioningClaim.self) { group in
             for _ in 0..<50 {
-                group.addTask { try store.claimProvisioning("carol@example.com", job: [9], at: now) }
+                group.addTask { try store.claimProvisioning("carol@example.com", job: [9], at: now, leaseUntil: now) }
             }
             return try await group.reduce(into: [ProvisioningClaim]()) { $0.append($1) }
         }
-        #expect(outcomes.filter { $0 == .claimed }.count == 1)
+        #expect(outcomes.filter { if case .claimed = $0 { true } else { false } }.count == 1)
         #expect(outcomes.filter { $0 == .alreadyProvisioning }.count == 49)
         #expect(try store.pendingJobCount() == 1)
     }
@@ -77,8 +102,14 @@ struct StateStoreTests {
     @Test func outboxJobsAreDueRescheduledAndCompleted() throws {
         let (store, path) = try Self.makeStore()
         _ = try store.seen("dan@example.com", legacyID: "1", legacyScheme: "md5", at: now)
-        #expect(try store.claimProvisioning("dan@example.com", job: Array("sealed".utf8), at: now) == .claimed)
-        let job = try #require(try store.dueJobs(at: now, limit: 10).first)
+        let claim = try store.claimProvisioning(
+            "dan@example.com", job: Array("sealed".utf8), at: now, leaseUntil: now.addingTimeInterval(15))
+        guard case .claimed = claim else {
+            Issue.record("the claim must win")
+            return
+        }
+        #expect(try store.dueJobs(at: now, limit: 10).isEmpty, "the login holding the lease works on it")
+        let job = try #require(try store.dueJobs(at: now.addingTimeInterval(15), limit: 10).first)
         #expect(job.payload == Array("sealed".utf8))
         try store.rescheduleJob(job.id, nextAttemptAt: now.addingTimeInterval(30), error: "target unreachable")
         #expect(try store.dueJobs(at: now.addingTimeInterval(10), limit: 10).isEmpty)
@@ -89,7 +120,10 @@ struct StateStoreTests {
         // A restart (a new store on the same file) sees the same pending job.
         let reopened = try SQLiteStateStore(path: path)
         #expect(try reopened.pendingJobCount() == 1)
-        try reopened.completeJob(retry.id, at: now.addingTimeInterval(32))
+        try reopened.completeMigration(
+            MigrationCompletion(
+                identifier: "dan@example.com", jobID: retry.id, newID: "u-9", mfaSummary: nil, consentSummary: nil,
+                audit: [:]), at: now.addingTimeInterval(32))
         #expect(try reopened.pendingJobCount() == 0)
         let payload = try reopened.pool.read { db in
             try Data.fetchOne(db, sql: "SELECT payload FROM outbox WHERE id = ?", arguments: [retry.id])

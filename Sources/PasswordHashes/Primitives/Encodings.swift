@@ -1,8 +1,8 @@
 // The byte-to-text encodings that password hash formats use. Every decoder
 // returns nil on any character or length it does not accept.
 
-enum Hex {
-    static func encode(_ bytes: [UInt8], uppercase: Bool = false) -> String {
+public enum Hex {
+    public static func encode(_ bytes: [UInt8], uppercase: Bool = false) -> String {
         let digits = Array((uppercase ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
@@ -13,7 +13,7 @@ enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func decode<S: StringProtocol>(_ text: S) -> [UInt8]? {
+    public static func decode<S: StringProtocol>(_ text: S) -> [UInt8]? {
         let chars = Array(text.utf8)
         guard chars.count % 2 == 0 else { return nil }
         var out = [UInt8]()

@@ -1,0 +1,160 @@
+import Foundation
+
+/// The record built for each migrating user (DESIGN.md, "Data that crosses from
+/// legacy to new"). It holds secrets — the new hash, TOTP secrets, recovery codes
+/// — so it is only ever stored sealed, and never logged.
+public struct CanonicalIdentity: Codable, Equatable, Sendable {
+    public var legacyID: String
+    public var username: String?
+    public var email: String?
+    public var emailVerified: Bool
+    public var phone: String?
+    public var profile: Profile
+    public var credential: Credential
+    public var mfa: MFA
+    public var consents: [ConsentGrant]
+    public var metadata: Metadata
+
+    public init(
+        legacyID: String, username: String? = nil, email: String? = nil, emailVerified: Bool = false,
+        phone: String? = nil, profile: Profile = Profile(), credential: Credential, mfa: MFA = MFA(),
+        consents: [ConsentGrant] = [], metadata: Metadata = Metadata()
+    ) {
+        self.legacyID = legacyID
+        self.username = username
+        self.email = email
+        self.emailVerified = emailVerified
+        self.phone = phone
+        self.profile = profile
+        self.credential = credential
+        self.mfa = mfa
+        self.consents = consents
+        self.metadata = metadata
+    }
+
+    /// The name the new platform knows the user by: the username, else the email.
+    public var loginName: String { username ?? email ?? legacyID }
+
+    public struct Profile: Codable, Equatable, Sendable {
+        public var givenName: String?
+        public var familyName: String?
+        public var locale: String?
+        public init(givenName: String? = nil, familyName: String? = nil, locale: String? = nil) {
+            self.givenName = givenName
+            self.familyName = familyName
+            self.locale = locale
+        }
+    }
+
+    public struct Credential: Codable, Equatable, Sendable {
+        /// In the target's format (`migration.rehash`).
+        public var passwordHash: String
+        /// The legacy scheme it replaced, e.g. `bcrypt`; not secret.
+        public var legacyScheme: String
+        public init(passwordHash: String, legacyScheme: String) {
+            self.passwordHash = passwordHash
+            self.legacyScheme = legacyScheme
+        }
+    }
+
+    public struct MFA: Codable, Equatable, Sendable {
+        public var totp: [TOTPFactor]
+        /// As the legacy platform stores them (usually digests), carried verbatim.
+        public var recoveryCodes: [String]
+        public var webauthn: [WebAuthnCredential]
+        public var phones: [String]
+        /// Set when the user has a factor the target cannot hold and policy is
+        /// `require_reenroll`: the new platform must make the user enroll again.
+        public var reenrollRequired: Bool
+
+        public init(
+            totp: [TOTPFactor] = [], recoveryCodes: [String] = [], webauthn: [WebAuthnCredential] = [],
+            phones: [String] = [], reenrollRequired: Bool = false
+        ) {
+            self.totp = totp
+            self.recoveryCodes = recoveryCodes
+            self.webauthn = webauthn
+            self.phones = phones
+            self.reenrollRequired = reenrollRequired
+        }
+
+        public var isEnrolled: Bool { !totp.isEmpty || !webauthn.isEmpty || !phones.isEmpty }
+    }
+
+    public struct TOTPFactor: Codable, Equatable, Sendable {
+        /// Base32 (RFC 4648, no padding), whatever the legacy encoding was.
+        public var secret: String
+        public var digits: Int
+        public var period: Int
+        /// `SHA1`, `SHA256` or `SHA512`.
+        public var algorithm: String
+        public init(secret: String, digits: Int = 6, period: Int = 30, algorithm: String = "SHA1") {
+            self.secret = secret
+            self.digits = digits
+            self.period = period
+            self.algorithm = algorithm
+        }
+    }
+
+    public struct WebAuthnCredential: Codable, Equatable, Sendable {
+        public var credentialID: String
+        public var publicKey: String
+        public var signCount: Int
+        public var transports: [String]
+        public init(credentialID: String, publicKey: String, signCount: Int, transports: [String] = []) {
+            self.credentialID = credentialID
+            self.publicKey = publicKey
+            self.signCount = signCount
+            self.transports = transports
+        }
+    }
+
+    public struct ConsentGrant: Codable, Equatable, Sendable {
+        public var purpose: String
+        public var client: String?
+        public var version: String?
+        public var granted: Bool
+        public var at: Date?
+        public var source: String
+        public init(
+            purpose: String, client: String? = nil, version: String? = nil, granted: Bool, at: Date? = nil,
+            source: String = "legacy"
+        ) {
+            self.purpose = purpose
+            self.client = client
+            self.version = version
+            self.granted = granted
+            self.at = at
+            self.source = source
+        }
+    }
+
+    public struct Metadata: Codable, Equatable, Sendable {
+        public var createdAt: Date?
+        public var lastLoginAt: Date?
+        public var migratedAt: Date?
+        public var legacyStatus: String?
+        public init(
+            createdAt: Date? = nil, lastLoginAt: Date? = nil, migratedAt: Date? = nil, legacyStatus: String? = nil
+        ) {
+            self.createdAt = createdAt
+            self.lastLoginAt = lastLoginAt
+            self.migratedAt = migratedAt
+            self.legacyStatus = legacyStatus
+        }
+    }
+
+    /// The non-secret shape of the user's MFA, for the state store and audit log.
+    public var mfaSummary: String {
+        var parts = [
+            "totp=\(mfa.totp.count)", "recovery_codes=\(mfa.recoveryCodes.count)", "webauthn=\(mfa.webauthn.count)",
+            "phone=\(mfa.phones.count)",
+        ]
+        if mfa.reenrollRequired { parts.append("reenroll_required") }
+        return parts.joined(separator: ",")
+    }
+
+    public var consentSummary: String {
+        "granted=\(consents.filter(\.granted).count),refused=\(consents.filter { !$0.granted }.count)"
+    }
+}

@@ -1,0 +1,210 @@
+import FerryConfig
+import FerryStore
+import Foundation
+import GRDB
+import PasswordHashes
+
+/// A user as the legacy platform holds them, read through the configured
+/// queries. Holds the legacy hash and MFA secrets: never logged.
+public struct LegacyAccount: Sendable {
+    public var legacyID: String
+    public var username: String?
+    public var email: String?
+    public var emailVerified: Bool
+    public var phone: String?
+    public var passwordHash: String
+    public var salt: String?
+    public var status: String?
+    public var active: Bool
+    public var profile: CanonicalIdentity.Profile
+    public var createdAt: Date?
+    public var lastLoginAt: Date?
+    public var mfa: CanonicalIdentity.MFA
+    public var consents: [CanonicalIdentity.ConsentGrant]
+
+    /// The kinds of factor the user has enrolled.
+    public var factorKinds: Set<MFAFactorKind> {
+        var kinds = Set<MFAFactorKind>()
+        if !mfa.totp.isEmpty { kinds.insert(.totp) }
+        if !mfa.recoveryCodes.isEmpty { kinds.insert(.recoveryCodes) }
+        if !mfa.webauthn.isEmpty { kinds.insert(.webauthn) }
+        if !mfa.phones.isEmpty { kinds.insert(.phone) }
+        return kinds
+    }
+}
+
+/// Where legacy records come from. SQLite now; PostgreSQL can follow.
+public protocol LegacySource: Sendable {
+    /// nil when no user has this (normalized) identifier.
+    func account(for identifier: String) throws(LegacySourceError) -> LegacyAccount?
+}
+
+public enum LegacySourceError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The database cannot be opened or queried; the login goes to legacy.
+    case unavailable(String)
+    /// A row does not fit the canonical record (say, no password_hash column).
+    case badRow(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let reason): return "legacy source unavailable: \(reason)"
+        case .badRow(let reason): return "legacy source row unusable: \(reason)"
+        }
+    }
+}
+
+/// The legacy SQLite database, opened read-only, queried with the configured
+/// statements; column aliases map onto the canonical record.
+public final class SQLiteLegacySource: LegacySource {
+    let database: DatabaseQueue
+    let settings: LegacySourceSettings
+
+    public init(settings: LegacySourceSettings) throws(LegacySourceError) {
+        guard case .sqlite(let path) = settings.database else { throw .unavailable("unsupported database URL") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw .unavailable("database file \(path) does not exist")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(2)
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw .unavailable(databaseErrorSummary(error))
+        }
+        self.settings = settings
+    }
+
+    public func account(for identifier: String) throws(LegacySourceError) -> LegacyAccount? {
+        let settings = settings
+        do {
+            return try database.read { db -> LegacyAccount? in
+                let rows = try Row.fetchAll(db, sql: settings.userQuery, arguments: ["identifier": identifier])
+                guard let row = rows.first else { return nil }
+                var account = try Self.account(row, activeStatuses: settings.activeStatuses)
+                if let query = settings.mfaQuery {
+                    for factor in try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID]) {
+                        try Self.addFactor(factor, to: &account.mfa, encoding: settings.totpSecretEncoding)
+                    }
+                }
+                if let query = settings.consentsQuery {
+                    account.consents = try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID])
+                        .map(Self.consent)
+                }
+                return account
+            }
+        } catch let error as LegacySourceError {
+            throw error
+        } catch {
+            throw .unavailable(databaseErrorSummary(error))
+        }
+    }
+
+    static func text(_ row: Row, _ column: String) -> String? {
+        guard row.hasColumn(column) else { return nil }
+        return (row[column] as DatabaseValue).storage.textValue
+    }
+
+    static func flag(_ row: Row, _ column: String) -> Bool {
+        guard let text = text(row, column)?.lowercased() else { return false }
+        return ["1", "true", "yes", "t", "y"].contains(text)
+    }
+
+    /// Unix seconds (integer or real) or ISO 8601 text.
+    static func date(_ row: Row, _ column: String) -> Date? {
+        guard row.hasColumn(column) else { return nil }
+        let value: DatabaseValue = row[column]
+        switch value.storage {
+        case .int64(let seconds): return Date(timeIntervalSince1970: Double(seconds))
+        case .double(let seconds): return Date(timeIntervalSince1970: seconds)
+        case .string(let text):
+            if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
+            let formatter = ISO8601DateFormatter()
+            if let date = formatter.date(from: text) { return date }
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.date(from: text)
+        default: return nil
+        }
+    }
+
+    static func account(_ row: Row, activeStatuses: [String]) throws -> LegacyAccount {
+        guard let legacyID = text(row, "legacy_id") else {
+            throw LegacySourceError.badRow("user_query must return a non-null `legacy_id` column")
+        }
+        guard let hash = text(row, "password_hash") else {
+            throw LegacySourceError.badRow("user_query must return a non-null `password_hash` column")
+        }
+        let status = text(row, "status")
+        let active =
+            status.map { status in activeStatuses.contains { $0.caseInsensitiveCompare(status) == .orderedSame } }
+            ?? true
+        return LegacyAccount(
+            legacyID: legacyID, username: text(row, "username"), email: text(row, "email"),
+            emailVerified: flag(row, "email_verified"), phone: text(row, "phone"), passwordHash: hash,
+            salt: text(row, "salt"), status: status, active: active,
+            profile: .init(
+                givenName: text(row, "given_name"), familyName: text(row, "family_name"), locale: text(row, "locale")),
+            createdAt: date(row, "created_at"), lastLoginAt: date(row, "last_login_at"), mfa: .init(), consents: [])
+    }
+
+    static func addFactor(
+        _ row: Row, to mfa: inout CanonicalIdentity.MFA, encoding: LegacySourceSettings.TOTPSecretEncoding
+    ) throws {
+        let kind = text(row, "kind")?.lowercased() ?? (row.hasColumn("secret") ? "totp" : "")
+        switch kind {
+        case "totp":
+            guard let stored = text(row, "secret"), let secret = base32Secret(stored, encoding: encoding) else {
+                throw LegacySourceError.badRow(
+                    "a TOTP row of mfa_query has no readable `secret` (\(encoding.rawValue))")
+            }
+            mfa.totp.append(
+                .init(
+                    secret: secret, digits: text(row, "digits").flatMap { Int($0) } ?? 6,
+                    period: text(row, "period").flatMap { Int($0) } ?? 30,
+                    algorithm: (text(row, "algorithm") ?? "SHA1").uppercased()))
+        case "recovery_code":
+            guard let code = text(row, "code") else {
+                throw LegacySourceError.badRow("a recovery_code row of mfa_query has no `code` column")
+            }
+            mfa.recoveryCodes.append(code)
+        case "webauthn":
+            guard let id = text(row, "credential_id"), let key = text(row, "public_key") else {
+                throw LegacySourceError.badRow("a webauthn row of mfa_query needs `credential_id` and `public_key`")
+            }
+            mfa.webauthn.append(
+                .init(
+                    credentialID: id, publicKey: key, signCount: text(row, "sign_count").flatMap { Int($0) } ?? 0,
+                    transports: (text(row, "transports") ?? "").split(separator: ",").map {
+                        $0.trimmingCharacters(in: .whitespaces)
+                    }))
+        case "phone", "sms":
+            guard let phone = text(row, "phone") else {
+                throw LegacySourceError.badRow("a phone row of mfa_query has no `phone` column")
+            }
+            mfa.phones.append(phone)
+        default:
+            throw LegacySourceError.badRow(
+                "mfa_query returned kind \"\(kind)\"; expected totp, recovery_code, webauthn or phone")
+        }
+    }
+
+    static func base32Secret(_ stored: String, encoding: LegacySourceSettings.TOTPSecretEncoding) -> String? {
+        let bytes: [UInt8]?
+        switch encoding {
+        case .base32: bytes = Base32.decode(stored)
+        case .hex: bytes = Hex.decode(stored)
+        case .base64: bytes = Data(base64Encoded: stored).map(Array.init)
+        }
+        guard let bytes, !bytes.isEmpty else { return nil }
+        return Base32.encode(bytes)
+    }
+
+    static func consent(_ row: Row) throws -> CanonicalIdentity.ConsentGrant {
+        guard let purpose = text(row, "purpose") else {
+            throw LegacySourceError.badRow("consents_query must return a `purpose` column")
+        }
+        return .init(
+            purpose: purpose, client: text(row, "client"), version: text(row, "version"),
+            granted: row.hasColumn("granted") ? flag(row, "granted") : true, at: date(row, "granted_at"))
+    }
+}

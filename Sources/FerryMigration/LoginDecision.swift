@@ -1,0 +1,160 @@
+import FerryConfig
+import FerryStore
+
+/// What is known about a login so far. The engine gathers facts step by step
+/// and asks `LoginDecision.next` what to do; the decision itself does no I/O.
+public struct LoginFacts: Equatable, Sendable {
+    /// nil when Ferry has never seen this user.
+    public var state: MigrationState?
+    public var eligibility: Eligibility
+    public var mode: MigrationSettings.MigrationMode
+    public var verification: Verification?
+    public var provisioning: ProvisioningResult?
+
+    public init(
+        state: MigrationState?, eligibility: Eligibility, mode: MigrationSettings.MigrationMode,
+        verification: Verification? = nil, provisioning: ProvisioningResult? = nil
+    ) {
+        self.state = state
+        self.eligibility = eligibility
+        self.mode = mode
+        self.verification = verification
+        self.provisioning = provisioning
+    }
+}
+
+/// The outcome of checking the password against the legacy record.
+public enum Verification: Equatable, Sendable {
+    case match(MFAFit)
+    case mismatch
+    case unknownUser
+    case disabledUser
+    /// Unsupported, malformed or over the cost ceilings.
+    case unusableHash
+    case hashQueueFull
+    case sourceUnavailable
+}
+
+/// Whether the target can hold every MFA factor the user has.
+public enum MFAFit: Equatable, Sendable {
+    case carried
+    /// Some factor cannot be carried; migrate and flag re-enrollment.
+    case reenroll
+    /// Some factor cannot be carried; leave the user on legacy for now.
+    case keepOnLegacy
+}
+
+/// The outcome of claiming and provisioning the user.
+public enum ProvisioningResult: Equatable, Sendable {
+    case created
+    /// The target already holds this very user (a retried job).
+    case alreadyThere
+    /// Another login holds the claim, or the user's state moved meanwhile.
+    case claimLost(MigrationState)
+    /// The target holds a different user with the same identifier.
+    case conflict
+    /// The target refused the record; retrying will not help.
+    case rejected
+    /// Down, slow or erroring: the job stays in the outbox.
+    case targetUnavailable
+    case hashQueueFull
+}
+
+/// The next thing to do with a login.
+public enum LoginStep: Equatable, Sendable {
+    case verifyPassword
+    case provision
+    case forwardToNew(NewReason)
+    case forwardToLegacy(LegacyReason)
+}
+
+public enum NewReason: String, Equatable, Sendable, CaseIterable {
+    case migrated
+    case justMigrated = "just_migrated"
+}
+
+/// Why a login went to legacy; these are metric label values.
+public enum LegacyReason: String, Equatable, Sendable, CaseIterable {
+    case modeOff = "mode_off"
+    case denied
+    case outsideRollout = "outside_rollout"
+    case rateLimited = "rate_limited"
+    case shadow
+    case wrongPassword = "wrong_password"
+    case unknownUser = "unknown_user"
+    case disabledUser = "disabled_user"
+    case unusableHash = "unusable_hash"
+    case hashQueueFull = "hash_queue_full"
+    case sourceUnavailable = "source_unavailable"
+    case storeUnavailable = "store_unavailable"
+    case mfaKeptOnLegacy = "mfa_kept_on_legacy"
+    case provisioningPending = "provisioning_pending"
+    case failedBefore = "failed_before"
+    case targetConflict = "target_conflict"
+    case targetRejected = "target_rejected"
+    case targetUnavailable = "target_unavailable"
+    case noIdentifier = "no_identifier"
+}
+
+/// DESIGN.md's "A login", steps 3–5, as a pure function.
+public enum LoginDecision {
+    public static func next(_ facts: LoginFacts) -> LoginStep {
+        switch facts.state {
+        case .migrated: return .forwardToNew(.migrated)
+        case .provisioning: return .forwardToLegacy(.provisioningPending)
+        case .failed: return .forwardToLegacy(.failedBefore)
+        // Skipped users are looked at again: the target may hold their factors now.
+        case nil, .legacy, .skipped: break
+        }
+        if case .ineligible(let reason) = facts.eligibility { return .forwardToLegacy(LegacyReason(reason)) }
+        guard let verification = facts.verification else { return .verifyPassword }
+        let fit: MFAFit
+        switch verification {
+        case .match(let mfa): fit = mfa
+        case .mismatch: return .forwardToLegacy(.wrongPassword)
+        case .unknownUser: return .forwardToLegacy(.unknownUser)
+        case .disabledUser: return .forwardToLegacy(.disabledUser)
+        case .unusableHash: return .forwardToLegacy(.unusableHash)
+        case .hashQueueFull: return .forwardToLegacy(.hashQueueFull)
+        case .sourceUnavailable: return .forwardToLegacy(.sourceUnavailable)
+        }
+        if facts.mode != .migrate { return .forwardToLegacy(.shadow) }
+        if fit == .keepOnLegacy { return .forwardToLegacy(.mfaKeptOnLegacy) }
+        guard let provisioning = facts.provisioning else { return .provision }
+        switch provisioning {
+        case .created, .alreadyThere: return .forwardToNew(.justMigrated)
+        case .claimLost(.migrated): return .forwardToNew(.migrated)
+        case .claimLost(.provisioning): return .forwardToLegacy(.provisioningPending)
+        case .claimLost: return .forwardToLegacy(.failedBefore)
+        case .conflict: return .forwardToLegacy(.targetConflict)
+        case .rejected: return .forwardToLegacy(.targetRejected)
+        case .targetUnavailable: return .forwardToLegacy(.targetUnavailable)
+        case .hashQueueFull: return .forwardToLegacy(.hashQueueFull)
+        }
+    }
+}
+
+extension LegacyReason {
+    init(_ reason: Eligibility.Reason) {
+        switch reason {
+        case .modeOff: self = .modeOff
+        case .denied: self = .denied
+        case .outsideRollout: self = .outsideRollout
+        case .rateLimited: self = .rateLimited
+        }
+    }
+}
+
+/// Which factors a user has that the target cannot hold, and what policy says.
+public enum MFAPolicy {
+    public static func fit(
+        has factors: Set<MFAFactorKind>, targetHolds supported: Set<MFAFactorKind>,
+        policy: MigrationSettings.UnsupportedMFAPolicy
+    ) -> MFAFit {
+        guard !factors.isSubset(of: supported) else { return .carried }
+        switch policy {
+        case .requireReenroll: return .reenroll
+        case .keepOnLegacy: return .keepOnLegacy
+        }
+    }
+}

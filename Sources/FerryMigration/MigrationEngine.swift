@@ -1,0 +1,343 @@
+import FerryConfig
+import FerryStore
+import Foundation
+import Logging
+import PasswordHashes
+
+/// The parts of the migration that live as long as the process: the state
+/// store, the hash workers, the key sealing outbox jobs.
+public final class MigrationServices: Sendable {
+    /// nil when the store could not be opened; logins then take the
+    /// `state.on_unavailable` path.
+    public let store: (any StateStore)?
+    public let hashPool: HashWorkerPool
+    /// nil without `state.encryption_key_*`; nothing can be provisioned then.
+    public let sealer: JobSealer?
+    public let events: @Sendable (MigrationEvent) -> Void
+    public let clock: @Sendable () -> Date
+    let logger: Logger
+
+    public init(
+        store: (any StateStore)?, hashPool: HashWorkerPool, sealer: JobSealer?, logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() },
+        events: @escaping @Sendable (MigrationEvent) -> Void = { _ in }
+    ) {
+        self.store = store
+        self.hashPool = hashPool
+        self.sealer = sealer
+        self.logger = logger
+        self.clock = clock
+        self.events = events
+    }
+
+    /// Opens the store and starts the hash workers for `config`. A store that
+    /// cannot be opened is logged and left nil: Ferry keeps proxying.
+    public static func open(
+        config: ProxyConfig, logger: Logger, events: @escaping @Sendable (MigrationEvent) -> Void = { _ in }
+    ) -> MigrationServices {
+        var store: (any StateStore)?
+        do {
+            switch config.state.store {
+            case .sqlite(let path):
+                store = try SQLiteStateStore(path: path, busyTimeout: config.state.busyTimeout)
+            }
+        } catch {
+            logger.error(
+                "state store cannot be opened; logins take state.on_unavailable",
+                metadata: ["store": "\(config.state.store)", "error": "\(databaseErrorSummary(error))"])
+        }
+        let sealer = config.state.encryptionKey.flatMap { EncryptionKey($0.value) }.flatMap {
+            try? JobSealer(key: $0.bytes)
+        }
+        return MigrationServices(
+            store: store,
+            hashPool: HashWorkerPool(
+                threads: config.migration.hashWorkers, queueCapacity: config.migration.hashQueueSize),
+            sealer: sealer, logger: logger, events: events)
+    }
+}
+
+/// One config generation's migration engine: DESIGN.md's "A login". It never
+/// completes a login itself; it decides where the login goes, and on the way
+/// verifies, rehashes and provisions.
+public final class MigrationEngine: Sendable {
+    public let settings: MigrationSettings
+    let services: MigrationServices
+    let normalizer: IdentifierNormalizer
+    let eligibility: EligibilityPolicy
+    let catalog: HashCatalog
+    let rehasher: Rehasher
+    let source: (any LegacySource)?
+    public let target: (any ProvisioningTarget)?
+    let targetSettings: TargetSettings?
+    let storeFailure: StateSettings.StoreFailurePolicy
+
+    public init(
+        config: ProxyConfig, services: MigrationServices, source: (any LegacySource)?,
+        target: (any ProvisioningTarget)?
+    ) {
+        settings = config.migration
+        self.services = services
+        normalizer = IdentifierNormalizer(steps: config.migration.normalization)
+        eligibility = EligibilityPolicy(settings: config.migration, normalizer: normalizer)
+        catalog = HashCatalog(legacy: config.legacy)
+        rehasher = Rehasher(settings: config.migration.rehash)
+        self.source = source
+        self.target = target
+        targetSettings = config.target
+        storeFailure = config.state.onUnavailable
+    }
+
+    var logger: Logger { services.logger }
+
+    /// Decides where a login goes. `identifier` is as the customer typed it.
+    public func route(identifier raw: String, password: String) async -> LoginOutcome {
+        let outcome = await decide(identifier: normalizer.normalize(raw), password: password)
+        services.events(.login(outcome))
+        return outcome
+    }
+
+    private func decide(identifier: String, password: String) async -> LoginOutcome {
+        guard !identifier.isEmpty else { return .legacy(.noIdentifier) }
+        guard let store = services.store else { return storeUnavailable(nil) }
+        var facts: LoginFacts
+        do {
+            let record = try store.record(for: identifier)
+            facts = LoginFacts(state: record?.state, eligibility: eligibility.evaluate(identifier), mode: settings.mode)
+        } catch {
+            return storeUnavailable(error)
+        }
+        var account: LegacyAccount?
+        var fit = MFAFit.carried
+        while true {
+            switch LoginDecision.next(facts) {
+            case .forwardToNew(let reason):
+                return .new(reason)
+            case .forwardToLegacy(let reason):
+                do {
+                    try note(reason, identifier: identifier, account: account, store: store)
+                } catch {
+                    return storeUnavailable(error)
+                }
+                return .legacy(reason)
+            case .verifyPassword:
+                (facts.verification, account) = await verify(identifier: identifier, password: password)
+                if case .match(let mfa) = facts.verification { fit = mfa }
+                if let account {
+                    do {
+                        _ = try store.seen(
+                            identifier, legacyID: account.legacyID,
+                            legacyScheme: facts.verification.flatMap { _ in scheme(of: account) }, at: services.clock())
+                    } catch {
+                        return storeUnavailable(error)
+                    }
+                }
+            case .provision:
+                do {
+                    facts.provisioning = try await provision(
+                        identifier: identifier, password: password, account: account!, fit: fit, store: store)
+                } catch {
+                    return storeUnavailable(error)
+                }
+            }
+        }
+    }
+
+    /// Side effects of sending a login to legacy for some reasons.
+    private func note(_ reason: LegacyReason, identifier: String, account: LegacyAccount?, store: any StateStore) throws
+    {
+        let now = services.clock()
+        switch reason {
+        case .wrongPassword:
+            try store.recordFailedLogin(identifier, at: now)
+        case .shadow:
+            try store.recordWouldMigrate(identifier, at: now)
+        case .mfaKeptOnLegacy:
+            let missing = (account?.factorKinds ?? []).subtracting(targetSettings?.mfaFactors ?? [])
+            let names = missing.sorted().map(\.rawValue).joined(separator: ",")
+            services.events(.mfaNotCarried(policy: "keep_on_legacy"))
+            try store.markFailed(
+                identifier, state: .skipped, reason: "target cannot hold MFA factors: \(names)", closingJob: nil,
+                audit: ["policy": "keep_on_legacy", "factors": names], at: now)
+        default:
+            break
+        }
+    }
+
+    private func storeUnavailable(_ error: (any Error)?) -> LoginOutcome {
+        logger.error(
+            "state store unavailable; login not migrated",
+            metadata: [
+                "policy": "\(storeFailure.rawValue)",
+                "error": "\(error.map(databaseErrorSummary) ?? "not open")",
+            ])
+        switch storeFailure {
+        case .legacy: return .legacy(.storeUnavailable)
+        case .reject: return LoginOutcome(destination: .reject, reason: LegacyReason.storeUnavailable.rawValue)
+        }
+    }
+
+    private func scheme(of account: LegacyAccount) -> String? {
+        try? catalog.parse(account.passwordHash, salt: account.salt).scheme
+    }
+
+    // MARK: Verify
+
+    private func verify(identifier: String, password: String) async -> (Verification, LegacyAccount?) {
+        guard let source else { return (.sourceUnavailable, nil) }
+        let account: LegacyAccount?
+        do {
+            account = try source.account(for: identifier)
+        } catch {
+            logger.warning("legacy source unavailable; login forwarded to legacy", metadata: ["error": "\(error)"])
+            return (.sourceUnavailable, nil)
+        }
+        guard let account else { return (.unknownUser, nil) }
+        guard account.active else { return (.disabledUser, account) }
+        let catalog = catalog
+        let result: VerificationResult
+        do {
+            result = try await services.hashPool.run {
+                catalog.verify(password: password, hash: account.passwordHash, salt: account.salt)
+            }
+        } catch {
+            return (.hashQueueFull, account)
+        }
+        switch result {
+        case .match:
+            let fit = MFAPolicy.fit(
+                has: account.factorKinds, targetHolds: Set(targetSettings?.mfaFactors ?? []),
+                policy: settings.unsupportedMFA)
+            return (.match(fit), account)
+        case .mismatch: return (.mismatch, account)
+        case .error(let error):
+            logger.notice("legacy hash unusable; login forwarded to legacy", metadata: ["reason": "\(error.code)"])
+            return (.unusableHash, account)
+        }
+    }
+
+    // MARK: Provision
+
+    private func provision(
+        identifier: String, password: String, account: LegacyAccount, fit: MFAFit, store: any StateStore
+    ) async throws -> ProvisioningResult {
+        guard let target, let targetSettings, let sealer = services.sealer else {
+            // check-config requires both in migrate mode; a reload cannot remove them
+            // without failing validation, so this is a broken deployment, not a login.
+            logger.error("migrate mode without a target or state key; login forwarded to legacy")
+            return .targetUnavailable
+        }
+        let rehasher = rehasher
+        let newHash: String
+        do {
+            newHash = try await services.hashPool.run { () -> String? in try? rehasher.hash(password) } ?? ""
+        } catch {
+            return .hashQueueFull
+        }
+        guard !newHash.isEmpty else { return .rejected }
+        let identity = canonicalIdentity(account, newHash: newHash, fit: fit, holds: Set(targetSettings.mfaFactors))
+        let job = ProvisioningJob(identity: identity)
+        let now = services.clock()
+        let lease = now.addingTimeInterval(Self.seconds(targetSettings.timeout) + 5)
+        let claim = try store.claimProvisioning(
+            identifier, job: sealer.seal(job, identifier: identifier), at: now, leaseUntil: lease)
+        let jobID: Int64
+        switch claim {
+        case .claimed(let id): jobID = id
+        case .alreadyProvisioning: return .claimLost(.provisioning)
+        case .alreadyMigrated: return .claimLost(.migrated)
+        case .notEligible(let state): return .claimLost(state)
+        }
+        if fit == .reenroll { services.events(.mfaNotCarried(policy: "require_reenroll")) }
+        let outcome = await target.provision(job)
+        services.events(.provisioning(via: "login", result: outcome.label))
+        try Outbox.record(
+            outcome, job: job, jobID: jobID, identifier: identifier, attempt: 0, via: "login",
+            targetSettings: targetSettings,
+            store: store, clock: services.clock, logger: logger)
+        return outcome.result
+    }
+
+    func canonicalIdentity(_ account: LegacyAccount, newHash: String, fit: MFAFit, holds: Set<MFAFactorKind>)
+        -> CanonicalIdentity
+    {
+        var mfa = account.mfa
+        // Factors the target cannot hold are not sent; the re-enrollment flag
+        // makes the new platform ask the user to enroll again.
+        if !holds.contains(.totp) { mfa.totp = [] }
+        if !holds.contains(.recoveryCodes) { mfa.recoveryCodes = [] }
+        if !holds.contains(.webauthn) { mfa.webauthn = [] }
+        if !holds.contains(.phone) { mfa.phones = [] }
+        mfa.reenrollRequired = fit == .reenroll
+        return CanonicalIdentity(
+            legacyID: account.legacyID, username: account.username, email: account.email,
+            emailVerified: account.emailVerified, phone: account.phone, profile: account.profile,
+            credential: .init(passwordHash: newHash, legacyScheme: scheme(of: account) ?? "unknown"), mfa: mfa,
+            consents: account.consents,
+            metadata: .init(
+                createdAt: account.createdAt, lastLoginAt: account.lastLoginAt, migratedAt: services.clock(),
+                legacyStatus: account.status))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+extension HashCatalog {
+    /// The catalog `[legacy]` describes: cost ceilings, plaintext opt-in and
+    /// the configured format for hashes that do not describe themselves.
+    public init(legacy: LegacySourceSettings?) {
+        guard let legacy else {
+            self.init()
+            return
+        }
+        var limits = CostLimits()
+        limits.maxBcryptCost = legacy.limits.maxBcryptCost
+        limits.maxIterations = legacy.limits.maxIterations
+        limits.maxPHPassLog2 = legacy.limits.maxPHPassLog2
+        limits.maxScryptMemory = legacy.limits.maxScryptMemory
+        limits.maxArgon2MemoryKiB = legacy.limits.maxArgon2Memory >> 10
+        limits.maxArgon2Iterations = legacy.limits.maxArgon2Passes
+        limits.maxArgon2Parallelism = legacy.limits.maxParallelism
+        limits.maxScryptParallelism = legacy.limits.maxParallelism
+        self.init(
+            limits: limits, allowPlaintext: legacy.allowPlaintext,
+            configured: legacy.hashFormat.map(ConfiguredDigestFormat.init))
+    }
+}
+
+extension ConfiguredDigestFormat {
+    init(_ format: ConfiguredHashFormat) {
+        let salt: SaltPlacement
+        switch format.saltPosition {
+        case .prefix: salt = .prefix
+        case .suffix: salt = .suffix
+        case .template: salt = .template(format.template ?? "{SALT}{PASSWORD}")
+        }
+        self.init(
+            digest: DigestAlgorithm(rawValue: format.digest.rawValue) ?? .sha256, salt: salt,
+            saltEncoding: BinaryEncoding(rawValue: format.saltEncoding.rawValue) ?? .utf8,
+            hashEncoding: BinaryEncoding(rawValue: format.hashEncoding.rawValue) ?? .hex,
+            passwordEncoding: PasswordEncoding(rawValue: format.passwordEncoding.rawValue) ?? .utf8,
+            pepper: format.pepper.map { Array($0.value.utf8) }, iterations: format.iterations)
+    }
+}
+
+extension Rehasher {
+    public init(settings: RehashSettings) {
+        var parameters = RehashParameters()
+        parameters.argon2MemoryKiB = settings.argon2MemoryKiB
+        parameters.argon2Iterations = settings.argon2Passes
+        parameters.argon2Parallelism = settings.argon2Parallelism
+        parameters.bcryptCost = settings.bcryptCost
+        parameters.pbkdf2Iterations = settings.pbkdf2Iterations
+        parameters.scryptLog2N = settings.scryptLog2N
+        parameters.scryptR = settings.scryptR
+        parameters.scryptP = settings.scryptP
+        self.init(
+            algorithm: RehashAlgorithm(rawValue: settings.scheme.rawValue) ?? .argon2id,
+            format: RehashFormat(rawValue: settings.format.rawValue) ?? .phc, parameters: parameters)
+    }
+}

@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import FerryConfig
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// SCIM 2.0 (RFC 7643/7644): `POST {url}/Users` with `externalId` = legacy id,
+/// core attributes, and Ferry's extension schema for the password hash, MFA
+/// factors and consents. A `409` is checked with `GET /Users?filter=externalId
+/// eq "…"`: our own user is success, anybody else is a conflict.
+public struct SCIMTarget: ProvisioningTarget {
+    public static let extensionSchema = "urn:ferry:params:scim:schemas:extension:migration:2.0:User"
+    static let coreSchema = "urn:ietf:params:scim:schemas:core:2.0:User"
+    static let enterpriseSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+    public var kind: TargetSettings.TargetKind { .scim }
+    let client: HTTPClient
+    let baseURL: String
+    let token: String
+    let timeout: Duration
+
+    public init(settings: TargetSettings, client: HTTPClient) throws {
+        guard let url = settings.url, let token = settings.token?.value else {
+            throw TargetSetupError("a SCIM target needs target.url and target.token_file / token_env")
+        }
+        self.client = client
+        baseURL = url.description
+        self.token = token
+        timeout = settings.timeout
+    }
+
+    public func provision(_ job: ProvisioningJob) async -> TargetOutcome {
+        let body: Data
+        do {
+            body = try JSONSerialization.data(withJSONObject: Self.resource(job.identity), options: [.sortedKeys])
+        } catch {
+            return .rejected("the record cannot be written as JSON")
+        }
+        let created: (status: UInt, body: [String: Any]?)
+        do {
+            created = try await send(.POST, baseURL + "/Users", body: body)
+        } catch {
+            return .unavailable(HTTPFailure.describe(error, target: "SCIM"))
+        }
+        switch created.status {
+        case 200, 201:
+            guard let id = created.body?["id"] as? String else { return .rejected("SCIM created a user without an id") }
+            return .created(newID: id)
+        case 409:
+            return await checkOwnership(job.identity.legacyID)
+        default:
+            return TargetOutcome.forStatus(created.status, target: "SCIM")
+        }
+    }
+
+    /// After a 409: is the existing user the one this job created earlier?
+    func checkOwnership(_ legacyID: String) async -> TargetOutcome {
+        let escaped = legacyID.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        var components = URLComponents()
+        components.queryItems = [URLQueryItem(name: "filter", value: "externalId eq \"\(escaped)\"")]
+        let query = components.percentEncodedQuery ?? ""
+        do {
+            let found = try await send(.GET, baseURL + "/Users?" + query, body: nil)
+            guard found.status == 200 else { return TargetOutcome.forStatus(found.status, target: "SCIM lookup") }
+            let resources = found.body?["Resources"] as? [[String: Any]] ?? []
+            if let mine = resources.first(where: { $0["externalId"] as? String == legacyID }),
+                let id = mine["id"] as? String
+            {
+                return .alreadyThere(newID: id)
+            }
+            return .conflict("SCIM has a different user with this userName")
+        } catch {
+            return .unavailable(HTTPFailure.describe(error, target: "SCIM"))
+        }
+    }
+
+    func send(_ method: HTTPMethod, _ url: String, body: Data?) async throws -> (status: UInt, body: [String: Any]?) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Accept", value: "application/scim+json")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/scim+json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.nanoseconds)))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        let object = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any]
+        return (response.status.code, object)
+    }
+
+    /// The SCIM User resource for a canonical record.
+    static func resource(_ identity: CanonicalIdentity) -> [String: Any] {
+        let dates = ISO8601DateFormatter()
+        var user: [String: Any] = [
+            "schemas": [coreSchema, extensionSchema], "externalId": identity.legacyID,
+            "userName": identity.loginName, "active": true,
+        ]
+        var name: [String: Any] = [:]
+        if let given = identity.profile.givenName { name["givenName"] = given }
+        if let family = identity.profile.familyName { name["familyName"] = family }
+        if !name.isEmpty { user["name"] = name }
+        if let locale = identity.profile.locale { user["locale"] = locale }
+        if let email = identity.email {
+            user["emails"] = [["value": email, "primary": true, "verified": identity.emailVerified]]
+        }
+        var phones = identity.phone.map { [["value": $0, "type": "mobile"]] } ?? []
+        phones += identity.mfa.phones.filter { $0 != identity.phone }.map { ["value": $0, "type": "mfa"] }
+        if !phones.isEmpty { user["phoneNumbers"] = phones }
+        var meta: [String: Any] = [:]
+        if let created = identity.metadata.createdAt { meta["created"] = dates.string(from: created) }
+        if !meta.isEmpty { user["meta"] = meta }
+        user[extensionSchema] =
+            [
+                "passwordHash": identity.credential.passwordHash,
+                "legacyScheme": identity.credential.legacyScheme,
+                "mfa": [
+                    "totp": identity.mfa.totp.map {
+                        ["secret": $0.secret, "digits": $0.digits, "period": $0.period, "algorithm": $0.algorithm]
+                    },
+                    "recoveryCodes": identity.mfa.recoveryCodes,
+                    "reenrollRequired": identity.mfa.reenrollRequired,
+                ] as [String: Any],
+                "consents": identity.consents.map { consent -> [String: Any] in
+                    var entry: [String: Any] = [
+                        "purpose": consent.purpose, "granted": consent.granted, "source": consent.source,
+                    ]
+                    if let client = consent.client { entry["client"] = client }
+                    if let version = consent.version { entry["version"] = version }
+                    if let at = consent.at { entry["grantedAt"] = dates.string(from: at) }
+                    return entry
+                },
+            ] as [String: Any]
+        return user
+    }
+}
+
+/// Names an HTTP failure without echoing URLs, headers or bodies.
+enum HTTPFailure {
+    static func describe(_ error: Error, target: String) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "\(target): connect timed out"
+            case .deadlineExceeded, .readTimeout: return "\(target): timed out"
+            case .remoteConnectionClosed: return "\(target): connection closed"
+            default: return "\(target): \(error.shortDescription)"
+            }
+        }
+        if "\(type(of: error))".contains("Connect") {
+            return "\(target): connection refused"
+        }
+        return "\(target): \(type(of: error))"
+    }
+}

@@ -1,0 +1,155 @@
+import FerryConfig
+import Foundation
+
+/// The identifier and password of a login request, read from its body. The
+/// password is held only for the verification; it is never logged.
+struct LoginCredentials: Equatable, Sendable {
+    var identifier: String
+    var password: String
+}
+
+/// Why a login body cannot be read; the message goes to the client as a 400
+/// and names the field, never a value.
+struct LoginBodyError: Error, Equatable, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Reading and reshaping login bodies: form (`application/x-www-form-urlencoded`)
+/// or JSON, with field names or JSON pointers (RFC 6901) from the route.
+enum LoginBody {
+    enum Format: Equatable {
+        case form, json
+    }
+
+    /// The body format: the route's, or with `auto` the request's Content-Type.
+    static func format(_ setting: LoginSettings.BodyFormat, contentType: String?) -> Result<Format, LoginBodyError> {
+        switch setting {
+        case .form: return .success(.form)
+        case .json: return .success(.json)
+        case .auto:
+            let media = (contentType ?? "").split(separator: ";").first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            switch media {
+            case "application/x-www-form-urlencoded": return .success(.form)
+            case let type? where type == "application/json" || type.hasSuffix("+json"): return .success(.json)
+            default:
+                return .failure(
+                    LoginBodyError(
+                        "login body must be application/x-www-form-urlencoded or application/json, found \(media.map { "\"\($0)\"" } ?? "no Content-Type")"
+                    ))
+            }
+        }
+    }
+
+    static func credentials(_ body: [UInt8], format: Format, settings: LoginSettings) -> Result<
+        LoginCredentials, LoginBodyError
+    > {
+        switch format {
+        case .form:
+            guard let fields = formFields(body) else {
+                return .failure(LoginBodyError("login body is not valid form encoding (bad %-escape or not UTF-8)"))
+            }
+            guard let identifier = fields.first(where: { $0.0 == settings.identifierField })?.1 else {
+                return .failure(LoginBodyError("login form has no `\(settings.identifierField)` field"))
+            }
+            guard let password = fields.first(where: { $0.0 == settings.passwordField })?.1 else {
+                return .failure(LoginBodyError("login form has no `\(settings.passwordField)` field"))
+            }
+            return .success(LoginCredentials(identifier: identifier, password: password))
+        case .json:
+            guard let document = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+            else { return .failure(LoginBodyError("login body is not valid JSON")) }
+            var values: [String] = []
+            for field in [settings.identifierField, settings.passwordField] {
+                let pointer = field.hasPrefix("/") ? field : "/" + field
+                guard let value = resolve(pointer, in: document) else {
+                    return .failure(LoginBodyError("login JSON has nothing at `\(pointer)`"))
+                }
+                guard let text = value as? String else {
+                    return .failure(LoginBodyError("login JSON value at `\(pointer)` must be a string"))
+                }
+                values.append(text)
+            }
+            return .success(LoginCredentials(identifier: values[0], password: values[1]))
+        }
+    }
+
+    /// `a=1&b=2` into ordered pairs; nil on a bad escape or invalid UTF-8.
+    static func formFields(_ body: [UInt8]) -> [(String, String)]? {
+        guard let text = String(bytes: body, encoding: .utf8) else { return nil }
+        var fields: [(String, String)] = []
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decodeFormComponent(parts[0]),
+                let value = decodeFormComponent(parts.count > 1 ? parts[1] : "")
+            else { return nil }
+            fields.append((name, value))
+        }
+        return fields
+    }
+
+    static func decodeFormComponent(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
+    static func encodeFormComponent(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._*")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+
+    /// RFC 6901: `/a/b/0`, with `~1` for `/` and `~0` for `~`.
+    static func resolve(_ pointer: String, in document: Any) -> Any? {
+        var current: Any = document
+        for token in pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+            let key = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            if let object = current as? [String: Any], let next = object[key] {
+                current = next
+            } else if let array = current as? [Any], let index = Int(key), array.indices.contains(index) {
+                current = array[index]
+            } else {
+                return nil
+            }
+        }
+        return current
+    }
+
+    /// The login as the new platform wants it (`LoginShape`): its format, field
+    /// names and static fields. Returns the body and its Content-Type.
+    static func reshape(_ credentials: LoginCredentials, to shape: LoginShape) -> (body: [UInt8], contentType: String) {
+        switch shape.bodyFormat {
+        case .form:
+            var fields = [(shape.identifierField, credentials.identifier), (shape.passwordField, credentials.password)]
+            fields += shape.staticFields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            let text = fields.map { "\(encodeFormComponent($0.0))=\(encodeFormComponent($0.1))" }.joined(separator: "&")
+            return (Array(text.utf8), "application/x-www-form-urlencoded")
+        case .json:
+            var document: Any = [String: Any]()
+            let entries =
+                [(shape.identifierField, credentials.identifier), (shape.passwordField, credentials.password)]
+                + shape.staticFields.sorted { $0.key < $1.key }.map {
+                    ($0.key.hasPrefix("/") ? $0.key : "/" + $0.key, $0.value)
+                }
+            for (pointer, value) in entries { document = assign(value, at: pointer, in: document) }
+            let data =
+                (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
+            return (Array(data), "application/json")
+        }
+    }
+
+    /// Sets `value` at a pointer into nested objects, creating them as needed.
+    static func assign(_ value: String, at pointer: String, in document: Any) -> Any {
+        let tokens = pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
+            $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        }
+        func set(_ node: Any?, _ path: ArraySlice<String>) -> Any {
+            guard let key = path.first else { return value }
+            var object = node as? [String: Any] ?? [:]
+            object[key] = set(object[key], path.dropFirst())
+            return object
+        }
+        return set(document, tokens[...])
+    }
+}

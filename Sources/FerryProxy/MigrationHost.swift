@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import FerryConfig
+import FerryMigration
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The process-long side of the migration inside the server: the state store,
+/// hash workers and outbox key (`MigrationServices`), the HTTP client SCIM and
+/// webhook targets share, and the outbox retrier. Builds one engine per config
+/// generation.
+final class MigrationHost: Sendable {
+    let services: MigrationServices
+    let targetClient: HTTPClient
+    let logger: Logger
+
+    init(config: ProxyConfig, metrics: ProxyMetrics, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        services = MigrationServices.open(config: config, logger: logger) { metrics.migration($0) }
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        // A target that is down should fail the call now, so the login goes to
+        // legacy at once and the outbox retries later.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout = .init(connect: .seconds(5))
+        targetClient = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
+        self.logger = logger
+    }
+
+    /// The engine for `config`. A legacy source or target that cannot be set up
+    /// is logged and left out: logins then fail safe to legacy.
+    func engine(for config: ProxyConfig) -> MigrationEngine {
+        var source: (any LegacySource)?
+        if let legacy = config.legacy {
+            do {
+                source = try SQLiteLegacySource(settings: legacy)
+            } catch {
+                logger.error("legacy source cannot be opened; logins go to legacy", metadata: ["error": "\(error)"])
+            }
+        }
+        var target: (any ProvisioningTarget)?
+        if let settings = config.target {
+            do {
+                switch settings.kind {
+                case .sql: target = try SQLTarget(settings: settings)
+                case .scim: target = try SCIMTarget(settings: settings, client: targetClient)
+                case .webhook: target = try WebhookTarget(settings: settings, client: targetClient)
+                }
+            } catch {
+                logger.error(
+                    "provisioning target cannot be set up; logins go to legacy",
+                    metadata: ["target": "\(settings.kind.rawValue)", "error": "\(error)"])
+            }
+        }
+        return MigrationEngine(config: config, services: services, source: source, target: target)
+    }
+
+    func shutdown() async {
+        services.hashPool.shutdown()
+        try? await targetClient.shutdown()
+    }
+}
+
+/// Runs the outbox retrier until shutdown.
+struct OutboxService: Service {
+    let retrier: OutboxRetrier
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await retrier.run()
+        }
+    }
+}
