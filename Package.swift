@@ -95,7 +95,12 @@ let package = Package(
         .testTarget(
             name: "FerryStoreTests",
             dependencies: ["FerryStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "FerryMigrationTests", dependencies: ["FerryMigration", "FerryConfig"]),
+        .testTarget(
+            name: "FerryMigrationTests",
+            dependencies: [
+                "FerryMigration", "FerryConfig", "FerryStore", "PasswordHashes",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "FerryProxyTests",
             dependencies: [

@@ -299,6 +299,17 @@ public struct LoginSettings: Equatable, Sendable {
     /// as the client sent it.
     public var newPlatformShape: LoginShape?
 
+    public init(
+        bodyFormat: BodyFormat, identifierField: String, passwordField: String, maxBodySize: Int,
+        newPlatformShape: LoginShape? = nil
+    ) {
+        self.bodyFormat = bodyFormat
+        self.identifierField = identifierField
+        self.passwordField = passwordField
+        self.maxBodySize = maxBodySize
+        self.newPlatformShape = newPlatformShape
+    }
+
     public enum BodyFormat: String, CaseIterable, Sendable {
         case auto, form, json
     }

@@ -1,0 +1,87 @@
+import FerryConfig
+import Foundation
+import Testing
+
+@testable import FerryProxy
+
+@Suite struct LoginBodyTests {
+    static func settings(_ identifier: String = "username", _ password: String = "password") -> LoginSettings {
+        LoginSettings(
+            bodyFormat: .auto, identifierField: identifier, passwordField: password, maxBodySize: 16 << 10,
+            newPlatformShape: nil)
+    }
+
+    static func read(_ body: String, _ contentType: String?, _ settings: LoginSettings = settings()) -> Result<
+        LoginCredentials, LoginBodyError
+    > {
+        LoginBody.format(settings.bodyFormat, contentType: contentType).flatMap {
+            LoginBody.credentials(Array(body.utf8), format: $0, settings: settings)
+        }
+    }
+
+    @Test(arguments: [
+        ("username=ada&password=s3cret", "application/x-www-form-urlencoded", "ada", "s3cret"),
+        (
+            "password=p%26ss+word&username=ada%40example.com", "application/x-www-form-urlencoded; charset=utf-8",
+            "ada@example.com", "p&ss word"
+        ),
+        ("username=&password=", "application/x-www-form-urlencoded", "", ""),
+        (#"{"username":"ada","password":"pw"}"#, "application/json", "ada", "pw"),
+        (#"{"username":"Ādа","password":"p\"w"}"#, "application/vnd.api+json", "Ādа", "p\"w"),
+    ])
+    func readsFormsAndJSON(body: String, contentType: String, identifier: String, password: String) throws {
+        let credentials = try Self.read(body, contentType).get()
+        #expect(credentials == LoginCredentials(identifier: identifier, password: password))
+    }
+
+    @Test func jsonPointersReachNestedFields() throws {
+        let settings = Self.settings("/user/emails/0", "/secret~1pass")
+        let body = #"{"user":{"emails":["ada@example.com"]},"secret/pass":"pw"}"#
+        #expect(
+            try Self.read(body, "application/json", settings).get()
+                == LoginCredentials(identifier: "ada@example.com", password: "pw"))
+    }
+
+    @Test(arguments: [
+        ("username=ada&password=%zz", "application/x-www-form-urlencoded", "not valid form encoding"),
+        ("password=pw", "application/x-www-form-urlencoded", "no `username` field"),
+        ("username=ada", "application/x-www-form-urlencoded", "no `password` field"),
+        ("{\"username\": \"ada\"", "application/json", "not valid JSON"),
+        (#"{"username":"ada"}"#, "application/json", "nothing at `/password`"),
+        (#"{"username":42,"password":"pw"}"#, "application/json", "at `/username` must be a string"),
+        ("username=ada&password=pw", "text/plain", "found \"text/plain\""),
+        ("username=ada&password=pw", nil, "found no Content-Type"),
+    ])
+    func malformedBodiesSayWhatIsWrongWithoutValues(body: String, contentType: String?, message: String) {
+        guard case .failure(let error) = Self.read(body, contentType) else {
+            Issue.record("\(body) must be refused")
+            return
+        }
+        #expect(error.description.contains(message), "\(error)")
+        #expect(!error.description.contains("pw") && !error.description.contains("ada"))
+    }
+
+    @Test func reshapesToTheNewPlatformsForm() throws {
+        let login = LoginCredentials(identifier: "ada@example.com", password: "p&ss word")
+        let form = LoginBody.reshape(
+            login,
+            to: LoginShape(
+                bodyFormat: .form, identifierField: "email", passwordField: "pass", staticFields: ["client_id": "web"]))
+        #expect(form.contentType == "application/x-www-form-urlencoded")
+        #expect(
+            String(decoding: form.body, as: UTF8.self) == "email=ada%40example.com&pass=p%26ss%20word&client_id=web")
+        let fields = try #require(LoginBody.formFields(form.body))
+        #expect(fields.map(\.1) == ["ada@example.com", "p&ss word", "web"])
+
+        let json = LoginBody.reshape(
+            login,
+            to: LoginShape(
+                bodyFormat: .json, identifierField: "/user/email", passwordField: "/password",
+                staticFields: ["/flow": "login"]))
+        #expect(json.contentType == "application/json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.body)) as? [String: Any])
+        #expect((object["user"] as? [String: Any])?["email"] as? String == "ada@example.com")
+        #expect(object["password"] as? String == "p&ss word")
+        #expect(object["flow"] as? String == "login")
+    }
+}
