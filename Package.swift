@@ -119,5 +119,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         .testTarget(name: "ferryTests", dependencies: ["ferry"]),
+        .testTarget(
+            name: "MigrationEndToEndTests",
+            dependencies: [
+                "ferry", "FerryProxy", "FerryDemo", "FerryMigration", "FerryStore", "PasswordHashes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
     ]
 )

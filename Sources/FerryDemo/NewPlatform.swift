@@ -19,16 +19,19 @@ public final class NewPlatform: Sendable {
     public let database: DatabaseQueue
     public let sessionLifetime: TimeInterval
     let scimToken: String
+    /// Key of the `Ferry-Signature` HMAC on `/hooks/ferry`; nil disables the hook.
+    let webhookKey: String?
     let clock: @Sendable () -> Date
     let logger: Logger
     let passwords = PasswordChecker()
 
     public init(
-        path: String, scimToken: String, sessionLifetime: TimeInterval = 3600,
+        path: String, scimToken: String, webhookKey: String? = nil, sessionLifetime: TimeInterval = 3600,
         clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "new-platform")
     ) throws {
         database = try PlatformDatabase.open(path: path, migrator: Self.migrator)
         self.scimToken = scimToken
+        self.webhookKey = webhookKey
         self.sessionLifetime = sessionLifetime
         self.clock = clock
         self.logger = logger
@@ -83,6 +86,10 @@ public final class NewPlatform: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v2: webhook deliveries") { db in
+            try db.execute(
+                sql: "CREATE TABLE webhook_deliveries (idempotency_key TEXT PRIMARY KEY, account_id TEXT NOT NULL)")
+        }
         return migrator
     }
 
@@ -97,6 +104,7 @@ public final class NewPlatform: Sendable {
         scim.get("/Users/{id}") { request, context in try self.getUser(request, id: context.parameters.get("id") ?? "")
         }
         scim.get("/Users") { request, _ in try self.listUsers(request) }
+        router.post("/hooks/ferry") { request, _ in try await self.webhook(request) }
         return router
     }
 
@@ -290,42 +298,8 @@ public final class NewPlatform: Sendable {
             return Self.scimError(.badRequest, error.detail, scimType: "invalidValue")
         }
         let id = UUID().uuidString.lowercased()
-        let now = clock().timeIntervalSince1970
         do {
-            try await database.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO accounts (id, external_id, user_name, email, email_verified, password_phc, given_name, family_name,
-                            locale, active, mfa_reenroll_required, legacy_scheme, created, last_modified)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        id, input.externalId, input.userName, input.email, input.emailVerified, input.passwordHash,
-                        input.givenName, input.familyName, input.locale, input.active, input.reenrollRequired,
-                        input.legacyScheme, now, now,
-                    ])
-                for factor in input.totp {
-                    try db.execute(
-                        sql:
-                            "INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm) VALUES (?, ?, ?, ?, ?)",
-                        arguments: [id, factor.secret, factor.digits, factor.period, factor.algorithm])
-                }
-                // Recovery codes arrive as the legacy platform stored them (SHA-256 hex).
-                for code in input.recoveryCodes {
-                    try db.execute(
-                        sql: "INSERT INTO recovery_codes (account_id, code_sha256) VALUES (?, ?)",
-                        arguments: [id, code])
-                }
-                for consent in input.consents {
-                    try db.execute(
-                        sql:
-                            "INSERT INTO consent_records (account_id, purpose, client, version, granted, granted_at) VALUES (?, ?, ?, ?, ?, ?)",
-                        arguments: [
-                            id, consent.purpose, consent.client, consent.version, consent.granted,
-                            consent.grantedAt.timeIntervalSince1970,
-                        ])
-                }
-            }
+            try await database.write { db in try self.insert(input, id: id, db) }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             return Self.scimError(
                 .conflict, "a user with this userName or externalId already exists", scimType: "uniqueness")
@@ -334,6 +308,101 @@ public final class NewPlatform: Sendable {
         response.status = .created
         response.headers[.location] = "/scim/v2/Users/\(id)"
         return response
+    }
+
+    /// Writes a provisioned account with its factors and consents, in the
+    /// caller's transaction.
+    private func insert(_ input: SCIMUserInput, id: String, _ db: Database) throws {
+        let now = clock().timeIntervalSince1970
+        try db.execute(
+            sql: """
+                INSERT INTO accounts (id, external_id, user_name, email, email_verified, password_phc, given_name, family_name,
+                    locale, active, mfa_reenroll_required, legacy_scheme, created, last_modified)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, input.externalId, input.userName, input.email, input.emailVerified, input.passwordHash,
+                input.givenName, input.familyName, input.locale, input.active, input.reenrollRequired,
+                input.legacyScheme, now, now,
+            ])
+        for factor in input.totp {
+            try db.execute(
+                sql:
+                    "INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, factor.secret, factor.digits, factor.period, factor.algorithm])
+        }
+        // Recovery codes arrive as the legacy platform stored them (SHA-256 hex).
+        for code in input.recoveryCodes {
+            try db.execute(
+                sql: "INSERT INTO recovery_codes (account_id, code_sha256) VALUES (?, ?)", arguments: [id, code])
+        }
+        for consent in input.consents {
+            try db.execute(
+                sql:
+                    "INSERT INTO consent_records (account_id, purpose, client, version, granted, granted_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    id, consent.purpose, consent.client, consent.version, consent.granted,
+                    consent.grantedAt.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    // MARK: Webhook
+
+    /// Ferry's webhook target: checks `Ferry-Signature` (HMAC-SHA256 over
+    /// "<t>." + body, at most five minutes old), answers a repeated
+    /// `Idempotency-Key` with the account it made, and a user that exists
+    /// already with 409 and its `legacy_id`.
+    private func webhook(_ request: Request) async throws -> Response {
+        guard let webhookKey else { return WebForms.json(.notFound, ["error": "webhook not enabled"]) }
+        var request = request
+        let body = Array(try await request.collectBody(upTo: 256 << 10).readableBytesView)
+        guard let signature = request.headers[HTTPField.Name("Ferry-Signature")!],
+            Self.signatureIsValid(signature, body: body, key: Array(webhookKey.utf8), now: clock())
+        else { return WebForms.json(.unauthorized, ["error": "missing, wrong or stale Ferry-Signature"]) }
+        guard let key = request.headers[HTTPField.Name("Idempotency-Key")!], !key.isEmpty else {
+            return WebForms.json(.badRequest, ["error": "Idempotency-Key is required"])
+        }
+        if let earlier = try await database.read({ db in
+            try String.fetchOne(
+                db, sql: "SELECT account_id FROM webhook_deliveries WHERE idempotency_key = ?", arguments: [key])
+        }) {
+            return WebForms.json(.ok, ["id": earlier])
+        }
+        guard let delivery = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let id = delivery["new_id"] as? String, let user = delivery["user"] as? [String: Any],
+            let input = try? SCIMUserInput(webhook: user)
+        else { return WebForms.json(.badRequest, ["error": "body is not a Ferry user.migrated delivery"]) }
+        let existing = try await database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, external_id FROM accounts WHERE user_name = ? OR external_id = ?",
+                arguments: [input.userName, input.externalId])
+        }
+        if let existing {
+            return WebForms.json(
+                .conflict,
+                ["id": existing["id"] as String, "legacy_id": (existing["external_id"] as String?) ?? ""])
+        }
+        try await database.write { db in
+            try self.insert(input, id: id, db)
+            try db.execute(
+                sql: "INSERT INTO webhook_deliveries (idempotency_key, account_id) VALUES (?, ?)", arguments: [key, id])
+        }
+        return WebForms.json(.created, ["id": id])
+    }
+
+    static func signatureIsValid(_ header: String, body: [UInt8], key: [UInt8], now: Date) -> Bool {
+        var timestamp: Int?
+        var mac: [UInt8]?
+        for part in header.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2 else { continue }
+            if pair[0] == "t" { timestamp = Int(pair[1]) }
+            if pair[0] == "v1" { mac = Hex.decode(pair[1]) }
+        }
+        guard let timestamp, let mac, abs(now.timeIntervalSince1970 - Double(timestamp)) <= 300 else { return false }
+        let expected = DigestAlgorithm.sha256.hmac(key: key, Array("\(timestamp).".utf8) + body)
+        return constantTimeEquals(mac, expected)
     }
 
     private func getUser(_ request: Request, id: String) throws -> Response {
@@ -473,6 +542,49 @@ struct SCIMUserInput: Sendable {
             return Consent(
                 purpose: purpose, client: consent["client"] as? String ?? "", version: version,
                 granted: consent["granted"] as? Bool ?? true, grantedAt: grantedAt)
+        }
+    }
+}
+
+extension SCIMUserInput {
+    /// The `user` object of a Ferry webhook delivery (snake_case keys).
+    init(webhook user: [String: Any]) throws {
+        guard let legacyID = user["legacy_id"] as? String else { throw SCIMInvalid("user.legacy_id is required") }
+        let credential = user["credential"] as? [String: Any] ?? [:]
+        guard let hash = credential["password_hash"] as? String,
+            (try? HashCatalog().parse(hash))?.scheme == "argon2id"
+        else { throw SCIMInvalid("credential.password_hash must be an argon2id PHC string") }
+        let profile = user["profile"] as? [String: Any] ?? [:]
+        let mfa = user["mfa"] as? [String: Any] ?? [:]
+        let dates = ISO8601DateFormatter()
+        userName = (user["username"] as? String) ?? (user["email"] as? String) ?? legacyID
+        externalId = legacyID
+        email = user["email"] as? String
+        emailVerified = user["email_verified"] as? Bool ?? false
+        passwordHash = hash
+        givenName = profile["given_name"] as? String ?? ""
+        familyName = profile["family_name"] as? String ?? ""
+        locale = profile["locale"] as? String ?? "en"
+        active = true
+        reenrollRequired = mfa["reenroll_required"] as? Bool ?? false
+        legacyScheme = credential["legacy_scheme"] as? String
+        totp = try (mfa["totp"] as? [[String: Any]] ?? []).map { factor in
+            guard let secret = factor["secret"] as? String, Base32.decode(secret) != nil else {
+                throw SCIMInvalid("each mfa.totp entry needs a base32 secret")
+            }
+            return Factor(
+                secret: secret, digits: factor["digits"] as? Int ?? 6, period: factor["period"] as? Int ?? 30,
+                algorithm: factor["algorithm"] as? String ?? "SHA1")
+        }
+        recoveryCodes = mfa["recovery_codes"] as? [String] ?? []
+        consents = try (user["consents"] as? [[String: Any]] ?? []).map { consent in
+            guard let purpose = consent["purpose"] as? String,
+                let at = (consent["at"] as? String).flatMap({ dates.date(from: $0) })
+            else { throw SCIMInvalid("each consent needs a purpose and an RFC 3339 `at`") }
+            return Consent(
+                purpose: purpose, client: consent["client"] as? String ?? "",
+                version: consent["version"] as? String ?? "",
+                granted: consent["granted"] as? Bool ?? true, grantedAt: at)
         }
     }
 }

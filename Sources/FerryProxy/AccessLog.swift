@@ -11,9 +11,9 @@ final class AccessLog: Sendable {
     private let output: Mutex<FileHandle?>
     let enabled: Bool
 
-    init(enabled: Bool = true) {
+    init(enabled: Bool = true, to destination: FileHandle = .standardOutput) {
         self.enabled = enabled
-        output = Mutex(enabled ? FileHandle.standardOutput : nil)
+        output = Mutex(enabled ? destination : nil)
     }
 
     struct Entry: Sendable {

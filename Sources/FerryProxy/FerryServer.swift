@@ -27,10 +27,13 @@ public final class FerryServer: Sendable {
     private let group = Mutex<ServiceGroup?>(nil)
 
     /// Loads and validates the config; throws the config's problems.
-    public init(configPath: String, logger: Logger, accessLog: Bool = true) throws {
+    /// `accessLogTo` receives the JSON access log (standard output by default).
+    public init(
+        configPath: String, logger: Logger, accessLog: Bool = true, accessLogTo: FileHandle = .standardOutput
+    ) throws {
         self.configPath = configPath
         self.logger = logger
-        self.accessLog = AccessLog(enabled: accessLog)
+        self.accessLog = AccessLog(enabled: accessLog, to: accessLogTo)
         let config = try ProxyConfig.load(path: configPath)
         if let tls = config.server.tls { certificates.install(try CertificateStore.read(tls)) }
         let upstreams = try ConfigReloader.clients(for: config, reusing: nil, eventLoopGroup: eventLoopGroup)

@@ -1,0 +1,263 @@
+import AsyncHTTPClient
+import FerryDemo
+import FerryProxy
+import Foundation
+import GRDB
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+@testable import FerryStore
+
+/// One platform's router served on a loopback port that survives a stop and a
+/// start, so a test can take the new platform down and bring it back.
+final class PlatformProcess: Sendable {
+    let makeRouter: @Sendable () -> Router<BasicRequestContext>
+    private let state = Mutex<(port: Int, task: Task<Void, any Error>?)>((0, nil))
+
+    init(_ makeRouter: @escaping @Sendable () -> Router<BasicRequestContext>) { self.makeRouter = makeRouter }
+
+    var port: Int { state.withLock { $0.port } }
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func start() async throws {
+        let ready = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "platform")
+        logger.logLevel = .critical
+        let app = Application(
+            router: makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { ready.continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var iterator = ready.stream.makeAsyncIterator()
+        let bound = await iterator.next() ?? 0
+        state.withLock { $0 = (bound, task) }
+    }
+
+    func stop() async {
+        let task = state.withLock { $0.task }
+        task?.cancel()
+        _ = await task?.result
+    }
+}
+
+/// Every line anything in the world logged, for the secrets check.
+final class LogLines: LogHandler, @unchecked Sendable {
+    private let lines = Mutex<[String]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let meta = (event.metadata ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        lines.withLock { $0.append("\(event.level) \(event.message) \(meta)") }
+    }
+
+    var all: [String] { lines.withLock { $0 } }
+}
+
+/// The sample legacy and new platforms with Ferry in front, configured by
+/// `DemoConfig` for one provisioning target, in a temporary folder.
+final class MigrationWorld: Sendable {
+    let directory: URL
+    let legacy: LegacyPlatform
+    let new: NewPlatform
+    let legacyServer: PlatformProcess
+    let newServer: PlatformProcess
+    let credentials: [DemoSeed.Credential]
+    let secrets: DemoConfig.Secrets
+    let config: DemoConfig
+    let client: HTTPClient
+    let logs = LogLines()
+    let accessLog: FileHandle
+    let lockHolder = Mutex<(Process, Pipe)?>(nil)
+    private let ferry = Mutex<(server: FerryServer, task: Task<Void, any Error>)?>(nil)
+
+    var configPath: String { directory.appendingPathComponent("proxy.conf").path }
+    var accessLogPath: String { directory.appendingPathComponent("access.log").path }
+    var server: FerryServer { ferry.withLock { $0!.server } }
+    var base: String { "http://127.0.0.1:\(server.proxyPort ?? 0)" }
+    var admin: String { "http://127.0.0.1:\(server.adminPort ?? 0)" }
+
+    init(
+        target: DemoConfig.Target, users: Int = 12, ferryRunning: Bool = true,
+        configure: (inout DemoConfig) -> Void = { _ in }
+    ) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-e2e-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        secrets = try DemoConfig.writeSecrets(to: directory)
+        var platformLogger = Logger(label: "platforms") { _ in SwiftLogNoOpLogHandler() }
+        platformLogger.logLevel = .critical
+        legacy = try LegacyPlatform(path: directory.appendingPathComponent("legacy.db").path, logger: platformLogger)
+        new = try NewPlatform(
+            path: directory.appendingPathComponent("new.db").path, scimToken: secrets.scimToken,
+            webhookKey: secrets.webhookKey, logger: platformLogger)
+        credentials = try DemoSeed.seed(legacy, count: users)
+        let legacy = legacy
+        let new = new
+        legacyServer = PlatformProcess { legacy.router() }
+        newServer = PlatformProcess { new.router() }
+        try await legacyServer.start()
+        try await newServer.start()
+        var config = DemoConfig(
+            ferryListen: "127.0.0.1:0", adminListen: "127.0.0.1:0", legacyURL: legacyServer.url,
+            newURL: newServer.url, target: target)
+        config.targetExtra = "timeout = \"3s\"\nretry_initial = \"200ms\"\nretry_ceiling = \"1s\""
+        configure(&config)
+        self.config = config
+        try config.text.write(
+            toFile: directory.appendingPathComponent("proxy.conf").path, atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: directory.appendingPathComponent("access.log").path, contents: nil)
+        accessLog = try FileHandle(forWritingTo: directory.appendingPathComponent("access.log"))
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        if ferryRunning { try await startFerry() }
+    }
+
+    func startFerry() async throws {
+        let logs = logs
+        let logger = Logger(label: "ferry") { _ in logs }
+        let server = try FerryServer(configPath: configPath, logger: logger, accessLog: true, accessLogTo: accessLog)
+        let task = Task { try await server.run(handleSignals: false) }
+        ferry.withLock { $0 = (server, task) }
+        while server.proxyPort == nil || server.adminPort == nil { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    func stopFerry() async {
+        guard let running = ferry.withLock({ $0 }) else { return }
+        await running.server.shutdown()
+        _ = await running.task.result
+    }
+
+    func stop() async throws {
+        await stopFerry()
+        try await client.shutdown()
+        await legacyServer.stop()
+        await newServer.stop()
+        try? accessLog.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    // MARK: Requests
+
+    struct Reply {
+        var status: Int
+        var body: String
+        var cookies: [String: String]
+        var location: String?
+    }
+
+    func send(
+        _ method: HTTPMethod, _ url: String, form: [(String, String)]? = nil, cookies: [String: String] = [:],
+        bearer: String? = nil
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if !cookies.isEmpty {
+            request.headers.add(name: "Cookie", value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
+        }
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        if let form {
+            var allowed = CharacterSet.alphanumerics
+            allowed.insert(charactersIn: "-._")
+            let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }
+                .joined(separator: "&")
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(60))
+        var jar: [String: String] = [:]
+        for header in response.headers["Set-Cookie"] {
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            jar[String(pair[0])] = pair.count > 1 ? String(pair[1]) : ""
+        }
+        return Reply(
+            status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 20)),
+            cookies: jar, location: response.headers.first(name: "Location"))
+    }
+
+    /// A login through Ferry.
+    func login(_ username: String, _ password: String) async throws -> Reply {
+        try await send(.POST, base + "/login", form: [("username", username), ("password", password)])
+    }
+
+    /// A login straight at the new platform, bypassing Ferry.
+    func loginToNewDirectly(_ username: String, _ password: String) async throws -> Reply {
+        try await send(.POST, newServer.url + "/login", form: [("username", username), ("password", password)])
+    }
+
+    // MARK: State
+
+    func store() throws -> SQLiteStateStore {
+        try SQLiteStateStore(path: directory.appendingPathComponent("ferry-state.db").path)
+    }
+
+    func record(_ username: String) throws -> MigrationRecord? {
+        try store().record(for: username.lowercased())
+    }
+
+    /// Accounts on the new platform with this user name.
+    func newAccounts(_ username: String) throws -> [Row] {
+        try new.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM accounts WHERE user_name = ?", arguments: [username])
+        }
+    }
+
+    /// Waits until `condition` holds (the outbox retrier works in the background).
+    func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try condition()
+    }
+
+    func metrics() async throws -> String {
+        try await send(.GET, admin + "/metrics").body
+    }
+}
+
+extension MigrationWorld {
+    /// Makes the provisioning target fail: the new platform's HTTP server stops
+    /// (SCIM, webhook), or its database is locked by another writer (SQL).
+    func takeTargetDown() async throws {
+        switch config.target {
+        case .scim, .webhook: await newServer.stop()
+        case .sql:
+            // Another process holding an exclusive lock, as a long migration or
+            // backup on the new platform's side would.
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            holder.arguments = [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()",
+                directory.appendingPathComponent("new.db").path,
+            ]
+            let input = Pipe()
+            let output = Pipe()
+            holder.standardInput = input
+            holder.standardOutput = output
+            holder.standardError = FileHandle.nullDevice
+            try holder.run()
+            _ = output.fileHandleForReading.availableData
+            lockHolder.withLock { $0 = (holder, input) }
+        }
+    }
+
+    func bringTargetBack() async throws {
+        switch config.target {
+        case .scim, .webhook: try await newServer.start()
+        case .sql:
+            guard let (holder, input) = lockHolder.withLock({ $0 }) else { return }
+            try input.fileHandleForWriting.close()
+            holder.waitUntilExit()
+        }
+    }
+}
