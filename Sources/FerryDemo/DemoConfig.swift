@@ -21,6 +21,8 @@ public struct DemoConfig: Sendable {
     public var targetExtra = ""
     /// Lines added to `[migration]`.
     public var migrationExtra = ""
+    /// Lines added to the login route.
+    public var loginRouteExtra = ""
 
     public init(ferryListen: String, adminListen: String, legacyURL: String, newURL: String, target: Target = .scim) {
         self.ferryListen = ferryListen
@@ -104,6 +106,7 @@ public struct DemoConfig: Sendable {
         methods = ["POST"]
         path = "/login"
         action = "login"
+        \(loginRouteExtra)
 
         [[route]]
         name = "everything-else"

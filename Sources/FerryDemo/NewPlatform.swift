@@ -373,7 +373,7 @@ public final class NewPlatform: Sendable {
             let id = delivery["new_id"] as? String, let user = delivery["user"] as? [String: Any],
             let input = try? SCIMUserInput(webhook: user)
         else { return WebForms.json(.badRequest, ["error": "body is not a Ferry user.migrated delivery"]) }
-        let existing = try await database.read { db in
+        let existing = try database.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT id, external_id FROM accounts WHERE user_name = ? OR external_id = ?",
                 arguments: [input.userName, input.externalId])

@@ -11,6 +11,9 @@ enum PlatformDatabase {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         let database = try DatabaseQueue(path: path, configuration: configuration)
+        // WAL, as a production identity database would run: readers (logins,
+        // Ferry's legacy source) never wait for a writer (Ferry's SQL target).
+        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         try migrator.migrate(database)
         return database
     }

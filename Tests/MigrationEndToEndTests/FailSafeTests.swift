@@ -1,0 +1,155 @@
+import AsyncHTTPClient
+import FerryDemo
+import Foundation
+import GRDB
+import NIOCore
+import Testing
+
+@testable import FerryStore
+
+/// The paths where Ferry must not migrate, and must not get in the way.
+@Suite(.serialized) struct FailSafeTests {
+    @Test(.timeLimit(.minutes(2))) func storeUnavailableFailsOpenOrClosedAsConfigured() async throws {
+        try await MigrationScenarioTests.inWorld(.scim) { world in
+            let user = try #require(world.credentials.first { $0.totpSecret == nil })
+            // Another process holds the state store's write lock past busy_timeout.
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            holder.arguments = [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()",
+                world.directory.appendingPathComponent("ferry-state.db").path,
+            ]
+            let input = Pipe()
+            let output = Pipe()
+            (holder.standardInput, holder.standardOutput, holder.standardError) = (input, output, FileHandle.nullDevice)
+            try holder.run()
+            _ = output.fileHandleForReading.availableData
+            defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+
+            try world.config.text.replacingOccurrences(of: "[state]\n", with: "[state]\nbusy_timeout = \"100ms\"\n")
+                .write(toFile: world.configPath, atomically: true, encoding: .utf8)
+            await world.stopFerry()
+            try await world.startFerry()
+            let open = try await world.login(user.username, user.password)
+            #expect(open.status == 303 && open.cookies["legacy_session"] != nil, "fail open: legacy logs the user in")
+
+            try world.config.text.replacingOccurrences(
+                of: "[state]\n", with: "[state]\nbusy_timeout = \"100ms\"\non_unavailable = \"reject\"\n"
+            ).write(toFile: world.configPath, atomically: true, encoding: .utf8)
+            await world.server.reload()
+            let closed = try await world.login(user.username, user.password)
+            #expect(closed.status == 503, "fail closed")
+            #expect(closed.body.contains("temporarily unavailable"))
+
+            try input.fileHandleForWriting.close()
+            holder.waitUntilExit()
+            let metrics = try await world.metrics()
+            #expect(metrics.contains(#"ferry_logins_total{destination="legacy",reason="store_unavailable"} 1"#))
+            #expect(metrics.contains(#"ferry_logins_total{destination="reject",reason="store_unavailable"} 1"#))
+            #expect(world.logs.all.contains { $0.contains("state store unavailable") })
+            #expect(try world.newAccounts(user.username).isEmpty)
+        }
+    }
+
+    @Test func shadowModeVerifiesAndProvisionsNothing() async throws {
+        try await MigrationScenarioTests.inWorld(.scim, configure: { $0.mode = "shadow" }) { world in
+            let user = try #require(world.credentials.first { $0.totpSecret == nil })
+            let reply = try await world.login(user.username, user.password)
+            #expect(reply.status == 303 && reply.cookies["legacy_session"] != nil)
+            let record = try #require(try world.record(user.username))
+            #expect(record.state == .legacy)
+            #expect(record.wouldMigrateAt != nil, "recorded as would-migrate")
+            #expect(try world.newAccounts(user.username).isEmpty)
+            #expect(try world.store().pendingJobCount() == 0)
+        }
+    }
+
+    @Test func modeOffLeavesUnmigratedUsersAloneButMigratedOnesStayMigrated() async throws {
+        try await MigrationScenarioTests.inWorld(.scim) { world in
+            let users = world.credentials.filter { $0.totpSecret == nil }
+            #expect(try await world.login(users[0].username, users[0].password).cookies["new_session"] != nil)
+            try world.config.text.replacingOccurrences(of: "mode = \"migrate\"", with: "mode = \"off\"")
+                .write(toFile: world.configPath, atomically: true, encoding: .utf8)
+            #expect(await world.server.reload().outcome == .applied)
+            #expect(try await world.login(users[0].username, users[0].password).cookies["new_session"] != nil)
+            #expect(try await world.login(users[1].username, users[1].password).cookies["legacy_session"] != nil)
+            #expect(try world.record(users[1].username) == nil, "mode off does not even look the user up")
+        }
+    }
+
+    @Test func mfaTheTargetCannotHoldFollowsPolicy() async throws {
+        // The target is told it holds no TOTP.
+        let noTOTP = "mfa_factors = [\"recovery_codes\"]\ntimeout = \"3s\""
+        try await MigrationScenarioTests.inWorld(
+            .scim,
+            configure: {
+                $0.targetExtra = noTOTP
+                $0.unsupportedMFA = "keep_on_legacy"
+            }
+        ) { world in
+            let user = try #require(world.credentials.first { $0.totpSecret != nil })
+            let reply = try await world.login(user.username, user.password)
+            #expect(reply.cookies["legacy_mfa"] != nil, "kept on legacy, which asks for its code")
+            #expect(try world.record(user.username)?.state == .skipped)
+            #expect(try world.newAccounts(user.username).isEmpty)
+            #expect(try await world.metrics().contains(#"ferry_mfa_not_carried_total{policy="keep_on_legacy"} 1"#))
+        }
+        try await MigrationScenarioTests.inWorld(.scim, configure: { $0.targetExtra = noTOTP }) { world in
+            let user = try #require(world.credentials.first { $0.totpSecret != nil })
+            let reply = try await world.login(user.username, user.password)
+            #expect(reply.status == 303, "migrated without the factor the target cannot hold")
+            #expect(reply.location == "/account?enroll=mfa", "the new platform makes the user enroll again")
+            let account = try #require(try world.newAccounts(user.username).first)
+            #expect(account["mfa_reenroll_required"] as Bool)
+            #expect(try world.record(user.username)?.mfaSummary?.contains("reenroll_required") == true)
+        }
+    }
+
+    @Test func malformedLoginsAreRefusedAndNothingIsForwarded() async throws {
+        try await MigrationScenarioTests.inWorld(.scim) { world in
+            var request = [("username", "x")]
+            var reply = try await world.send(.POST, world.base + "/login", form: request)
+            #expect(reply.status == 400)
+            #expect(reply.body == "login form has no `password` field\n")
+            request = [("username", "x"), ("password", String(repeating: "p", count: 20_000))]
+            reply = try await world.send(.POST, world.base + "/login", form: request)
+            #expect(reply.status == 413)
+            let forwarded = try await world.legacy.database.read { db in
+                try Int.fetchOne(db, sql: "SELECT SUM(failed_logins) FROM users")
+            }
+            #expect(forwarded == 0, "legacy never saw them")
+        }
+    }
+}
+
+@Suite struct LoginRewriteTests {
+    /// Customers post JSON in a shape only Ferry understands; migrated users'
+    /// logins reach the new platform as the form it expects.
+    @Test func migratedLoginsAreReshapedForTheNewPlatform() async throws {
+        let route = """
+            body_format = "json"
+            identifier_field = "/user/login"
+            password_field = "/secret"
+            new_path = "/login"
+            new_body_format = "form"
+            new_identifier_field = "username"
+            new_password_field = "password"
+            new_static_fields = { client = "web" }
+            """
+        try await MigrationScenarioTests.inWorld(.scim, configure: { $0.loginRouteExtra = route }) { world in
+            let user = try #require(world.credentials.first { $0.totpSecret == nil })
+            var request = HTTPClientRequest(url: world.base + "/login")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            let body = try JSONSerialization.data(withJSONObject: [
+                "user": ["login": user.username], "secret": user.password,
+            ])
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await world.client.execute(request, timeout: .seconds(30))
+            #expect(response.status.code == 303)
+            #expect(response.headers["Set-Cookie"].contains { $0.hasPrefix("new_session=") })
+            #expect(try world.record(user.username)?.state == .migrated)
+        }
+    }
+}
