@@ -98,7 +98,12 @@ import Testing
             }
 
             // Restart and let the outbox drain.
-            ferry = try await Self.startFerry(world, adminPort: adminPort)
+            do {
+                ferry = try await Self.startFerry(world, adminPort: adminPort)
+            } catch {
+                Issue.record("ferry did not restart: \(error)")
+                throw error
+            }
             let store = try world.store()
             let drained = try await world.eventually(30) {
                 try store.pendingJobCount() == 0
@@ -124,9 +129,17 @@ import Testing
                 }
             }
             // The rest migrate on their next login.
-            for user in unmigrated {
-                let reply = try await world.send(
-                    .POST, base + "/login", form: [("username", user.username), ("password", user.password)])
+            for (index, user) in unmigrated.enumerated() {
+                let reply: MigrationWorld.Reply
+                do {
+                    reply = try await world.send(
+                        .POST, base + "/login", form: [("username", user.username), ("password", user.password)])
+                } catch {
+                    Issue.record(
+                        "next login \(index) of \(unmigrated.count) failed: \(error); ferry running: \(ferry?.isRunning == true)"
+                    )
+                    continue
+                }
                 #expect(reply.status == 303)
                 #expect(try world.record(user.username)?.state == .migrated)
                 #expect(try world.newAccounts(user.username).count == 1)

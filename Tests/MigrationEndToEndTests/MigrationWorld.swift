@@ -116,6 +116,9 @@ final class MigrationWorld: Sendable {
         accessLog = try FileHandle(forWritingTo: directory.appendingPathComponent("access.log"))
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
+        // A refused connection (Ferry killed in the crash test) fails that request
+        // only; with retries the pool would keep failing requests after the restart.
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         if ferryRunning { try await startFerry() }
     }
