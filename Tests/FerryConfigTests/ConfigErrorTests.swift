@@ -166,6 +166,58 @@ struct ConfigErrorTests {
             ])
     }
 
+    @Test func targetAndLoginShapeAreValidated() {
+        let text =
+            minimalConfig.replacingOccurrences(
+                of: "[upstreams.legacy]", with: "[upstreams.new]\nurl = \"http://127.0.0.1:8082\"\n[upstreams.legacy]")
+                + """
+
+                [target]
+                kind = "sql"
+                database = "sqlite://new.db"
+                statements = ["INSERT INTO accounts (id) VALUES (:new_id)"]
+                mfa_factors = ["totp", "sms"]
+                retry_initial = "10m"
+                retry_ceiling = "1m"
+
+                [[route]]
+                name = "login"
+                action = "login"
+                new_body_format = "json"
+                new_identifier_field = "email"
+                """
+        #expect(
+            issues(text) == [
+                "proxy.conf:14: key `target.existing_query` is required for `kind = \"sql\"`: without it a retried job cannot tell its own user from a stranger",
+                "proxy.conf:18: key `target.mfa_factors` may contain \"totp\", \"recovery_codes\", \"webauthn\", \"phone\", found \"sms\"",
+                "proxy.conf:19: key `target.retry_initial` must not exceed `target.retry_ceiling`",
+                "proxy.conf:26: key `route[1].new_identifier_field` must be a JSON pointer such as \"/user/email\" when `new_body_format = \"json\"`",
+            ])
+    }
+
+    @Test func migratingThroughScimNeedsItsToken() {
+        let text =
+            minimalConfig.replacingOccurrences(
+                of: "[upstreams.legacy]", with: "[upstreams.new]\nurl = \"http://127.0.0.1:8082\"\n[upstreams.legacy]")
+                + """
+
+                [state]
+                encryption_key_env = "KEY"
+                [legacy]
+                database = "sqlite://legacy.db"
+                user_query = "SELECT 1 WHERE 1 = :identifier"
+                [target]
+                kind = "scim"
+                url = "http://127.0.0.1:8082/scim/v2"
+                [migration]
+                mode = "migrate"
+                """
+        #expect(
+            issues(text, environment: ["KEY": String(repeating: "ab", count: 32)]) == [
+                "proxy.conf:20: `target.token_file` or `target.token_env` is required when `migration.mode = \"migrate\"` with a SCIM target"
+            ])
+    }
+
     @Test func encryptionKeyMustBe32Bytes() {
         let text = minimalConfig + "\n\n[state]\nencryption_key_env = \"KEY\"\n"
         #expect(

@@ -34,7 +34,10 @@ struct ExampleConfigTests {
             "argon2_parallelism", "bcrypt_cost", "pbkdf2_iterations", "scrypt_log2_n", "scrypt_r", "scrypt_p",
             "unsupported_mfa", "legacy_upstream", "new_upstream", "name", "methods", "path",
             "path_prefix", "host", "header", "cookie", "action", "upstream", "body_format", "identifier_field",
-            "password_field", "session_affinity",
+            "password_field", "session_affinity", "on_unavailable", "active_statuses", "totp_secret_encoding",
+            "totp_statements", "recovery_code_statements", "consent_statements", "existing_query", "mfa_factors",
+            "retry_initial", "retry_ceiling", "new_path", "new_body_format", "new_identifier_field",
+            "new_password_field", "new_static_fields",
         ]
         for key in documented {
             #expect(

@@ -4,7 +4,7 @@ import Testing
 /// `ferry demo --walkthrough` end to end: both sample platforms and Ferry on
 /// real ports, the tour's requests answered as it says.
 struct DemoCommandTests {
-    @Test(.timeLimit(.minutes(3))) func walkthroughRunsAndSaysWhatIsNotBuiltYet() throws {
+    @Test(.timeLimit(.minutes(3))) func walkthroughMigratesUsersAndShowsEachStep() throws {
         let base = Int.random(in: 20_000...40_000)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-demo-test-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -14,13 +14,17 @@ struct DemoCommandTests {
         ])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let out = run.stdout
-        #expect(out.contains("legacy hash scheme: bcrypt; a migration would store argon2id"))
-        #expect(out.contains("POST /login → 303 from the legacy platform, legacy_session set"))
-        #expect(out.contains("password → 200 (code asked), code → 303 (logged in on legacy)"))
+        #expect(out.contains("legacy hash scheme: bcrypt"))
+        #expect(out.contains("POST /login → 303, session from the new platform"))
+        #expect(out.contains("the new platform on its own accepts the same password → 303"))
+        #expect(out.contains("password → 200 (code asked by the new platform), code → 303 (the new platform)"))
+        #expect(out.contains("terms-of-service v2019-03 for web: granted"))
         #expect(out.contains("GET /account with legacy_session → 200 (the legacy account page)"))
         #expect(out.contains("POST /login → 401 from legacy"))
         #expect(out.contains(#""changed_keys":["migration.rollout_percent"]"#))
-        #expect(out.contains("not yet: provisioning into the new platform"))
+        #expect(out.contains("(not migrated) → session from the legacy platform"))
+        #expect(out.contains("(migrated) → session from the new platform"))
+        #expect(out.contains(#"{destination="new",reason="just_migrated"} 2"#))
         for format in [
             "md5 hex", "salted sha1", "django pbkdf2_sha256", "bcrypt $2y$", "phpass $P$", "sha512-crypt $6$",
         ] {
