@@ -526,14 +526,7 @@ struct SCIMUserInput: Sendable {
         legacyScheme = migration["legacyScheme"] as? String
         let mfa = migration["mfa"] as? [String: Any] ?? [:]
         reenrollRequired = mfa["reenrollRequired"] as? Bool ?? false
-        totp = try (mfa["totp"] as? [[String: Any]] ?? []).map { factor in
-            guard let secret = factor["secret"] as? String, Base32.decode(secret) != nil else {
-                throw SCIMInvalid("each mfa.totp entry needs a base32 secret")
-            }
-            return Factor(
-                secret: secret, digits: factor["digits"] as? Int ?? 6, period: factor["period"] as? Int ?? 30,
-                algorithm: factor["algorithm"] as? String ?? "SHA1")
-        }
+        totp = try Factor.list(mfa["totp"])
         recoveryCodes = mfa["recoveryCodes"] as? [String] ?? []
         consents = try (migration["consents"] as? [[String: Any]] ?? []).map { consent in
             guard let purpose = consent["purpose"] as? String, let version = consent["version"] as? String,
@@ -568,14 +561,7 @@ extension SCIMUserInput {
         active = true
         reenrollRequired = mfa["reenroll_required"] as? Bool ?? false
         legacyScheme = credential["legacy_scheme"] as? String
-        totp = try (mfa["totp"] as? [[String: Any]] ?? []).map { factor in
-            guard let secret = factor["secret"] as? String, Base32.decode(secret) != nil else {
-                throw SCIMInvalid("each mfa.totp entry needs a base32 secret")
-            }
-            return Factor(
-                secret: secret, digits: factor["digits"] as? Int ?? 6, period: factor["period"] as? Int ?? 30,
-                algorithm: factor["algorithm"] as? String ?? "SHA1")
-        }
+        totp = try Factor.list(mfa["totp"])
         recoveryCodes = mfa["recovery_codes"] as? [String] ?? []
         consents = try (user["consents"] as? [[String: Any]] ?? []).map { consent in
             guard let purpose = consent["purpose"] as? String,
@@ -585,6 +571,20 @@ extension SCIMUserInput {
                 purpose: purpose, client: consent["client"] as? String ?? "",
                 version: consent["version"] as? String ?? "",
                 granted: consent["granted"] as? Bool ?? true, grantedAt: at)
+        }
+    }
+}
+
+extension SCIMUserInput.Factor {
+    /// TOTP factors as both SCIM and webhook deliveries spell them.
+    static func list(_ value: Any?) throws -> [Self] {
+        try (value as? [[String: Any]] ?? []).map { factor in
+            guard let secret = factor["secret"] as? String, Base32.decode(secret) != nil else {
+                throw SCIMInvalid("each mfa.totp entry needs a base32 secret")
+            }
+            return Self(
+                secret: secret, digits: factor["digits"] as? Int ?? 6, period: factor["period"] as? Int ?? 30,
+                algorithm: factor["algorithm"] as? String ?? "SHA1")
         }
     }
 }

@@ -108,7 +108,7 @@ public final class MigrationEngine: Sendable {
             return storeUnavailable(error)
         }
         var account: LegacyAccount?
-        var fit = MFAFit.carried
+        var legacyScheme: String?
         while true {
             switch LoginDecision.next(facts) {
             case .forwardToNew(let reason):
@@ -121,21 +121,22 @@ public final class MigrationEngine: Sendable {
                 }
                 return .legacy(reason)
             case .verifyPassword:
-                (facts.verification, account) = await verify(identifier: identifier, password: password)
-                if case .match(let mfa) = facts.verification { fit = mfa }
+                (facts.verification, account, legacyScheme) = await verify(identifier: identifier, password: password)
                 if let account {
                     do {
                         _ = try store.seen(
-                            identifier, legacyID: account.legacyID,
-                            legacyScheme: facts.verification.flatMap { _ in scheme(of: account) }, at: services.clock())
+                            identifier, legacyID: account.legacyID, legacyScheme: legacyScheme, at: services.clock())
                     } catch {
                         return storeUnavailable(error)
                     }
                 }
             case .provision:
+                // The decision provisions only after a match, so both are set.
+                guard case .match(let fit) = facts.verification, let account else { return .legacy(.unusableHash) }
                 do {
                     facts.provisioning = try await provision(
-                        identifier: identifier, password: password, account: account!, fit: fit, store: store)
+                        identifier: identifier, password: password, account: account, scheme: legacyScheme ?? "unknown",
+                        fit: fit, store: store)
                 } catch {
                     return storeUnavailable(error)
                 }
@@ -177,23 +178,21 @@ public final class MigrationEngine: Sendable {
         }
     }
 
-    private func scheme(of account: LegacyAccount) -> String? {
-        try? catalog.parse(account.passwordHash, salt: account.salt).scheme
-    }
-
     // MARK: Verify
 
-    private func verify(identifier: String, password: String) async -> (Verification, LegacyAccount?) {
-        guard let source else { return (.sourceUnavailable, nil) }
+    /// The verification, the legacy account when there is one, and the legacy
+    /// scheme when the hash could be read.
+    private func verify(identifier: String, password: String) async -> (Verification, LegacyAccount?, String?) {
+        guard let source else { return (.sourceUnavailable, nil, nil) }
         let account: LegacyAccount?
         do {
             account = try source.account(for: identifier)
         } catch {
             logger.warning("legacy source unavailable; login forwarded to legacy", metadata: ["error": "\(error)"])
-            return (.sourceUnavailable, nil)
+            return (.sourceUnavailable, nil, nil)
         }
-        guard let account else { return (.unknownUser, nil) }
-        guard account.active else { return (.disabledUser, account) }
+        guard let account else { return (.unknownUser, nil, nil) }
+        guard account.active else { return (.disabledUser, account, nil) }
         let catalog = catalog
         let result: VerificationResult
         do {
@@ -201,25 +200,26 @@ public final class MigrationEngine: Sendable {
                 catalog.verify(password: password, hash: account.passwordHash, salt: account.salt)
             }
         } catch {
-            return (.hashQueueFull, account)
+            return (.hashQueueFull, account, nil)
         }
         switch result {
-        case .match:
+        case .match(let scheme):
             let fit = MFAPolicy.fit(
                 has: account.factorKinds, targetHolds: Set(targetSettings?.mfaFactors ?? []),
                 policy: settings.unsupportedMFA)
-            return (.match(fit), account)
-        case .mismatch: return (.mismatch, account)
+            return (.match(fit), account, scheme)
+        case .mismatch(let scheme): return (.mismatch, account, scheme)
         case .error(let error):
             logger.notice("legacy hash unusable; login forwarded to legacy", metadata: ["reason": "\(error.code)"])
-            return (.unusableHash, account)
+            return (.unusableHash, account, nil)
         }
     }
 
     // MARK: Provision
 
     private func provision(
-        identifier: String, password: String, account: LegacyAccount, fit: MFAFit, store: any StateStore
+        identifier: String, password: String, account: LegacyAccount, scheme: String, fit: MFAFit,
+        store: any StateStore
     ) async throws -> ProvisioningResult {
         guard let target, let targetSettings, let sealer = services.sealer else {
             // check-config requires both in migrate mode; a reload cannot remove them
@@ -235,7 +235,8 @@ public final class MigrationEngine: Sendable {
             return .hashQueueFull
         }
         guard !newHash.isEmpty else { return .rejected }
-        let identity = canonicalIdentity(account, newHash: newHash, fit: fit, holds: Set(targetSettings.mfaFactors))
+        let identity = canonicalIdentity(
+            account, newHash: newHash, scheme: scheme, fit: fit, holds: Set(targetSettings.mfaFactors))
         let job = ProvisioningJob(identity: identity)
         let now = services.clock()
         let lease = now.addingTimeInterval(Self.seconds(targetSettings.timeout) + 5)
@@ -258,9 +259,9 @@ public final class MigrationEngine: Sendable {
         return outcome.result
     }
 
-    func canonicalIdentity(_ account: LegacyAccount, newHash: String, fit: MFAFit, holds: Set<MFAFactorKind>)
-        -> CanonicalIdentity
-    {
+    func canonicalIdentity(
+        _ account: LegacyAccount, newHash: String, scheme: String, fit: MFAFit, holds: Set<MFAFactorKind>
+    ) -> CanonicalIdentity {
         var mfa = account.mfa
         // Factors the target cannot hold are not sent; the re-enrollment flag
         // makes the new platform ask the user to enroll again.
@@ -272,7 +273,7 @@ public final class MigrationEngine: Sendable {
         return CanonicalIdentity(
             legacyID: account.legacyID, username: account.username, email: account.email,
             emailVerified: account.emailVerified, phone: account.phone, profile: account.profile,
-            credential: .init(passwordHash: newHash, legacyScheme: scheme(of: account) ?? "unknown"), mfa: mfa,
+            credential: .init(passwordHash: newHash, legacyScheme: scheme), mfa: mfa,
             consents: account.consents,
             metadata: .init(
                 createdAt: account.createdAt, lastLoginAt: account.lastLoginAt, migratedAt: services.clock(),

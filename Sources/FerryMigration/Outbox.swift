@@ -93,19 +93,15 @@ public final class OutboxRetrier: Sendable {
             if Task.isCancelled { break }
             do {
                 guard let job = sealer.open(entry.payload, identifier: entry.identifier) else {
+                    // Sealed under another state key: the new hash is lost, so the
+                    // user goes back to legacy and migrates on their next login.
                     try store.markFailed(
-                        entry.identifier, state: .failed,
+                        entry.identifier, state: .legacy,
                         reason: "outbox job cannot be opened with the current state key",
                         closingJob: entry.id, audit: ["via": "outbox", "reason": "unreadable job"], at: services.clock()
                     )
                     continue
                 }
-                // Hold the job while the target works on it.
-                try store.rescheduleJob(
-                    entry.id,
-                    nextAttemptAt: services.clock().addingTimeInterval(
-                        MigrationEngine.seconds(targetSettings.timeout) + 5),
-                    error: entry.lastError ?? "in progress")
                 let outcome = await target.provision(job)
                 services.events(.provisioning(via: "outbox", result: outcome.label))
                 try Outbox.record(

@@ -82,10 +82,10 @@ actor ConfigReloader {
             if record.changedKeys.isEmpty {
                 record.outcome = .unchanged
             } else {
+                let engine = try migration.engine(for: config, strict: true)
                 let upstreams = try Self.clients(for: config, reusing: current, eventLoopGroup: eventLoopGroup)
                 let runtime = ProxyRuntime(
-                    config: config, generation: current.generation + 1, upstreams: upstreams,
-                    migration: migration.engine(for: config))
+                    config: config, generation: current.generation + 1, upstreams: upstreams, migration: engine)
                 let old = runtimes.swap(runtime)
                 record.outcome = .applied
                 record.generation = runtime.generation

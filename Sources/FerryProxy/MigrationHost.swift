@@ -26,14 +26,17 @@ final class MigrationHost: Sendable {
         self.logger = logger
     }
 
-    /// The engine for `config`. A legacy source or target that cannot be set up
-    /// is logged and left out: logins then fail safe to legacy.
-    func engine(for config: ProxyConfig) -> MigrationEngine {
+    /// The engine for `config`. At startup a legacy source or target that cannot
+    /// be set up is logged and left out, so Ferry serves and logins fail safe to
+    /// legacy; on reload (`strict`) it rejects the reload and the running
+    /// engine stays.
+    func engine(for config: ProxyConfig, strict: Bool = false) throws -> MigrationEngine {
         var source: (any LegacySource)?
         if let legacy = config.legacy {
             do {
                 source = try SQLiteLegacySource(settings: legacy)
             } catch {
+                if strict { throw error }
                 logger.error("legacy source cannot be opened; logins go to legacy", metadata: ["error": "\(error)"])
             }
         }
@@ -46,6 +49,7 @@ final class MigrationHost: Sendable {
                 case .webhook: target = try WebhookTarget(settings: settings, client: targetClient)
                 }
             } catch {
+                if strict { throw error }
                 logger.error(
                     "provisioning target cannot be set up; logins go to legacy",
                     metadata: ["target": "\(settings.kind.rawValue)", "error": "\(error)"])

@@ -74,11 +74,10 @@ struct ProxyResponder: HTTPResponder {
             return ProxyError.noRoute.response
         case .proxy(_, let upstream, _):
             upstreamName = upstream
-        case .login(_, let settings, let sessionUpstream?):
+        case .login(_, _, let sessionUpstream?):
             // A request inside one platform's session (an MFA step, a re-login)
             // stays with that platform.
             upstreamName = sessionUpstream
-            _ = settings
         case .login(_, let settings, nil):
             let limit = min(config.server.maxBodySize, settings.maxBodySize)
             switch await interceptLogin(request, settings: settings, limit: limit, runtime: runtime) {

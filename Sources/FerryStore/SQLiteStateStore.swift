@@ -168,8 +168,9 @@ public final class SQLiteStateStore: StateStore {
                 arguments: [state.rawValue, reason, at.timeIntervalSince1970, identifier])
             guard db.changesCount == 1 else { throw StateStoreError.unknownIdentifier }
             if let jobID { try Self.closeJob(db, jobID, at: at) }
-            try Self.appendAudit(
-                db, kind: "migration_\(state.rawValue)", identifier: identifier, details: audit, at: at)
+            // `legacy` here releases the claim: the user migrates on a later login.
+            let kind = state == .legacy ? "migration_released" : "migration_\(state.rawValue)"
+            try Self.appendAudit(db, kind: kind, identifier: identifier, details: audit, at: at)
         }
     }
 

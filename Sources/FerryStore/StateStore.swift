@@ -18,8 +18,9 @@ public protocol StateStore: Sendable {
     /// In one transaction: the user becomes `migrated`, the job is done, and the
     /// audit event is appended.
     func completeMigration(_ completion: MigrationCompletion, at: Date) throws
-    /// In one transaction: the user leaves provisioning for `state` (`failed` or
-    /// `skipped`), the job (if any) is closed, and the audit event is appended.
+    /// In one transaction: the user leaves provisioning for `state` (`failed`,
+    /// `skipped`, or `legacy` to release the claim), the job (if any) is closed,
+    /// and the audit event is appended.
     func markFailed(
         _ identifier: String, state: MigrationState, reason: String, closingJob jobID: Int64?,
         audit: [String: String], at: Date

@@ -155,54 +155,33 @@ struct Walkthrough {
     let legacyPath: String
     let credentials: [DemoSeed.Credential]
 
-    struct Reply {
-        var status: Int
-        var body: String
-        var cookies: [String: String]
-        var location: String?
-    }
-
-    func send(
-        _ client: HTTPClient, _ method: HTTPMethod, _ url: String, form: String? = nil, cookies: [String: String] = [:],
-        bearer: String? = nil
-    )
-        async throws -> Reply
-    {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        if !cookies.isEmpty {
-            request.headers.add(name: "Cookie", value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
-        }
-        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
-        if let form {
-            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            request.body = .bytes(ByteBuffer(string: form))
-        }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        var jar: [String: String] = [:]
-        for header in response.headers["Set-Cookie"] {
-            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
-            jar[String(pair[0])] = pair.count > 1 ? String(pair[1]) : ""
-        }
-        return Reply(
-            status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 20)),
-            cookies: jar, location: response.headers.first(name: "Location"))
-    }
-
     func step(_ number: Int, _ title: String) { print("\n[\(number)] \(title)") }
 
     /// Which platform issued the session in a reply.
-    func platform(_ reply: Reply) -> String {
+    func platform(_ reply: DemoBrowser.Reply) -> String {
         if reply.cookies["new_session"] != nil || reply.cookies["new_mfa"] != nil { return "the new platform" }
         if reply.cookies["legacy_session"] != nil || reply.cookies["legacy_mfa"] != nil { return "the legacy platform" }
         return "no session"
     }
 
     func run() async throws {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        defer { _ = client.shutdown() }
+        let browser = DemoBrowser()
+        do {
+            try await tour(browser)
+        } catch {
+            try? await browser.shutdown()
+            throw error
+        }
+        try await browser.shutdown()
+    }
+
+    func tour(_ browser: DemoBrowser) async throws {
+        func login(_ base: String, _ user: DemoSeed.Credential, password: String? = nil) async throws
+            -> DemoBrowser.Reply
+        {
+            try await browser.send(
+                .POST, base + "/login", form: [("username", user.username), ("password", password ?? user.password)])
+        }
         let plain = credentials.filter { $0.totpSecret == nil }
         let first = plain.first { $0.format == "bcrypt $2y$" } ?? plain[0]
         let mfa = credentials.first { $0.totpSecret != nil }!
@@ -210,66 +189,59 @@ struct Walkthrough {
         step(1, "A first login through Ferry migrates \(first.username) (\(first.format))")
         let hash = try LegacyPlatform(path: legacyPath).passwordHash(of: first.username) ?? ""
         print("    legacy hash scheme: \((try? HashCatalog().parse(hash).scheme) ?? "unknown")")
-        let login = try await send(
-            client, .POST, ferry + "/login", form: "username=\(first.username)&password=\(first.password)")
-        print("    POST /login → \(login.status), session from \(platform(login))")
-        let direct = try await send(
-            client, .POST, config.newURL + "/login", form: "username=\(first.username)&password=\(first.password)")
+        let migrating = try await login(ferry, first)
+        print("    POST /login → \(migrating.status), session from \(platform(migrating))")
+        let direct = try await login(config.newURL, first)
         print(
             "    the new platform on its own accepts the same password → \(direct.status) (argon2id, rehashed by Ferry)"
         )
-        let again = try await send(
-            client, .POST, ferry + "/login", form: "username=\(first.username)&password=\(first.password)")
+        let again = try await login(ferry, first)
         print("    the next login through Ferry → \(again.status), session from \(platform(again))")
 
         step(2, "TOTP carried: \(mfa.username) logs in through Ferry with a code from the legacy secret")
-        let password = try await send(
-            client, .POST, ferry + "/login", form: "username=\(mfa.username)&password=\(mfa.password)")
+        let password = try await login(ferry, mfa)
         let code = TOTP(secret: Base32.decode(mfa.totpSecret!)!).code(at: Date())
-        let second = try await send(
-            client, .POST, ferry + "/login/mfa", form: "code=\(code)",
-            cookies: ["new_mfa": password.cookies["new_mfa"] ?? ""])
+        let second = try await browser.send(
+            .POST, ferry + "/login/mfa", form: [("code", code)], cookies: ["new_mfa": password.cookies["new_mfa"] ?? ""]
+        )
         print(
             "    password → \(password.status) (code asked by \(platform(password))), code → \(second.status) (\(platform(second)))"
         )
 
         step(3, "Consents carried with their versions and times")
-        let account = try await send(
-            client, .GET, ferry + "/account", cookies: ["new_session": second.cookies["new_session"] ?? ""])
+        let account = try await browser.send(
+            .GET, ferry + "/account", cookies: ["new_session": second.cookies["new_session"] ?? ""])
         for line in account.body.components(separatedBy: "<li>").dropFirst() {
             print("    " + (line.components(separatedBy: "</li>").first ?? ""))
         }
 
         step(4, "A legacy session from before the migration keeps working through Ferry")
         let earlier = plain.first { $0.username != first.username }!
-        let old = try await send(
-            client, .POST, legacyDirect + "/login", form: "username=\(earlier.username)&password=\(earlier.password)")
-        let page = try await send(
-            client, .GET, ferry + "/account", cookies: ["legacy_session": old.cookies["legacy_session"] ?? ""])
+        let old = try await login(legacyDirect, earlier)
+        let page = try await browser.send(
+            .GET, ferry + "/account", cookies: ["legacy_session": old.cookies["legacy_session"] ?? ""])
         print(
             "    GET /account with legacy_session → \(page.status) \(page.body.contains(earlier.username) ? "(the legacy account page)" : "")"
         )
 
         step(5, "A wrong password")
-        let wrong = try await send(client, .POST, ferry + "/login", form: "username=\(earlier.username)&password=wrong")
+        let wrong = try await login(ferry, earlier, password: "wrong")
         print("    POST /login → \(wrong.status) from legacy, which answers as it always did; the user stays on legacy")
 
         step(6, "Rollout lowered to 0% by editing proxy.conf and reloading, no restart")
         var lowered = config
         lowered.rolloutPercent = 0
         try lowered.text.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let reload = try await send(client, .POST, admin + "/admin/reload", bearer: adminToken)
+        let reload = try await browser.send(.POST, admin + "/admin/reload", bearer: adminToken)
         print(
             "    POST /admin/reload → \(reload.status) \(reload.body.trimmingCharacters(in: .whitespacesAndNewlines))")
         let newcomer = plain.last { $0.username != earlier.username && $0.username != first.username }!
-        let outside = try await send(
-            client, .POST, ferry + "/login", form: "username=\(newcomer.username)&password=\(newcomer.password)")
-        let migrated = try await send(
-            client, .POST, ferry + "/login", form: "username=\(first.username)&password=\(first.password)")
+        let outside = try await login(ferry, newcomer)
+        let migrated = try await login(ferry, first)
         print("    \(newcomer.username) (not migrated) → session from \(platform(outside))")
         print("    \(first.username) (migrated) → session from \(platform(migrated)); lowering never un-migrates")
 
-        let metrics = try await send(client, .GET, admin + "/metrics")
+        let metrics = try await browser.send(.GET, admin + "/metrics")
         print("\nLogins by destination and reason (ferry_logins_total):")
         for line in metrics.body.split(separator: "\n") where line.hasPrefix("ferry_logins_total{") {
             print("    " + line.dropFirst("ferry_logins_total".count))

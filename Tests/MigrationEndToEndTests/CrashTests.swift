@@ -97,6 +97,22 @@ import Testing
                 await logins.value
             }
 
+            // One deterministic crash: the target is down (for sql, locked, so the
+            // call hangs until its timeout) and Ferry dies while the user is claimed.
+            let claimed = try #require(users.first { (try? world.record($0.username)?.state) == nil })
+            let process = try await Self.startFerry(world, adminPort: adminPort)
+            try await world.takeTargetDown()
+            let login = Task {
+                try? await world.send(
+                    .POST, base + "/login", form: [("username", claimed.username), ("password", claimed.password)])
+            }
+            #expect(try await world.eventually(10) { try world.record(claimed.username)?.state == .provisioning })
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            _ = await login.value
+            try await world.bringTargetBack()
+            #expect(try world.store().pendingJobCount() >= 1, "the kill left a claimed user with a job")
+
             // Restart and let the outbox drain.
             do {
                 ferry = try await Self.startFerry(world, adminPort: adminPort)
@@ -112,6 +128,7 @@ import Testing
                     } == 0
             }
             #expect(drained, "the outbox finished every orphaned job")
+            #expect(try world.record(claimed.username)?.state == .migrated, "migrated by the outbox, without a login")
 
             // Every user: migrated exactly once, or unmigrated with no trace on the new platform.
             var unmigrated: [DemoSeed.Credential] = []

@@ -101,7 +101,7 @@ import Testing
             #expect(reply.status == 303, "migrated without the factor the target cannot hold")
             #expect(reply.location == "/account?enroll=mfa", "the new platform makes the user enroll again")
             let account = try #require(try world.newAccounts(user.username).first)
-            #expect(account["mfa_reenroll_required"] as Bool)
+            #expect(account.reenrollRequired)
             #expect(try world.record(user.username)?.mfaSummary?.contains("reenroll_required") == true)
         }
     }
@@ -150,6 +150,48 @@ import Testing
             #expect(response.status.code == 303)
             #expect(response.headers["Set-Cookie"].contains { $0.hasPrefix("new_session=") })
             #expect(try world.record(user.username)?.state == .migrated)
+        }
+    }
+}
+
+@Suite(.serialized) struct ReloadAndKeyTests {
+    @Test func reloadNamingAMissingLegacyDatabaseIsRejectedAndChangesNothing() async throws {
+        try await MigrationScenarioTests.inWorld(.scim) { world in
+            try world.config.text.replacingOccurrences(of: "sqlite://legacy.db", with: "sqlite://missing.db")
+                .write(toFile: world.configPath, atomically: true, encoding: .utf8)
+            let record = await world.server.reload()
+            #expect(record.outcome == .rejected)
+            #expect(record.errors.contains { $0.contains("missing.db does not exist") }, "\(record.errors)")
+            #expect(!FileManager.default.fileExists(atPath: world.directory.appendingPathComponent("missing.db").path))
+            let user = try #require(world.credentials.first { $0.totpSecret == nil })
+            #expect(
+                try await world.login(user.username, user.password).cookies["new_session"] != nil,
+                "the running engine stays")
+        }
+    }
+
+    /// A job sealed under a key Ferry no longer has: the user is released back
+    /// to legacy (audited) and migrates on their next login.
+    @Test(.timeLimit(.minutes(2))) func jobsSealedUnderAnOldKeyReleaseTheirUser() async throws {
+        try await MigrationScenarioTests.inWorld(.scim) { world in
+            let user = try #require(world.credentials.first { $0.totpSecret == nil })
+            try await world.takeTargetDown()
+            #expect(try await world.login(user.username, user.password).cookies["legacy_session"] != nil)
+            #expect(try world.record(user.username)?.state == .provisioning)
+            await world.stopFerry()
+            try String(repeating: "cd", count: 32).write(
+                to: world.directory.appendingPathComponent("state.key"), atomically: true, encoding: .utf8)
+            try await world.bringTargetBack()
+            try await world.startFerry()
+            #expect(try await world.eventually { try world.record(user.username)?.state == .legacy })
+            #expect(try world.store().pendingJobCount() == 0)
+            #expect(try world.newAccounts(user.username).isEmpty)
+            let reply = try await world.login(user.username, user.password)
+            #expect(reply.cookies["new_session"] != nil, "migrates on the next login")
+            let kinds = try await world.store().pool.read { db in
+                try String.fetchAll(db, sql: "SELECT kind FROM audit_log ORDER BY sequence")
+            }
+            #expect(kinds == ["migration_released", "migrated"])
         }
     }
 }

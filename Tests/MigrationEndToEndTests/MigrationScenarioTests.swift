@@ -44,7 +44,7 @@ import Testing
                 seenSessions += direct.cookies.values
                 let accounts = try world.newAccounts(user.username)
                 #expect(accounts.count == 1, "\(format)")
-                #expect((accounts.first?["password_phc"] as String?)?.hasPrefix("$argon2id$v=19$") == true, "\(format)")
+                #expect(accounts.first?.hashPrefix == "$argon2id$v=19$", "\(format)")
                 #expect(try world.record(user.username)?.state == .migrated, "\(format)")
                 migrated.append(user)
             }
@@ -68,7 +68,7 @@ import Testing
             #expect(second.cookies["new_session"] != nil, "the code from the legacy secret works on the new platform")
             seenSessions += Array(first.cookies.values) + Array(second.cookies.values)
             let account = try #require(try world.newAccounts(mfaUser.username).first)
-            let accountID: String = account["id"]
+            let accountID = account.id
             // Consents keep their purpose, client, version, answer and time.
             let legacyConsents = try await world.legacy.database.read { db in
                 try Row.fetchAll(

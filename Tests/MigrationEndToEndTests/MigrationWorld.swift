@@ -72,7 +72,8 @@ final class MigrationWorld: Sendable {
     let credentials: [DemoSeed.Credential]
     let secrets: DemoConfig.Secrets
     let config: DemoConfig
-    let client: HTTPClient
+    let browser: DemoBrowser
+    var client: HTTPClient { browser.client }
     let logs = LogLines()
     let accessLog: FileHandle
     let lockHolder = Mutex<(Process, Pipe)?>(nil)
@@ -114,12 +115,9 @@ final class MigrationWorld: Sendable {
             toFile: directory.appendingPathComponent("proxy.conf").path, atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: directory.appendingPathComponent("access.log").path, contents: nil)
         accessLog = try FileHandle(forWritingTo: directory.appendingPathComponent("access.log"))
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
         // A refused connection (Ferry killed in the crash test) fails that request
         // only; with retries the pool would keep failing requests after the restart.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        browser = DemoBrowser(retryRefusedConnections: false)
         if ferryRunning { try await startFerry() }
     }
 
@@ -140,7 +138,7 @@ final class MigrationWorld: Sendable {
 
     func stop() async throws {
         await stopFerry()
-        try await client.shutdown()
+        try await browser.shutdown()
         await legacyServer.stop()
         await newServer.stop()
         try? accessLog.close()
@@ -149,40 +147,13 @@ final class MigrationWorld: Sendable {
 
     // MARK: Requests
 
-    struct Reply {
-        var status: Int
-        var body: String
-        var cookies: [String: String]
-        var location: String?
-    }
+    typealias Reply = DemoBrowser.Reply
 
     func send(
         _ method: HTTPMethod, _ url: String, form: [(String, String)]? = nil, cookies: [String: String] = [:],
         bearer: String? = nil
     ) async throws -> Reply {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        if !cookies.isEmpty {
-            request.headers.add(name: "Cookie", value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
-        }
-        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
-        if let form {
-            var allowed = CharacterSet.alphanumerics
-            allowed.insert(charactersIn: "-._")
-            let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }
-                .joined(separator: "&")
-            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await client.execute(request, timeout: .seconds(60))
-        var jar: [String: String] = [:]
-        for header in response.headers["Set-Cookie"] {
-            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
-            jar[String(pair[0])] = pair.count > 1 ? String(pair[1]) : ""
-        }
-        return Reply(
-            status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 20)),
-            cookies: jar, location: response.headers.first(name: "Location"))
+        try await browser.send(method, url, form: form, cookies: cookies, bearer: bearer)
     }
 
     /// A login through Ferry.
@@ -205,10 +176,35 @@ final class MigrationWorld: Sendable {
         try store().record(for: username.lowercased())
     }
 
+    /// An account on the new platform, as tests look at it: no hash, no secret,
+    /// so a failing expectation prints nothing that must stay private.
+    struct NewAccount: Equatable, CustomStringConvertible {
+        var id: String
+        var externalID: String?
+        /// The stored hash's PHC prefix, e.g. `$argon2id$v=19$`.
+        var hashPrefix: String
+        var reenrollRequired: Bool
+
+        var description: String {
+            "account \(id) (external id \(externalID ?? "none"), \(hashPrefix)…, reenroll \(reenrollRequired))"
+        }
+    }
+
     /// Accounts on the new platform with this user name.
-    func newAccounts(_ username: String) throws -> [Row] {
+    func newAccounts(_ username: String) throws -> [NewAccount] {
         try new.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM accounts WHERE user_name = ?", arguments: [username])
+            try Row.fetchAll(db, sql: "SELECT * FROM accounts WHERE user_name = ?", arguments: [username]).map { row in
+                let hash = (row["password_phc"] as String?) ?? ""
+                // Only the algorithm and version of a PHC string; anything else is not shown.
+                let prefix =
+                    hash.hasPrefix("$")
+                    ? hash.split(separator: "$", omittingEmptySubsequences: false).prefix(3).joined(separator: "$")
+                        + "$"
+                    : "(not PHC)"
+                return NewAccount(
+                    id: row["id"], externalID: row["external_id"], hashPrefix: prefix,
+                    reenrollRequired: row["mfa_reenroll_required"])
+            }
         }
     }
 

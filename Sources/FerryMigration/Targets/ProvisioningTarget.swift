@@ -31,13 +31,6 @@ public enum TargetOutcome: Equatable, Sendable {
         }
     }
 
-    public var newID: String? {
-        switch self {
-        case .created(let id), .alreadyThere(let id): return id
-        default: return nil
-        }
-    }
-
     /// HTTP targets: how a status code (other than success and 409) is read.
     static func forStatus(_ code: UInt, target: String) -> TargetOutcome {
         switch code {

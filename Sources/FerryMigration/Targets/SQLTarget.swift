@@ -14,6 +14,11 @@ public final class SQLTarget: ProvisioningTarget {
         guard case .sqlite(let path) = settings.database else {
             throw TargetSetupError("target.database must be a sqlite:// URL")
         }
+        // Opening a missing path would create an empty database, and every
+        // statement would then fail; name the problem instead.
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TargetSetupError("target.database \(path) does not exist")
+        }
         var configuration = Configuration()
         let (seconds, attoseconds) = settings.timeout.components
         configuration.busyMode = .timeout(Double(seconds) + Double(attoseconds) / 1e18)
@@ -37,31 +42,33 @@ public final class SQLTarget: ProvisioningTarget {
                 for sql in settings.statements {
                     try db.execute(sql: sql, arguments: StatementArguments(base))
                 }
+                // `updateValue`, not subscript assignment: assigning nil would remove the
+                // parameter, and a statement naming it would fail.
                 for factor in job.identity.mfa.totp {
                     var values = base
-                    values["totp_secret"] = factor.secret
-                    values["totp_digits"] = factor.digits
-                    values["totp_period"] = factor.period
-                    values["totp_algorithm"] = factor.algorithm
+                    values.updateValue(factor.secret, forKey: "totp_secret")
+                    values.updateValue(factor.digits, forKey: "totp_digits")
+                    values.updateValue(factor.period, forKey: "totp_period")
+                    values.updateValue(factor.algorithm, forKey: "totp_algorithm")
                     for sql in settings.totpStatements {
                         try db.execute(sql: sql, arguments: StatementArguments(values))
                     }
                 }
                 for code in job.identity.mfa.recoveryCodes {
                     var values = base
-                    values["recovery_code"] = code
+                    values.updateValue(code, forKey: "recovery_code")
                     for sql in settings.recoveryCodeStatements {
                         try db.execute(sql: sql, arguments: StatementArguments(values))
                     }
                 }
                 for consent in job.identity.consents {
                     var values = base
-                    values["consent_purpose"] = consent.purpose
-                    values["consent_client"] = consent.client
-                    values["consent_version"] = consent.version
-                    values["consent_granted"] = consent.granted
-                    values["consent_granted_at"] = consent.at?.timeIntervalSince1970
-                    values["consent_source"] = consent.source
+                    values.updateValue(consent.purpose, forKey: "consent_purpose")
+                    values.updateValue(consent.client, forKey: "consent_client")
+                    values.updateValue(consent.version, forKey: "consent_version")
+                    values.updateValue(consent.granted, forKey: "consent_granted")
+                    values.updateValue(consent.at?.timeIntervalSince1970, forKey: "consent_granted_at")
+                    values.updateValue(consent.source, forKey: "consent_source")
                     for sql in settings.consentStatements {
                         try db.execute(sql: sql, arguments: StatementArguments(values))
                     }
@@ -70,12 +77,11 @@ public final class SQLTarget: ProvisioningTarget {
             }
         } catch let error as DatabaseError {
             let message = error.message ?? "SQLite error \(error.resultCode)"
-            switch error.resultCode {
-            case .SQLITE_CONSTRAINT: return .conflict("new platform database: \(message)")
-            case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CANTOPEN, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_READONLY:
-                return .unavailable("new platform database: \(message)")
-            default: return .rejected("new platform database: \(message)")
-            }
+            // A constraint is this record meeting another user; anything else (locks,
+            // I/O, a statement that names a missing table or parameter) is fixed on
+            // the platform's or the operator's side, so the job waits and retries.
+            if error.resultCode == .SQLITE_CONSTRAINT { return .conflict("new platform database: \(message)") }
+            return .unavailable("new platform database: \(message)")
         } catch {
             return .unavailable("new platform database: \(type(of: error))")
         }
