@@ -3,9 +3,15 @@ extension ProxyConfig {
     /// `migration.rollout_percent` or `upstreams.new.pool_size`. Names only: a
     /// changed secret shows up as its key, never as a value.
     public func changedKeys(from old: ProxyConfig) -> [String] {
-        var changes: [String] = []
+        changes(from: old).map(\.key)
+    }
+
+    /// The changed keys with their old and new values as text, for the audit
+    /// log. Secrets show where they are read from, never their value.
+    public func changes(from old: ProxyConfig) -> [ConfigChange] {
+        var changes: [ConfigChange] = []
         ConfigDiff.compare(old, self, path: "", into: &changes)
-        return changes.sorted()
+        return changes.sorted { $0.key < $1.key }
     }
 
     /// Changed keys that take effect only after a restart: listeners are bound once.
@@ -23,12 +29,19 @@ extension ProxyConfig {
     }
 }
 
+/// One changed key; a value is nil when the key is absent on that side.
+public struct ConfigChange: Equatable, Sendable {
+    public var key: String
+    public var old: String?
+    public var new: String?
+}
+
 /// Walks two values of one type in parallel and records the paths of leaves that
 /// differ. Leaves are compared by their reflected text, secrets by value.
 enum ConfigDiff {
-    static func compare(_ old: Any, _ new: Any, path: String, into changes: inout [String]) {
+    static func compare(_ old: Any, _ new: Any, path: String, into changes: inout [ConfigChange]) {
         if let oldSecret = old as? Secret, let newSecret = new as? Secret {
-            if oldSecret != newSecret { changes.append(path) }
+            if oldSecret != newSecret { changes.append(ConfigChange(key: path, old: text(old), new: text(new))) }
             return
         }
         let oldMirror = Mirror(reflecting: old)
@@ -40,7 +53,7 @@ enum ConfigDiff {
             switch (oldValue, newValue) {
             case (nil, nil): return
             case (let a?, let b?): compare(a, b, path: path, into: &changes)
-            default: changes.append(path)
+            default: changes.append(ConfigChange(key: path, old: oldValue.map(text), new: newValue.map(text)))
             }
         case (.dictionary, .dictionary):
             let oldEntries = entries(oldMirror)
@@ -50,18 +63,21 @@ enum ConfigDiff {
                 if let a = oldEntries[key], let b = newEntries[key] {
                     compare(a, b, path: child, into: &changes)
                 } else {
-                    changes.append(child)
+                    changes.append(
+                        ConfigChange(key: child, old: oldEntries[key].map(text), new: newEntries[key].map(text)))
                 }
             }
         case (.collection, .collection):
             let a = Array(oldMirror.children.map(\.value))
             let b = Array(newMirror.children.map(\.value))
             if a.count != b.count && !(a.first is String || b.first is String) {
-                changes.append(path)
+                changes.append(ConfigChange(key: path, old: text(old), new: text(new)))
                 return
             }
             if a.first is String || b.first is String || a.isEmpty || b.isEmpty {
-                if String(reflecting: old) != String(reflecting: new) { changes.append(path) }
+                if String(reflecting: old) != String(reflecting: new) {
+                    changes.append(ConfigChange(key: path, old: text(old), new: text(new)))
+                }
                 return
             }
             for index in a.indices { compare(a[index], b[index], path: "\(path)[\(index)]", into: &changes) }
@@ -74,8 +90,23 @@ enum ConfigDiff {
                 compare(child.value, other, path: join(path, snakeCase(label)), into: &changes)
             }
         default:
-            if String(reflecting: old) != String(reflecting: new) { changes.append(path) }
+            if String(reflecting: old) != String(reflecting: new) {
+                changes.append(ConfigChange(key: path, old: text(old), new: text(new)))
+            }
         }
+    }
+
+    /// A value as an operator reads it: enums by their file spelling, secrets by
+    /// where they come from.
+    static func text(_ value: Any) -> String {
+        if let secret = value as? Secret { return "(secret from \(secret))" }
+        if let word = value as? any RawRepresentable, let raw = word.rawValue as? String { return raw }
+        if let words = value as? [any RawRepresentable] {
+            return "[" + words.map { ($0.rawValue as? String).map { "\"\($0)\"" } ?? "\($0)" }.joined(separator: ", ")
+                + "]"
+        }
+        if let duration = value as? Duration { return "\(duration)" }
+        return String(describing: value)
     }
 
     /// Structs compared as a whole: their fields are not config keys.

@@ -78,13 +78,14 @@ struct ConfigBuilder {
         let target = root.table("target").flatMap(target)
         let migration = migration(root.table("migration"))
         let routes = root.tableArray("route").compactMap(route)
+        let loginGuard = root.table("login_guard").map(loginGuard) ?? LoginGuardSettings()
         root.finish()
         checkRoutes(routes, upstreams: upstreams)
 
         guard let server, let admin, let state, let migration else { return nil }
         let config = ProxyConfig(
             server: server, admin: admin, state: state, upstreams: upstreams, legacy: legacy, target: target,
-            migration: migration, routes: routes)
+            migration: migration, routes: routes, loginGuard: loginGuard)
         checkRoles(config)
         return config
     }
@@ -191,11 +192,44 @@ struct ConfigBuilder {
             table.report("active_statuses", "must list at least one status value of an active user")
         }
         let totpEncoding = table.choice("totp_secret_encoding", default: LegacySourceSettings.TOTPSecretEncoding.base32)
+        let allUsersQuery = table.string("all_users_query")
+        if let allUsersQuery, allUsersQuery.range(of: #":[A-Za-z_]+"#, options: .regularExpression) != nil {
+            table.report("all_users_query", "takes no parameters; it lists every legacy user")
+        }
         guard let database, let userQuery else { return nil }
         return LegacySourceSettings(
             database: database, userQuery: userQuery, mfaQuery: mfaQuery, consentsQuery: consentsQuery,
             allowPlaintext: allowPlaintext, hashFormat: hashFormat, limits: limits, activeStatuses: activeStatuses,
-            totpSecretEncoding: totpEncoding)
+            totpSecretEncoding: totpEncoding, allUsersQuery: allUsersQuery)
+    }
+
+    private func loginGuard(_ table: TableReader) -> LoginGuardSettings {
+        defer { table.finish() }
+        var settings = LoginGuardSettings()
+        settings.enabled = table.bool("enabled", default: settings.enabled)
+        settings.identifierFailures = table.integer(
+            "identifier_failures", in: 1...1_000_000, default: settings.identifierFailures)
+        settings.identifierWindow = table.duration(
+            "identifier_window", default: settings.identifierWindow, max: .seconds(86_400 * 7))
+        settings.clientFailures = table.integer("client_failures", in: 1...1_000_000, default: settings.clientFailures)
+        settings.clientWindow = table.duration(
+            "client_window", default: settings.clientWindow, max: .seconds(86_400 * 7))
+        for key in ["identifier_window", "client_window"] where table.has(key) {
+            let value = key == "identifier_window" ? settings.identifierWindow : settings.clientWindow
+            if value < .seconds(1) { table.report(key, "must be at least 1s") }
+        }
+        settings.overLimit = table.choice("over_limit", default: settings.overLimit)
+        if let header = table.string("client_address_header") {
+            if header.isEmpty || !header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+                table.report("client_address_header", "must be a header name such as \"X-Forwarded-For\"")
+            } else {
+                settings.clientAddressHeader = header
+            }
+        }
+        if table.has("legacy_failure_statuses") {
+            settings.legacyFailureStatuses = table.integerArray("legacy_failure_statuses", in: 400...599) ?? []
+        }
+        return settings
     }
 
     private func hashLimits(_ table: TableReader) -> HashCostLimits {

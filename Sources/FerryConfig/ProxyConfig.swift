@@ -12,6 +12,33 @@ public struct ProxyConfig: Equatable, Sendable {
     public var migration: MigrationSettings
     /// In file order: the first matching route wins.
     public var routes: [RouteSettings]
+    public var loginGuard = LoginGuardSettings()
+}
+
+/// The brute-force guard in front of the legacy verifier: failed logins are
+/// counted per identifier and per client address in sliding windows.
+public struct LoginGuardSettings: Equatable, Sendable {
+    public var enabled = true
+    public var identifierFailures = 5
+    public var identifierWindow: Duration = .seconds(900)
+    public var clientFailures = 100
+    public var clientWindow: Duration = .seconds(900)
+    public var overLimit: OverLimit = .reject
+    /// Header holding the client address when Ferry sits behind a load balancer
+    /// (its last entry is taken); nil uses the connection's peer address.
+    public var clientAddressHeader: String?
+    /// Status codes with which legacy answers a failed login; counted for logins
+    /// Ferry forwarded without verifying them itself.
+    public var legacyFailureStatuses: [Int] = [401]
+
+    public init() {}
+
+    public enum OverLimit: String, CaseIterable, Sendable {
+        /// Answer 429 with Retry-After.
+        case reject
+        /// Forward to legacy unverified and let its own lockout answer.
+        case legacy
+    }
 }
 
 public struct ServerSettings: Equatable, Sendable {
@@ -105,6 +132,9 @@ public struct LegacySourceSettings: Equatable, Sendable {
     public var activeStatuses: [String] = ["active"]
     /// How the `secret` column of TOTP factors is encoded.
     public var totpSecretEncoding: TOTPSecretEncoding = .base32
+    /// Every legacy user (the same column aliases as `userQuery`, plus
+    /// `last_login_at`), for status totals and the stragglers export.
+    public var allUsersQuery: String?
 
     public enum TOTPSecretEncoding: String, CaseIterable, Sendable {
         case base32, hex, base64

@@ -144,6 +144,26 @@ final class TableReader {
         return strings
     }
 
+    func integerArray(_ key: String, in range: ClosedRange<Int>) -> [Int]? {
+        guard let value = value(key) else { return nil }
+        guard let array = value.array else {
+            mismatch(key, expected: "an array of integers", value)
+            return nil
+        }
+        var numbers: [Int] = []
+        for (index, element) in array.enumerated() {
+            guard element.tomlValue.type == .int, let number = element.tomlValue.int, range.contains(number) else {
+                log.report(
+                    keyPath(key),
+                    "key `\(keyPath(key))[\(index)]` must be an integer between \(range.lowerBound) and \(range.upperBound), found \(describe(element.tomlValue))"
+                )
+                return nil
+            }
+            numbers.append(number)
+        }
+        return numbers
+    }
+
     func duration(_ key: String, default fallback: Duration, max: Duration = .seconds(86_400 * 365)) -> Duration {
         guard let value = value(key) else { return fallback }
         guard let text = value.string else {

@@ -15,6 +15,7 @@ public final class DemoBrowser: Sendable {
         /// `Set-Cookie` names and values of this reply.
         public var cookies: [String: String]
         public var location: String?
+        public var retryAfter: String?
 
         public var description: String {
             "HTTP \(status), cookies set: \(cookies.keys.sorted().joined(separator: ", ")), location \(location ?? "none")"
@@ -58,7 +59,8 @@ public final class DemoBrowser: Sendable {
         }
         return Reply(
             status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 20)),
-            cookies: jar, location: response.headers.first(name: "Location"))
+            cookies: jar, location: response.headers.first(name: "Location"),
+            retryAfter: response.headers.first(name: "Retry-After"))
     }
 
     public func shutdown() async throws {

@@ -86,6 +86,11 @@ public struct DemoConfig: Sendable {
         SELECT 'recovery_code', NULL, NULL, NULL, NULL, code_sha256 FROM recovery_codes WHERE user_id = :legacy_id AND used = 0
         \"\"\"
         consents_query = "SELECT purpose, client, version, granted, granted_at FROM consents WHERE user_id = :legacy_id"
+        all_users_query = \"\"\"
+        SELECT id AS legacy_id, username, email, password_hash, salt, status, given_name, family_name, locale,
+               created_at, last_login_at
+        FROM users ORDER BY id
+        \"\"\"
 
         # Bare salted SHA-1 rows keep their salt in its own column.
         [legacy.hash]

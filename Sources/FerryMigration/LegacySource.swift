@@ -37,6 +37,10 @@ public struct LegacyAccount: Sendable {
 public protocol LegacySource: Sendable {
     /// nil when no user has this (normalized) identifier.
     func account(for identifier: String) throws(LegacySourceError) -> LegacyAccount?
+    /// Every legacy user through `all_users_query` (user rows only, no MFA or
+    /// consents), or `.notConfigured`.
+    /// Errors of the source are `LegacySourceError`s; `body`'s own pass through.
+    func forEachUser(_ body: (LegacyAccount) throws -> Void) throws
 }
 
 public enum LegacySourceError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -44,11 +48,14 @@ public enum LegacySourceError: Error, Equatable, Sendable, CustomStringConvertib
     case unavailable(String)
     /// A row does not fit the canonical record (say, no password_hash column).
     case badRow(String)
+    /// `legacy.all_users_query` is not set.
+    case notConfigured
 
     public var description: String {
         switch self {
         case .unavailable(let reason): return "legacy source unavailable: \(reason)"
         case .badRow(let reason): return "legacy source row unusable: \(reason)"
+        case .notConfigured: return "legacy.all_users_query is not set; it lists every legacy user"
         }
     }
 }
@@ -97,6 +104,19 @@ public final class SQLiteLegacySource: LegacySource {
             throw error
         } catch {
             throw .unavailable(databaseErrorSummary(error))
+        }
+    }
+
+    public func forEachUser(_ body: (LegacyAccount) throws -> Void) throws {
+        guard let query = settings.allUsersQuery else { throw LegacySourceError.notConfigured }
+        let activeStatuses = settings.activeStatuses
+        do {
+            try database.read { db in
+                let rows = try Row.fetchCursor(db, sql: query)
+                while let row = try rows.next() { try body(Self.account(row, activeStatuses: activeStatuses)) }
+            }
+        } catch let error as DatabaseError {
+            throw LegacySourceError.unavailable(databaseErrorSummary(error))
         }
     }
 

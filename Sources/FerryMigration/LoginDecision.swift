@@ -58,6 +58,9 @@ public enum ProvisioningResult: Equatable, Sendable {
     /// Down, slow or erroring: the job stays in the outbox.
     case targetUnavailable
     case hashQueueFull
+    /// The migration rate budget was spent between the eligibility check and
+    /// the claim.
+    case rateLimited
 }
 
 /// The next thing to do with a login.
@@ -94,6 +97,9 @@ public enum LegacyReason: String, Equatable, Sendable, CaseIterable {
     case targetRejected = "target_rejected"
     case targetUnavailable = "target_unavailable"
     case noIdentifier = "no_identifier"
+    /// Over the brute-force guard's limit with `over_limit = "legacy"`: sent on
+    /// unverified, for legacy's own lockout to answer.
+    case throttled
 }
 
 /// DESIGN.md's "A login", steps 3–5, as a pure function.
@@ -130,6 +136,7 @@ public enum LoginDecision {
         case .rejected: return .forwardToLegacy(.targetRejected)
         case .targetUnavailable: return .forwardToLegacy(.targetUnavailable)
         case .hashQueueFull: return .forwardToLegacy(.hashQueueFull)
+        case .rateLimited: return .forwardToLegacy(.rateLimited)
         }
     }
 }

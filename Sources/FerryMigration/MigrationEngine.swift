@@ -3,6 +3,7 @@ import FerryStore
 import Foundation
 import Logging
 import PasswordHashes
+import Synchronization
 
 /// The parts of the migration that live as long as the process: the state
 /// store, the hash workers, the key sealing outbox jobs.
@@ -15,6 +16,12 @@ public final class MigrationServices: Sendable {
     public let sealer: JobSealer?
     public let events: @Sendable (MigrationEvent) -> Void
     public let clock: @Sendable () -> Date
+    public let rateLimiter = MigrationRateLimiter()
+    public let loginGuard = LoginGuard()
+    public let tally = LoginTally()
+    /// A real legacy hash (the last one verified), so that an unknown
+    /// identifier costs the same hash work as a known one.
+    let decoyHash = Mutex<(hash: String, salt: String?)>((HashDecoy.fallback, nil))
     let logger: Logger
 
     public init(
@@ -71,6 +78,7 @@ public final class MigrationEngine: Sendable {
     public let target: (any ProvisioningTarget)?
     let targetSettings: TargetSettings?
     let storeFailure: StateSettings.StoreFailurePolicy
+    public let guardSettings: LoginGuardSettings
 
     public init(
         config: ProxyConfig, services: MigrationServices, source: (any LegacySource)?,
@@ -86,15 +94,65 @@ public final class MigrationEngine: Sendable {
         self.target = target
         targetSettings = config.target
         storeFailure = config.state.onUnavailable
+        guardSettings = config.loginGuard
     }
 
     var logger: Logger { services.logger }
 
-    /// Decides where a login goes. `identifier` is as the customer typed it.
-    public func route(identifier raw: String, password: String) async -> LoginOutcome {
-        let outcome = await decide(identifier: normalizer.normalize(raw), password: password)
+    /// Where the migration stands, from the store and this generation's legacy
+    /// source.
+    public func statusReport(config: ProxyConfig) throws -> StatusReport {
+        guard let store = services.store else { throw StatusUnavailable() }
+        let now = services.clock()
+        return try StatusReport.build(
+            config: config, store: store, source: source, sessions: try store.sessionDrain(at: now), at: now)
+    }
+
+    public struct StatusUnavailable: Error, CustomStringConvertible {
+        public var description: String { "the state store is not open" }
+    }
+
+    /// The identifier as Ferry keys it everywhere.
+    public func normalize(_ identifier: String) -> String { normalizer.normalize(identifier) }
+
+    /// Decides where a login goes. `identifier` is as the customer typed it;
+    /// `client` is the client's address for the brute-force guard.
+    public func route(identifier raw: String, password: String, client: String? = nil) async -> LoginOutcome {
+        let identifier = normalizer.normalize(raw)
+        let outcome: LoginOutcome
+        switch services.loginGuard.check(
+            identifier: identifier, client: client, settings: guardSettings, at: services.clock())
+        {
+        case .blocked(let scope, let retryAfter):
+            logger.notice("login over the failure limit", metadata: ["scope": "\(scope)"])
+            switch guardSettings.overLimit {
+            case .reject:
+                outcome = LoginOutcome(destination: .throttle, reason: "too_many_failures", retryAfter: retryAfter)
+            case .legacy: outcome = .legacy(.throttled)
+            }
+        case .allowed:
+            outcome = await decide(identifier: identifier, password: password)
+            if outcome.reason == LegacyReason.wrongPassword.rawValue {
+                services.loginGuard.recordFailure(
+                    identifier: identifier, client: client, settings: guardSettings, at: services.clock())
+            } else if outcome.destination == .new {
+                services.loginGuard.recordSuccess(identifier: identifier)
+            }
+        }
         services.events(.login(outcome))
+        services.tally.add(outcome, at: services.clock())
         return outcome
+    }
+
+    /// Legacy's answer to a login Ferry forwarded without judging the password
+    /// itself (mode off, outside the rollout, unknown user…): a failure status
+    /// counts for the guard like a wrong password.
+    public func noteLegacyAnswer(identifier raw: String, client: String?, status: Int, outcome: LoginOutcome) {
+        guard outcome.destination == .legacy, outcome.reason != LegacyReason.wrongPassword.rawValue,
+            guardSettings.legacyFailureStatuses.contains(status)
+        else { return }
+        services.loginGuard.recordFailure(
+            identifier: normalizer.normalize(raw), client: client, settings: guardSettings, at: services.clock())
     }
 
     private func decide(identifier: String, password: String) async -> LoginOutcome {
@@ -103,7 +161,14 @@ public final class MigrationEngine: Sendable {
         var facts: LoginFacts
         do {
             let record = try store.record(for: identifier)
-            facts = LoginFacts(state: record?.state, eligibility: eligibility.evaluate(identifier), mode: settings.mode)
+            var verdict = eligibility.evaluate(identifier)
+            // An empty bucket sends the login on before any hash work is spent.
+            if verdict == .eligible, settings.mode == .migrate, record?.state != .migrated,
+                !services.rateLimiter.hasToken(settings, at: services.clock())
+            {
+                verdict = .ineligible(.rateLimited)
+            }
+            facts = LoginFacts(state: record?.state, eligibility: verdict, mode: settings.mode)
         } catch {
             return storeUnavailable(error)
         }
@@ -191,9 +256,14 @@ public final class MigrationEngine: Sendable {
             logger.warning("legacy source unavailable; login forwarded to legacy", metadata: ["error": "\(error)"])
             return (.sourceUnavailable, nil, nil)
         }
-        guard let account else { return (.unknownUser, nil, nil) }
-        guard account.active else { return (.disabledUser, account, nil) }
         let catalog = catalog
+        guard let account, account.active else {
+            // The same hash work as a real user, so response time does not tell
+            // who exists or who is disabled.
+            let decoy = account.map { ($0.passwordHash, $0.salt) } ?? services.decoyHash.withLock { $0 }
+            _ = try? await services.hashPool.run { catalog.verify(password: password, hash: decoy.0, salt: decoy.1) }
+            return account == nil ? (.unknownUser, nil, nil) : (.disabledUser, account, nil)
+        }
         let result: VerificationResult
         do {
             result = try await services.hashPool.run {
@@ -201,6 +271,10 @@ public final class MigrationEngine: Sendable {
             }
         } catch {
             return (.hashQueueFull, account, nil)
+        }
+        if case .error = result {
+        } else {
+            services.decoyHash.withLock { $0 = (account.passwordHash, account.salt) }
         }
         switch result {
         case .match(let scheme):
@@ -227,6 +301,7 @@ public final class MigrationEngine: Sendable {
             logger.error("migrate mode without a target or state key; login forwarded to legacy")
             return .targetUnavailable
         }
+        guard services.rateLimiter.take(settings, at: services.clock()) else { return .rateLimited }
         let rehasher = rehasher
         let newHash: String
         do {

@@ -5,10 +5,20 @@ public struct LoginOutcome: Equatable, Sendable {
         case legacy, new
         /// Fail-closed: the state store is unavailable and policy says refuse.
         case reject
+        /// The brute-force guard refuses the login for `retryAfter` seconds.
+        case throttle
     }
 
     public var destination: Destination
     public var reason: String
+    /// Seconds until a throttled login may try again.
+    public var retryAfter: Int?
+
+    public init(destination: Destination, reason: String, retryAfter: Int? = nil) {
+        self.destination = destination
+        self.reason = reason
+        self.retryAfter = retryAfter
+    }
 
     public static func legacy(_ reason: LegacyReason) -> LoginOutcome {
         .init(destination: .legacy, reason: reason.rawValue)

@@ -72,7 +72,20 @@ public final class OutboxRetrier: Sendable {
     public func run() async {
         while !Task.isCancelled {
             _ = await drainOnce()
+            flushTally()
             try? await Task.sleep(for: pollInterval)
+        }
+        flushTally()
+    }
+
+    /// The login tally rides on the retrier's loop: both are the store's
+    /// background writes.
+    func flushTally() {
+        guard let store = services.store else { return }
+        do {
+            try services.tally.flush(to: store)
+        } catch {
+            services.logger.warning("login tally not written", metadata: ["error": "\(databaseErrorSummary(error))"])
         }
     }
 

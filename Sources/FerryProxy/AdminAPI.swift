@@ -26,6 +26,24 @@ struct AdminAPI {
             if let refusal = authorize(request) { return refusal }
             return json(.ok, await status())
         }
+        // Aggregates only, like /metrics: open on the admin listener so a
+        // browser can show it without a bearer token.
+        router.get("/status") { _, _ in
+            let runtime = runtimes.runtime
+            var headers = HTTPFields()
+            headers[.contentType] = "text/html; charset=utf-8"
+            do {
+                let report = try runtime.migration.statusReport(config: runtime.config)
+                return Response(
+                    status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: StatusPage.html(report))))
+            } catch {
+                return Response(
+                    status: .serviceUnavailable, headers: headers,
+                    body: .init(
+                        byteBuffer: ByteBuffer(string: "<p>status unavailable: \(StatusPage.escape("\(error)"))</p>\n"))
+                )
+            }
+        }
         router.post("/admin/reload") { request, context in
             if let refusal = authorize(request) { return refusal }
             let caller = context.remoteAddress?.ipAddress ?? "unknown"
@@ -38,7 +56,15 @@ struct AdminAPI {
     private func status() async -> [String: Any] {
         let runtime = runtimes.runtime
         let config = runtime.config
+        let migration: Any
+        do {
+            let data = try runtime.migration.statusReport(config: config).json()
+            migration = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            migration = ["error": "\(error)"]
+        }
         return [
+            "migration": migration,
             "generation": runtime.generation,
             "started_at": ISO8601DateFormatter().string(from: startedAt),
             "config_file": await reloader.path,

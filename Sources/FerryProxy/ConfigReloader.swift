@@ -1,4 +1,5 @@
 import FerryConfig
+import FerryStore
 import Foundation
 import Logging
 import NIOCore
@@ -90,6 +91,7 @@ actor ConfigReloader {
                 record.outcome = .applied
                 record.generation = runtime.generation
                 retire(old, keeping: upstreams)
+                audit(config.changes(from: current.config), record: record)
             }
             // Re-read on every reload, also when the file names did not change.
             if let certificate { certificates.install(certificate) }
@@ -116,6 +118,23 @@ actor ConfigReloader {
             logger.notice("config reload", metadata: metadata)
         }
         return record
+    }
+
+    /// Each applied change goes to the audit log with its old and new value, so
+    /// the evidence shows which rules were in force when (secrets by source only).
+    private func audit(_ changes: [ConfigChange], record: ReloadRecord) {
+        guard let store = migration.services.store else { return }
+        var details = ["trigger": record.trigger, "generation": String(record.generation)]
+        for change in changes {
+            details["\(change.key).old"] = change.old ?? "(unset)"
+            details["\(change.key).new"] = change.new ?? "(unset)"
+        }
+        do {
+            try store.appendAudit(kind: "config_changed", identifier: nil, details: details, at: record.time)
+        } catch {
+            logger.error(
+                "config change not written to the audit log", metadata: ["error": "\(databaseErrorSummary(error))"])
+        }
     }
 
     /// Upstream clients for `config`: unchanged upstreams keep their pools.

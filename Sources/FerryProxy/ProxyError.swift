@@ -18,6 +18,9 @@ enum ProxyError: Error, Equatable {
     case malformedLogin(String)
     /// The state store is unavailable and `state.on_unavailable = "reject"`.
     case loginUnavailable
+    /// The brute-force guard: too many failed logins for this identifier or
+    /// client address.
+    case tooManyFailures(retryAfter: Int)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -29,6 +32,7 @@ enum ProxyError: Error, Equatable {
         case .clientClosedRequest: return .init(code: 499, reasonPhrase: "Client Closed Request")
         case .malformedLogin: return .badRequest
         case .loginUnavailable: return .serviceUnavailable
+        case .tooManyFailures: return .tooManyRequests
         }
     }
 
@@ -42,6 +46,8 @@ enum ProxyError: Error, Equatable {
         case .clientClosedRequest: return "client closed the connection\n"
         case .malformedLogin(let reason): return reason + "\n"
         case .loginUnavailable: return "login is temporarily unavailable; please try again shortly\n"
+        case .tooManyFailures(let seconds):
+            return "too many failed logins; try again in \(seconds) seconds\n"
         }
     }
 
@@ -57,6 +63,7 @@ enum ProxyError: Error, Equatable {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         if self == .bodyTooLarge || self == .headersTooLarge { headers[.connection] = "close" }
+        if case .tooManyFailures(let seconds) = self { headers[.retryAfter] = String(seconds) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
     }
 

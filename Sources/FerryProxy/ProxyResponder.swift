@@ -69,6 +69,7 @@ struct ProxyResponder: HTTPResponder {
         log.route = decision.routeName
         let upstreamName: String
         var outbound = OutboundRequest.original
+        var intercepted: InterceptedLogin?
         switch decision {
         case .noRoute:
             return ProxyError.noRoute.response
@@ -80,15 +81,19 @@ struct ProxyResponder: HTTPResponder {
             upstreamName = sessionUpstream
         case .login(_, let settings, nil):
             let limit = min(config.server.maxBodySize, settings.maxBodySize)
-            switch await interceptLogin(request, settings: settings, limit: limit, runtime: runtime) {
+            let client = Self.clientAddress(
+                of: request, context: context, header: config.loginGuard.clientAddressHeader)
+            switch await interceptLogin(request, settings: settings, limit: limit, client: client, runtime: runtime) {
             case .failure(let error):
                 log.bytesIn = error.bytesRead
+                if let outcome = error.outcome { log.login = outcome.destination.rawValue + ":" + outcome.reason }
                 return error.response
             case .success(let login):
                 log.bytesIn = login.body.readableBytes
                 log.login = login.outcome.destination.rawValue + ":" + login.outcome.reason
                 upstreamName = login.upstream
                 outbound = login.outbound
+                intercepted = login
             }
         }
         log.upstream = upstreamName
@@ -98,13 +103,30 @@ struct ProxyResponder: HTTPResponder {
         let meter = BodyMeter(limit: config.server.maxBodySize)
         defer { if case .original = outbound { log.bytesIn = meter.bytes } }
         let wait = min(upstream.settings.responseTimeout, config.server.requestTimeout)
-        return await forward(request, outbound, to: upstream, context: context, meter: meter, wait: wait)
+        let response = await forward(request, outbound, to: upstream, context: context, meter: meter, wait: wait)
+        if let intercepted {
+            runtime.migration.noteLegacyAnswer(
+                identifier: intercepted.identifier, client: intercepted.client, status: response.status.code,
+                outcome: intercepted.outcome)
+        }
+        return response
+    }
+
+    /// The client's address for the brute-force guard: the last entry of the
+    /// configured header (the one the load balancer in front added), else the
+    /// connection's peer.
+    static func clientAddress(of request: Request, context: ProxyRequestContext, header: String?) -> String? {
+        if let header, let name = HTTPField.Name(header) {
+            let entries = request.headers[values: name].flatMap { $0.split(separator: ",") }
+            if let last = entries.last?.trimmingCharacters(in: .whitespaces), !last.isEmpty { return last }
+        }
+        return context.remoteAddress?.ipAddress
     }
 
     /// Reads the login body, asks the migration engine where the login goes, and
     /// says what to send there.
     private func interceptLogin(
-        _ request: Request, settings: LoginSettings, limit: Int, runtime: ProxyRuntime
+        _ request: Request, settings: LoginSettings, limit: Int, client: String?, runtime: ProxyRuntime
     ) async -> Result<InterceptedLogin, LoginRefusal> {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             return .failure(LoginRefusal(response: ProxyError.bodyTooLarge.response, bytesRead: 0))
@@ -134,27 +156,31 @@ struct ProxyResponder: HTTPResponder {
                 LoginRefusal(response: ProxyError.malformedLogin(error.description).response, bytesRead: bytes.count))
         case .success(let value): login = value
         }
-        let outcome = await runtime.migration.route(identifier: login.identifier, password: login.password)
+        let outcome = await runtime.migration.route(
+            identifier: login.identifier, password: login.password, client: client)
         let migration = runtime.config.migration
+        func sending(to upstream: String, _ outbound: OutboundRequest) -> Result<InterceptedLogin, LoginRefusal> {
+            .success(
+                InterceptedLogin(
+                    outcome: outcome, upstream: upstream, body: body, outbound: outbound, identifier: login.identifier,
+                    client: client))
+        }
         switch outcome.destination {
         case .reject:
             return .failure(LoginRefusal(response: ProxyError.loginUnavailable.response, bytesRead: bytes.count))
+        case .throttle:
+            let refusal = ProxyError.tooManyFailures(retryAfter: outcome.retryAfter ?? 1)
+            return .failure(LoginRefusal(response: refusal.response, bytesRead: bytes.count, outcome: outcome))
         case .legacy:
-            return .success(
-                InterceptedLogin(
-                    outcome: outcome, upstream: migration.legacyUpstream, body: body, outbound: .buffered(body)))
+            return sending(to: migration.legacyUpstream, .buffered(body))
         case .new:
             guard let shape = settings.newPlatformShape else {
-                return .success(
-                    InterceptedLogin(
-                        outcome: outcome, upstream: migration.newUpstream, body: body, outbound: .buffered(body)))
+                return sending(to: migration.newUpstream, .buffered(body))
             }
             let reshaped = LoginBody.reshape(login, to: shape)
-            return .success(
-                InterceptedLogin(
-                    outcome: outcome, upstream: migration.newUpstream, body: body,
-                    outbound: .reshaped(
-                        ByteBuffer(bytes: reshaped.body), contentType: reshaped.contentType, path: shape.path)))
+            return sending(
+                to: migration.newUpstream,
+                .reshaped(ByteBuffer(bytes: reshaped.body), contentType: reshaped.contentType, path: shape.path))
         }
     }
 
@@ -296,11 +322,15 @@ struct InterceptedLogin {
     /// The body as the client sent it.
     var body: ByteBuffer
     var outbound: OutboundRequest
+    /// As typed, kept only to count legacy's answer for the brute-force guard.
+    var identifier: String
+    var client: String?
 }
 
 struct LoginRefusal: Error {
     var response: Response
     var bytesRead: Int
+    var outcome: LoginOutcome?
 }
 
 /// Counts request-body bytes and stops the stream past the limit.

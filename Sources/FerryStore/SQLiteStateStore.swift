@@ -71,6 +71,8 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v2: shadow-mode verdicts") { db in
             try db.execute(sql: "ALTER TABLE migration_records ADD COLUMN would_migrate_at REAL")
         }
+        registerStatusMigration(&migrator)
+        registerSessionMigration(&migrator)
         return migrator
     }
 

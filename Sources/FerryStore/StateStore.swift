@@ -33,6 +33,16 @@ public protocol StateStore: Sendable {
     func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) throws
     func pendingJobCount() throws -> Int
 
+    /// Adds login counts (flushed in batches, not per login).
+    func addLoginTally(_ counts: [LoginTallyKey: Int]) throws
+    func statusFigures(at: Date) throws -> StoreFigures
+    func migratedLegacyIDs() throws -> Set<String>
+
+    func recordLegacySession(_ session: ObservedSession) throws
+    func legacySession(idHash: String) throws -> ObservedSession?
+    func endLegacySession(idHash: String, at: Date) throws
+    func sessionDrain(at: Date) throws -> SessionDrain
+
     @discardableResult
     func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) throws -> AuditEvent
     func verifyAuditChain() throws -> AuditVerification

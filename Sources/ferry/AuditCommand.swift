@@ -1,6 +1,4 @@
 import ArgumentParser
-import FerryConfig
-import FerryStore
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,16 +21,9 @@ struct AuditVerify: ParsableCommand {
     var config: String
 
     func run() throws {
-        let settings: ProxyConfig
-        do {
-            settings = try ProxyConfig.load(path: config)
-        } catch {
-            printError(error.description)
-            throw ExitCode.failure
-        }
-        guard case .sqlite(let path) = settings.state.store else { throw ExitCode.failure }
-        let store = try SQLiteStateStore(path: path, busyTimeout: settings.state.busyTimeout)
-        switch try store.verifyAuditChain() {
+        let context = try OperatorContext.open(config)
+        let path = context.storePath
+        switch try context.store.verifyAuditChain() {
         case .intact(let events):
             print("audit chain intact: \(events) event\(events == 1 ? "" : "s") (\(path))")
         case .broken(let sequence, let reason):

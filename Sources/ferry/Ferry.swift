@@ -13,7 +13,9 @@ struct Ferry: AsyncParsableCommand {
             """,
         version: FerryVersion.current,
         subcommands: [
-            Serve.self, CheckConfig.self, HashCommand.self, AuditCommand.self, StatusCommand.self, DemoCommand.self,
+            Serve.self, CheckConfig.self, HashCommand.self, AuditCommand.self, StatusCommand.self,
+            StragglersCommand.self,
+            DemoCommand.self,
             VersionCommand.self,
         ]
     )

@@ -68,3 +68,16 @@ import Testing
         #expect(a.allSatisfy { (0..<10_000).contains($0) })
     }
 }
+
+@Suite struct RolloutBoundaryTests {
+    /// A user is in exactly when their bucket is below percent · 100: the
+    /// boundary is exact to the hundredth of a percent.
+    @Test(arguments: ["ada@example.com", "grace@example.org", "u42", "ken.thompson"])
+    func boundary(identifier: String) throws {
+        let bucket = EligibilityPolicy.bucket(of: identifier, salt: "salt")
+        let atBucket = try EligibilityTests.policy(rollout: Double(bucket) / 100)
+        let justAbove = try EligibilityTests.policy(rollout: Double(bucket + 1) / 100)
+        #expect(atBucket.evaluate(identifier) == .ineligible(.outsideRollout))
+        #expect(justAbove.evaluate(identifier) == .eligible)
+    }
+}

@@ -93,13 +93,19 @@ struct CommandLineTests {
         #expect(serveHelp.stdout.contains("--config <config>"))
     }
 
-    @Test func auditVerifyChecksTheStateStoreOfAConfig() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-audit-\(UUID())")
+    /// A folder holding a proxy.conf with only a listener and a state store.
+    static func minimalConfig() throws -> (directory: URL, config: URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-cli-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let config = directory.appendingPathComponent("proxy.conf")
         try "[server]\nlisten = \"127.0.0.1:0\"\n[state]\nurl = \"sqlite://state.db\"\n".write(
             to: config, atomically: true, encoding: .utf8)
+        return (directory, config)
+    }
+
+    @Test func auditVerifyChecksTheStateStoreOfAConfig() throws {
+        let (directory, config) = try Self.minimalConfig()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let fresh = try Self.ferry(["audit", "verify", "--config", config.path])
         #expect(fresh.status == 0, "stderr: \(fresh.stderr)")
         #expect(fresh.stdout.hasPrefix("audit chain intact: 0 events"))
@@ -111,12 +117,28 @@ struct CommandLineTests {
         #expect(run.stdout.hasPrefix("ferry "))
     }
 
-    @Test(arguments: [
-        (["status"], "the migration-operations capability (issue #8)")
-    ])
-    func unbuiltVerbsSayWhatIsMissing(arguments: [String], capability: String) throws {
-        let run = try Self.ferry(arguments)
+    @Test func statusReadsTheStore() throws {
+        let (directory, config) = try Self.minimalConfig()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let table = try Self.ferry(["status", "--config", config.path])
+        #expect(table.status == 0, "stderr: \(table.stderr)")
+        #expect(table.stdout.contains("migrated"))
+        #expect(table.stdout.contains("unknown (set legacy.all_users_query)"))
+        let json = try Self.ferry(["status", "--config", config.path, "--json"])
+        #expect(json.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["migrated"] as? Int == 0)
+        #expect(object?["mode"] as? String == "off")
+    }
+
+    @Test func stragglersNeedsALegacySource() throws {
+        let (directory, config) = try Self.minimalConfig()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try Self.ferry(["stragglers", "--config", config.path])
         #expect(run.status == 1)
-        #expect(run.stderr.contains("not built yet — it arrives with \(capability)"))
+        #expect(run.stderr.contains("no [legacy] section"))
+        let badFormat = try Self.ferry(["stragglers", "--config", config.path, "--format", "ldif"])
+        #expect(badFormat.status != 0)
+        #expect(badFormat.stderr.contains("unknown format \"ldif\""))
     }
 }

@@ -1,0 +1,113 @@
+import FerryConfig
+import Foundation
+import Synchronization
+
+/// Failed logins of one key (an identifier or a client address) inside a
+/// sliding window. Keeps only the newest `limit` times: that is all the
+/// decision needs.
+public struct FailureWindow: Equatable, Sendable {
+    public private(set) var times: [Date] = []
+
+    public init() {}
+
+    public mutating func record(at now: Date, limit: Int) {
+        times.append(now)
+        if times.count > limit { times.removeFirst(times.count - limit) }
+    }
+
+    /// When the key may try again, or nil when it is under the limit now.
+    public func blockedUntil(at now: Date, window: Duration, limit: Int) -> Date? {
+        guard times.count >= limit else { return nil }
+        let oldestCounted = times[times.count - limit]
+        let until = oldestCounted.addingTimeInterval(MigrationEngine.seconds(window))
+        return until > now ? until : nil
+    }
+
+    func isStale(at now: Date, window: Duration) -> Bool {
+        guard let last = times.last else { return true }
+        return last.addingTimeInterval(MigrationEngine.seconds(window)) <= now
+    }
+}
+
+/// The guard's answer for one login.
+public enum GuardVerdict: Equatable, Sendable {
+    case allowed
+    /// Over the limit for `scope` (`identifier` or `client`); retry after this
+    /// many whole seconds.
+    case blocked(scope: String, retryAfter: Int)
+}
+
+/// Brute-force guard in front of the legacy verifier. The counters live as long
+/// as the process (a reload keeps them); limits come from the config in force.
+public final class LoginGuard: Sendable {
+    private struct Counters {
+        var identifiers: [String: FailureWindow] = [:]
+        var clients: [String: FailureWindow] = [:]
+    }
+
+    private let counters = Mutex(Counters())
+    /// Bounds memory under a spray of distinct identifiers or addresses.
+    let maxKeys: Int
+
+    public init(maxKeys: Int = 200_000) {
+        self.maxKeys = maxKeys
+    }
+
+    public func check(identifier: String, client: String?, settings: LoginGuardSettings, at now: Date)
+        -> GuardVerdict
+    {
+        guard settings.enabled else { return .allowed }
+        return counters.withLock { counters in
+            if let until = counters.identifiers[identifier]?.blockedUntil(
+                at: now, window: settings.identifierWindow, limit: settings.identifierFailures)
+            {
+                return .blocked(scope: "identifier", retryAfter: Self.wholeSeconds(until.timeIntervalSince(now)))
+            }
+            if let client,
+                let until = counters.clients[client]?.blockedUntil(
+                    at: now, window: settings.clientWindow, limit: settings.clientFailures)
+            {
+                return .blocked(scope: "client", retryAfter: Self.wholeSeconds(until.timeIntervalSince(now)))
+            }
+            return .allowed
+        }
+    }
+
+    public func recordFailure(identifier: String, client: String?, settings: LoginGuardSettings, at now: Date) {
+        guard settings.enabled else { return }
+        counters.withLock { counters in
+            counters.identifiers[identifier, default: FailureWindow()].record(
+                at: now, limit: settings.identifierFailures)
+            Self.bound(&counters.identifiers, maxKeys: maxKeys, window: settings.identifierWindow, at: now)
+            if let client {
+                counters.clients[client, default: FailureWindow()].record(at: now, limit: settings.clientFailures)
+                Self.bound(&counters.clients, maxKeys: maxKeys, window: settings.clientWindow, at: now)
+            }
+        }
+    }
+
+    /// A right password clears the identifier's failures (not the client's: one
+    /// address guessing many accounts stays counted).
+    public func recordSuccess(identifier: String) {
+        _ = counters.withLock { $0.identifiers.removeValue(forKey: identifier) }
+    }
+
+    private static func bound(_ windows: inout [String: FailureWindow], maxKeys: Int, window: Duration, at now: Date) {
+        guard windows.count > maxKeys else { return }
+        windows = windows.filter { !$0.value.isStale(at: now, window: window) }
+        guard windows.count > maxKeys else { return }
+        // Still over: forget the keys whose last failure is oldest.
+        let keep = windows.sorted { ($0.value.times.last ?? .distantPast) > ($1.value.times.last ?? .distantPast) }
+            .prefix(maxKeys / 2)
+        windows = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+    }
+
+    static func wholeSeconds(_ interval: TimeInterval) -> Int { max(1, Int(interval.rounded(.up))) }
+}
+
+/// The hash verified for an unknown identifier before any real one has been
+/// seen: a bcrypt of a random password nobody knows (cost 10, a common legacy
+/// cost). Not a secret.
+enum HashDecoy {
+    static let fallback = "$2b$10$fpHUtSer69hs.JoCDQHpoe04mRMkCgy6YHHe/L1DxofDftaxpr7t."
+}

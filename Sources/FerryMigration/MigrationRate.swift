@@ -1,0 +1,63 @@
+import FerryConfig
+import Foundation
+import Synchronization
+
+/// A token bucket: one token per migration, refilled at `rate` per second up to
+/// `burst`. Pure; the caller supplies the time and the current limits, so a
+/// reload that changes them applies on the next call.
+public struct TokenBucket: Equatable, Sendable {
+    public private(set) var tokens: Double
+    public private(set) var updatedAt: Date
+
+    /// A full bucket.
+    public init(burst: Int, at now: Date) {
+        tokens = Double(burst)
+        updatedAt = now
+    }
+
+    public mutating func refill(at now: Date, rate: Double, burst: Int) {
+        // A clock that steps backwards refills nothing rather than draining.
+        let elapsed = max(0, now.timeIntervalSince(updatedAt))
+        tokens = min(Double(burst), tokens + elapsed * rate)
+        updatedAt = max(updatedAt, now)
+    }
+
+    public func hasToken(at now: Date, rate: Double, burst: Int) -> Bool {
+        var copy = self
+        copy.refill(at: now, rate: rate, burst: burst)
+        return copy.tokens >= 1
+    }
+
+    /// Takes one token if there is one.
+    public mutating func take(at now: Date, rate: Double, burst: Int) -> Bool {
+        refill(at: now, rate: rate, burst: burst)
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+}
+
+/// The migration rate shared by every config generation: the bucket lives as
+/// long as the process, the limits come from the config in force.
+public final class MigrationRateLimiter: Sendable {
+    private let bucket = Mutex<TokenBucket?>(nil)
+
+    public init() {}
+
+    /// Whether a migration could start now; spends nothing.
+    public func hasToken(_ settings: MigrationSettings, at now: Date) -> Bool {
+        bucket.withLock { bucket in
+            (bucket ?? TokenBucket(burst: settings.burst, at: now)).hasToken(
+                at: now, rate: settings.ratePerSecond, burst: settings.burst)
+        }
+    }
+
+    public func take(_ settings: MigrationSettings, at now: Date) -> Bool {
+        bucket.withLock { bucket in
+            var current = bucket ?? TokenBucket(burst: settings.burst, at: now)
+            let taken = current.take(at: now, rate: settings.ratePerSecond, burst: settings.burst)
+            bucket = current
+            return taken
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import FerryConfig
+import FerryMigration
+import FerryStore
+import Foundation
+
+/// What the operator verbs (`status`, `stragglers`, `audit`) read: the config,
+/// Ferry's state store and the legacy source it names. They work whether or
+/// not `ferry serve` is running.
+struct OperatorContext {
+    let config: ProxyConfig
+    let store: SQLiteStateStore
+    let storePath: String
+
+    /// Loads `path`; a config or store that cannot be read is reported on
+    /// standard error and ends the command with exit code 1.
+    static func open(_ path: String) throws -> OperatorContext {
+        let config: ProxyConfig
+        do {
+            config = try ProxyConfig.load(path: path)
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
+        guard case .sqlite(let storePath) = config.state.store else { throw ExitCode.failure }
+        do {
+            let store = try SQLiteStateStore(path: storePath, busyTimeout: config.state.busyTimeout)
+            return OperatorContext(config: config, store: store, storePath: storePath)
+        } catch {
+            printError("state store \(storePath) cannot be opened: \(databaseErrorSummary(error))")
+            throw ExitCode.failure
+        }
+    }
+
+    /// The legacy source, or nil (with a reason on standard error) when the
+    /// config names none or it cannot be opened.
+    func legacySource(required: Bool) throws -> SQLiteLegacySource? {
+        guard let settings = config.legacy else {
+            if required {
+                printError("the config has no [legacy] section; there is no legacy source to read")
+                throw ExitCode.failure
+            }
+            return nil
+        }
+        do {
+            return try SQLiteLegacySource(settings: settings)
+        } catch {
+            printError(error.description)
+            if required { throw ExitCode.failure }
+            return nil
+        }
+    }
+}

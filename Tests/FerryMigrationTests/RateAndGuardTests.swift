@@ -1,0 +1,150 @@
+import FerryConfig
+import Foundation
+import Testing
+
+@testable import FerryMigration
+
+@Suite struct TokenBucketTests {
+    static let start = Date(timeIntervalSince1970: 1_000_000)
+
+    /// Each step: seconds since start, whether a take succeeds.
+    @Test(
+        arguments: [
+            // A full bucket of 3 allows a burst of 3, then nothing until refill.
+            (2.0, 3, [(0.0, true), (0, true), (0, true), (0, false), (0.4, false), (0.5, true), (0.5, false)]),
+            // Refill stops at the burst size, however long the pause.
+            (1, 2, [(0, true), (0, true), (100, true), (100, true), (100, false)]),
+            // Rate 0: the burst, then nothing ever again.
+            (0, 2, [(0, true), (0, true), (3600, false)]),
+            // A clock stepping backwards refills nothing.
+            (1, 1, [(10, true), (5, false), (10.5, false), (11, true)]),
+        ] as [(Double, Int, [(Double, Bool)])])
+    func takes(rate: Double, burst: Int, steps: [(Double, Bool)]) {
+        var bucket = TokenBucket(burst: burst, at: Self.start)
+        for (index, (offset, expected)) in steps.enumerated() {
+            let taken = bucket.take(at: Self.start.addingTimeInterval(offset), rate: rate, burst: burst)
+            #expect(taken == expected, "step \(index) at +\(offset)s")
+        }
+    }
+
+    @Test func peekingSpendsNothing() {
+        let bucket = TokenBucket(burst: 1, at: Self.start)
+        #expect(bucket.hasToken(at: Self.start, rate: 0, burst: 1))
+        #expect(bucket.hasToken(at: Self.start, rate: 0, burst: 1))
+        #expect(bucket.tokens == 1)
+    }
+
+    /// A reload lowering the burst caps the tokens at once; the limiter keeps
+    /// its bucket across config generations.
+    @Test func limiterFollowsTheSettingsInForce() throws {
+        var settings = try ProxyConfig.parse("[server]\nlisten = \"127.0.0.1:0\"\n", file: "t", baseDirectory: "/tmp")
+            .migration
+        settings.ratePerSecond = 0
+        settings.burst = 5
+        let limiter = MigrationRateLimiter()
+        #expect(limiter.take(settings, at: Self.start))
+        settings.burst = 1
+        #expect(limiter.take(settings, at: Self.start))
+        #expect(!limiter.take(settings, at: Self.start))
+        #expect(!limiter.hasToken(settings, at: Self.start))
+        settings.ratePerSecond = 10
+        #expect(limiter.hasToken(settings, at: Self.start.addingTimeInterval(0.1)))
+    }
+}
+
+@Suite struct LoginGuardTests {
+    static let start = Date(timeIntervalSince1970: 2_000_000)
+
+    static func settings(identifier: Int = 3, client: Int = 10, window: Duration = .seconds(60)) -> LoginGuardSettings {
+        var settings = LoginGuardSettings()
+        settings.identifierFailures = identifier
+        settings.identifierWindow = window
+        settings.clientFailures = client
+        settings.clientWindow = window
+        return settings
+    }
+
+    /// Failures at these offsets, then a check at `at`: blocked until?
+    @Test(
+        arguments: [
+            ([0.0, 1, 2], 3.0, Optional(60.0)),  // third failure blocks until the first leaves the window
+            ([0, 1], 3, nil),  // under the limit
+            ([0, 1, 2], 59.5, Optional(60.0)),
+            ([0, 1, 2], 60, nil),  // the first failure has just left the window
+            ([0, 30, 59, 61], 62, Optional(90.0)),  // sliding: the newest three are 30, 59, 61
+            ([0, 1, 2], 62.5, nil),  // all three left the window
+        ] as [([Double], Double, Double?)])
+    func slidingWindow(failures: [Double], at: Double, blockedUntil: Double?) {
+        var window = FailureWindow()
+        for offset in failures { window.record(at: Self.start.addingTimeInterval(offset), limit: 3) }
+        let until = window.blockedUntil(at: Self.start.addingTimeInterval(at), window: .seconds(60), limit: 3)
+        #expect(until == blockedUntil.map { Self.start.addingTimeInterval($0) })
+    }
+
+    @Test func theNextFailureOverTheLimitIsRefusedAndOthersAreNot() {
+        let guardian = LoginGuard()
+        let settings = Self.settings()
+        var now = Self.start
+        for _ in 0..<3 {
+            #expect(guardian.check(identifier: "ada", client: "10.0.0.1", settings: settings, at: now) == .allowed)
+            guardian.recordFailure(identifier: "ada", client: "10.0.0.1", settings: settings, at: now)
+            now += 1
+        }
+        #expect(
+            guardian.check(identifier: "ada", client: "10.0.0.1", settings: settings, at: now)
+                == .blocked(scope: "identifier", retryAfter: 57))
+        // Another user from the same address is not affected.
+        #expect(guardian.check(identifier: "grace", client: "10.0.0.1", settings: settings, at: now) == .allowed)
+        // Once the window has passed, ada may try again.
+        #expect(
+            guardian.check(identifier: "ada", client: "10.0.0.1", settings: settings, at: Self.start + 61) == .allowed)
+    }
+
+    @Test func oneAddressGuessingManyAccountsIsStopped() {
+        let guardian = LoginGuard()
+        let settings = Self.settings(identifier: 100, client: 5)
+        for index in 0..<5 {
+            guardian.recordFailure(identifier: "user\(index)", client: "10.0.0.9", settings: settings, at: Self.start)
+        }
+        #expect(
+            guardian.check(identifier: "fresh", client: "10.0.0.9", settings: settings, at: Self.start)
+                == .blocked(scope: "client", retryAfter: 60))
+        #expect(
+            guardian.check(identifier: "fresh", client: "10.0.0.10", settings: settings, at: Self.start) == .allowed)
+    }
+
+    @Test func successClearsTheIdentifierButNotTheClient() {
+        let guardian = LoginGuard()
+        let settings = Self.settings(identifier: 2, client: 2)
+        guardian.recordFailure(identifier: "ada", client: "a", settings: settings, at: Self.start)
+        guardian.recordSuccess(identifier: "ada")
+        guardian.recordFailure(identifier: "ada", client: "a", settings: settings, at: Self.start)
+        #expect(
+            guardian.check(identifier: "ada", client: "b", settings: settings, at: Self.start) == .allowed)
+        #expect(
+            guardian.check(identifier: "other", client: "a", settings: settings, at: Self.start)
+                == .blocked(scope: "client", retryAfter: 60))
+    }
+
+    @Test func disabledGuardNeverBlocks() {
+        let guardian = LoginGuard()
+        var settings = Self.settings(identifier: 1)
+        settings.enabled = false
+        guardian.recordFailure(identifier: "ada", client: nil, settings: settings, at: Self.start)
+        #expect(guardian.check(identifier: "ada", client: nil, settings: settings, at: Self.start) == .allowed)
+    }
+
+    @Test func memoryStaysBounded() {
+        let guardian = LoginGuard(maxKeys: 100)
+        let settings = Self.settings()
+        for index in 0..<1000 {
+            guardian.recordFailure(
+                identifier: "spray\(index)", client: nil, settings: settings, at: Self.start + Double(index))
+        }
+        // The newest failures are still counted.
+        guardian.recordFailure(identifier: "spray999", client: nil, settings: settings, at: Self.start + 1000)
+        guardian.recordFailure(identifier: "spray999", client: nil, settings: settings, at: Self.start + 1000)
+        #expect(
+            guardian.check(identifier: "spray999", client: nil, settings: settings, at: Self.start + 1000) != .allowed)
+    }
+}
