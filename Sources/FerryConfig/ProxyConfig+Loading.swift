@@ -79,13 +79,14 @@ struct ConfigBuilder {
         let migration = migration(root.table("migration"))
         let routes = root.tableArray("route").compactMap(route)
         let loginGuard = root.table("login_guard").map(loginGuard) ?? LoginGuardSettings()
+        let sessions = root.table("sessions").map(sessions) ?? SessionSettings()
         root.finish()
         checkRoutes(routes, upstreams: upstreams)
 
         guard let server, let admin, let state, let migration else { return nil }
         let config = ProxyConfig(
             server: server, admin: admin, state: state, upstreams: upstreams, legacy: legacy, target: target,
-            migration: migration, routes: routes, loginGuard: loginGuard)
+            migration: migration, routes: routes, loginGuard: loginGuard, sessions: sessions)
         checkRoles(config)
         return config
     }
@@ -201,6 +202,18 @@ struct ConfigBuilder {
             database: database, userQuery: userQuery, mfaQuery: mfaQuery, consentsQuery: consentsQuery,
             allowPlaintext: allowPlaintext, hashFormat: hashFormat, limits: limits, activeStatuses: activeStatuses,
             totpSecretEncoding: totpEncoding, allUsersQuery: allUsersQuery)
+    }
+
+    private func sessions(_ table: TableReader) -> SessionSettings {
+        defer { table.finish() }
+        var settings = SessionSettings()
+        settings.track = table.bool("track", default: true)
+        settings.storeQuery = table.string("store_query")
+        if let query = settings.storeQuery, !query.contains(":session_id") {
+            table.report("store_query", "must use the named parameter `:session_id` or `:session_id_sha256`")
+        }
+        settings.storeDatabase = table.string("store_database").flatMap { storeLocation(table, "store_database", $0) }
+        return settings
     }
 
     private func loginGuard(_ table: TableReader) -> LoginGuardSettings {
@@ -464,6 +477,15 @@ struct ConfigBuilder {
                     passwordField: table.string("password_field") ?? "password",
                     maxBodySize: table.byteSize("max_body_size", in: 64...(1 << 20), default: 16 << 10),
                     newPlatformShape: loginShape(table)))
+        case .byUser, .signup:
+            let fields = table.stringArray("identifier_fields") ?? ["username", "email"]
+            if fields.isEmpty { table.report("identifier_fields", "must name at least one field") }
+            let settings = UserRouteSettings(
+                bodyFormat: table.choice("body_format", default: .auto), identifierFields: fields,
+                maxBodySize: table.byteSize("max_body_size", in: 64...(1 << 20), default: 16 << 10),
+                onLegacyIdentifier: actionWord == .signup
+                    ? table.choice("on_legacy_identifier", default: .refuse) : .refuse)
+            action = actionWord == .signup ? .signup(settings) : .byUser(settings)
         }
         guard let name else { return nil }
         return RouteSettings(name: name, match: match, action: action, sessionAffinity: affinity)
@@ -496,6 +518,8 @@ struct ConfigBuilder {
 
     private enum ActionWord: String, CaseIterable {
         case proxy, login
+        case byUser = "by_user"
+        case signup
     }
 
     // MARK: Checks across sections
@@ -525,8 +549,19 @@ struct ConfigBuilder {
     /// The upstreams and sections the migration roles need must exist.
     private func checkRoles(_ config: ProxyConfig) {
         let definedList = describeDefined(config.upstreams)
-        let usesLogin = config.routes.contains { if case .login = $0.action { true } else { false } }
+        let usesLogin = config.routes.contains { if case .proxy = $0.action { false } else { true } }
         let migrating = config.migration.mode != .off
+        for route in config.routes where config.legacy == nil {
+            if case .signup = route.action {
+                log.report(
+                    "route", "route \"\(route.name)\" checks sign-ups against legacy users: `[legacy]` is required")
+            }
+        }
+        if config.sessions.storeQuery != nil && config.sessions.storeDatabase == nil && config.legacy == nil {
+            log.report(
+                "sessions.store_query",
+                "`sessions.store_database` or `[legacy]` is required to run `sessions.store_query`")
+        }
         for (key, name) in [
             ("legacy_upstream", config.migration.legacyUpstream), ("new_upstream", config.migration.newUpstream),
         ] where (usesLogin || migrating) && config.upstreams[name] == nil {

@@ -53,6 +53,10 @@ extension RouteAction {
         case .proxy(let upstream): return "proxy \(upstream)"
         case .login(let login):
             return "login (\(login.bodyFormat.rawValue): \(login.identifierField), \(login.passwordField))"
+        case .byUser(let settings): return "by_user (\(settings.identifierFields.joined(separator: ", ")))"
+        case .signup(let settings):
+            return
+                "signup (\(settings.identifierFields.joined(separator: ", ")); legacy identifiers: \(settings.onLegacyIdentifier.rawValue))"
         }
     }
 }

@@ -13,8 +13,44 @@ public struct ProxyConfig: Equatable, Sendable {
     /// In file order: the first matching route wins.
     public var routes: [RouteSettings]
     public var loginGuard = LoginGuardSettings()
+    public var sessions = SessionSettings()
 }
 
+/// Legacy sessions: recorded as Ferry sees legacy issue them, and optionally
+/// checked against the legacy session store, so that a legacy session keeps
+/// reaching legacy until it ends and no longer after.
+public struct SessionSettings: Equatable, Sendable {
+    /// Record every legacy session cookie issued through Ferry (hashed id,
+    /// expiry) and stop legacy affinity for sessions known to have ended.
+    public var track = true
+    /// Asks the legacy session store about one session, by `:session_id` or
+    /// `:session_id_sha256` (hex); returns `expires_at` (and optionally
+    /// `user`). No row means the session is over.
+    public var storeQuery: String?
+    /// The session store's database; default: `legacy.database`.
+    public var storeDatabase: StoreLocation?
+
+    public init() {}
+}
+
+/// A route that sends a request to legacy or new by who the user is: the
+/// identifier comes from the body, as in a login.
+public struct UserRouteSettings: Equatable, Sendable {
+    public var bodyFormat: LoginSettings.BodyFormat
+    /// Form field names or JSON pointers; the first one present is used.
+    public var identifierFields: [String]
+    public var maxBodySize: Int
+    /// Sign-up routes: what to do when the identifier still lives on legacy
+    /// unmigrated.
+    public var onLegacyIdentifier: LegacyIdentifierPolicy
+
+    public enum LegacyIdentifierPolicy: String, CaseIterable, Sendable {
+        /// Answer 409 with a message telling the customer to log in.
+        case refuse
+        /// Send the sign-up to legacy, which knows the identifier.
+        case legacy
+    }
+}
 /// The brute-force guard in front of the legacy verifier: failed logins are
 /// counted per identifier and per client address in sliding windows.
 public struct LoginGuardSettings: Equatable, Sendable {
@@ -317,6 +353,10 @@ public struct RouteMatch: Equatable, Sendable {
 public enum RouteAction: Equatable, Sendable {
     case proxy(upstream: String)
     case login(LoginSettings)
+    /// Password reset and similar flows: migrated users to new, others to legacy.
+    case byUser(UserRouteSettings)
+    /// Sign-up on the new platform, guarded against identifiers still on legacy.
+    case signup(UserRouteSettings)
 }
 
 public struct LoginSettings: Equatable, Sendable {

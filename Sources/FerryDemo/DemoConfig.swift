@@ -23,6 +23,8 @@ public struct DemoConfig: Sendable {
     public var migrationExtra = ""
     /// Lines added to the login route.
     public var loginRouteExtra = ""
+    /// Extra `[sessions]` keys.
+    public var sessionsExtra = ""
 
     public init(ferryListen: String, adminListen: String, legacyURL: String, newURL: String, target: Target = .scim) {
         self.ferryListen = ferryListen
@@ -112,6 +114,28 @@ public struct DemoConfig: Sendable {
         path = "/login"
         action = "login"
         \(loginRouteExtra)
+
+        # Password resets follow the user: legacy until migrated, then new.
+        [[route]]
+        name = "password-reset"
+        methods = ["POST"]
+        path = "/password/reset"
+        action = "by_user"
+        identifier_fields = ["username"]
+
+        # Sign-ups belong to the new platform, but never with an identifier that
+        # an unmigrated legacy user still holds.
+        [[route]]
+        name = "signup"
+        methods = ["POST"]
+        path = "/signup"
+        action = "signup"
+        identifier_fields = ["username", "email"]
+
+        # The legacy session store says when each legacy session ends.
+        [sessions]
+        store_query = "SELECT expires_at, user_id AS user FROM sessions WHERE id_sha256 = :session_id_sha256"
+        \(sessionsExtra)
 
         [[route]]
         name = "everything-else"

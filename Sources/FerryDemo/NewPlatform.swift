@@ -99,6 +99,7 @@ public final class NewPlatform: Sendable {
         router.post("/login/mfa") { request, _ in try await self.secondFactor(request) }
         router.get("/account") { request, _ in try self.account(request) }
         router.post("/logout") { request, _ in try self.logout(request) }
+        router.post("/signup") { request, _ in try await self.signup(request) }
         let scim = router.group("/scim/v2")
         scim.post("/Users") { request, _ in try await self.createUser(request) }
         scim.get("/Users/{id}") { request, context in try self.getUser(request, id: context.parameters.get("id") ?? "")
@@ -308,6 +309,45 @@ public final class NewPlatform: Sendable {
         response.status = .created
         response.headers[.location] = "/scim/v2/Users/\(id)"
         return response
+    }
+
+    /// Self-service sign-up: username, email, password. A taken username or
+    /// email is 409, as on any platform.
+    private func signup(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 10)
+        let fields = WebForms.fields(of: request, body: body)
+        let username = (fields["username"] ?? "").trimmingCharacters(in: .whitespaces)
+        let email = (fields["email"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = fields["password"] ?? ""
+        guard !username.isEmpty, email.contains("@"), password.count >= 8 else {
+            return WebForms.page(
+                .badRequest, title: "Sign-up", body: "<p>Username, e-mail and a password of 8+ characters.</p>")
+        }
+        guard let phc = try? Rehasher().hash(password) else {
+            return WebForms.page(.badRequest, title: "Sign-up", body: "<p>That password cannot be used.</p>")
+        }
+        let now = clock().timeIntervalSince1970
+        let taken = try await database.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM accounts WHERE user_name = ? OR email = ?)",
+                arguments: [username, email]) ?? false
+        }
+        guard !taken else {
+            return WebForms.page(.conflict, title: "Sign-up", body: "<p>That username or e-mail is taken.</p>")
+        }
+        do {
+            try await database.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO accounts (id, user_name, email, password_phc, created, last_modified)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """, arguments: [UUID().uuidString.lowercased(), username, email, phc, now, now])
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            return WebForms.page(.conflict, title: "Sign-up", body: "<p>That username or e-mail is taken.</p>")
+        }
+        return WebForms.page(.created, title: "Welcome", body: #"<p><a href="/login">Log in</a></p>"#)
     }
 
     /// Writes a provisioned account with its factors and consents, in the

@@ -17,6 +17,7 @@ struct AdminAPI {
         let router = Router(context: AdminRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in
+            if let drain = runtimes.runtime.migration.sessionDrain() { metrics.legacySessions(drain) }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(

@@ -85,8 +85,10 @@ actor ConfigReloader {
             } else {
                 let engine = try migration.engine(for: config, strict: true)
                 let upstreams = try Self.clients(for: config, reusing: current, eventLoopGroup: eventLoopGroup)
+                let sessions = try migration.sessionTracker(for: config, strict: true)
                 let runtime = ProxyRuntime(
-                    config: config, generation: current.generation + 1, upstreams: upstreams, migration: engine)
+                    config: config, generation: current.generation + 1, upstreams: upstreams, migration: engine,
+                    sessions: sessions)
                 let old = runtimes.swap(runtime)
                 record.outcome = .applied
                 record.generation = runtime.generation

@@ -40,7 +40,8 @@ public final class FerryServer: Sendable {
         migration = MigrationHost(config: config, metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger)
         runtimes = RuntimeStore(
             ProxyRuntime(
-                config: config, generation: 1, upstreams: upstreams, migration: try migration.engine(for: config)))
+                config: config, generation: 1, upstreams: upstreams, migration: try migration.engine(for: config),
+                sessions: try migration.sessionTracker(for: config)))
         reloader = ConfigReloader(
             path: configPath, runtimes: runtimes, metrics: metrics, eventLoopGroup: eventLoopGroup,
             certificates: certificates, migration: migration, logger: logger)

@@ -76,6 +76,36 @@ enum LoginBody {
         }
     }
 
+    /// The values of `fields` (form names or JSON pointers) that the body
+    /// holds, in order; an error names the fields when it holds none.
+    static func values(_ body: [UInt8], format: Format, fields: [String]) -> Result<[String], LoginBodyError> {
+        var values: [String] = []
+        switch format {
+        case .form:
+            guard let pairs = formFields(body) else {
+                return .failure(LoginBodyError("body is not valid form encoding (bad %-escape or not UTF-8)"))
+            }
+            for field in fields {
+                if let value = pairs.first(where: { $0.0 == field })?.1, !value.isEmpty { values.append(value) }
+            }
+        case .json:
+            guard let document = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+            else { return .failure(LoginBodyError("body is not valid JSON")) }
+            for field in fields {
+                if let value = resolve(field.hasPrefix("/") ? field : "/" + field, in: document) as? String,
+                    !value.isEmpty
+                {
+                    values.append(value)
+                }
+            }
+        }
+        guard !values.isEmpty else {
+            return .failure(
+                LoginBodyError("body has none of the fields \(fields.map { "`\($0)`" }.joined(separator: ", "))"))
+        }
+        return .success(values)
+    }
+
     /// `a=1&b=2` into ordered pairs; nil on a bad escape or invalid UTF-8.
     static func formFields(_ body: [UInt8]) -> [(String, String)]? {
         guard let text = String(bytes: body, encoding: .utf8) else { return nil }

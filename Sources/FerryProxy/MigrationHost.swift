@@ -58,6 +58,20 @@ final class MigrationHost: Sendable {
         return MigrationEngine(config: config, services: services, source: source, target: target)
     }
 
+    /// The legacy session tracker for `config`; like `engine(for:strict:)`, a
+    /// session store that cannot be opened rejects a reload but not a start.
+    func sessionTracker(for config: ProxyConfig, strict: Bool = false) throws -> LegacySessionTracker? {
+        do {
+            return try LegacySessionTracker(
+                config: config, store: services.store, logger: logger, clock: services.clock)
+        } catch {
+            if strict { throw error }
+            logger.error(
+                "legacy session store cannot be opened; legacy decides about sessions", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
     func shutdown() async {
         services.hashPool.shutdown()
         try? await targetClient.shutdown()

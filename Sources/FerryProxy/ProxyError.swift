@@ -21,6 +21,10 @@ enum ProxyError: Error, Equatable {
     /// The brute-force guard: too many failed logins for this identifier or
     /// client address.
     case tooManyFailures(retryAfter: Int)
+    /// A sign-up with an identifier an unmigrated legacy user holds.
+    case signupOnLegacy
+    /// Legacy could not be asked whether a sign-up's identifier lives there.
+    case signupUnavailable
 
     var status: HTTPResponse.Status {
         switch self {
@@ -33,6 +37,8 @@ enum ProxyError: Error, Equatable {
         case .malformedLogin: return .badRequest
         case .loginUnavailable: return .serviceUnavailable
         case .tooManyFailures: return .tooManyRequests
+        case .signupOnLegacy: return .conflict
+        case .signupUnavailable: return .serviceUnavailable
         }
     }
 
@@ -48,6 +54,9 @@ enum ProxyError: Error, Equatable {
         case .loginUnavailable: return "login is temporarily unavailable; please try again shortly\n"
         case .tooManyFailures(let seconds):
             return "too many failed logins; try again in \(seconds) seconds\n"
+        case .signupOnLegacy:
+            return "an account with this identifier already exists; log in with your existing password, or reset it\n"
+        case .signupUnavailable: return "sign-up is temporarily unavailable; please try again shortly\n"
         }
     }
 

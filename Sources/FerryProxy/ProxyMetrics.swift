@@ -1,4 +1,5 @@
 import FerryMigration
+import FerryStore
 import Prometheus
 import Synchronization
 
@@ -8,6 +9,10 @@ final class ProxyMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let activeConnections: Gauge
     private let inFlight: Gauge
+    private let legacySessions: Gauge
+    private let legacyTokens: Gauge
+    private let legacyUsers: Gauge
+    private let lastLegacyExpiry: Gauge
     // The registry validates names and labels on every make call; handles are
     // looked up once per label set instead.
     private let requestCounters = Mutex<[String: Counter]>([:])
@@ -17,6 +22,24 @@ final class ProxyMetrics: Sendable {
         activeConnections = registry.makeGauge(
             name: "ferry_active_connections", help: "Client connections open on the public listener")
         inFlight = registry.makeGauge(name: "ferry_requests_in_flight", help: "Requests being served")
+        legacySessions = registry.makeGauge(
+            name: "ferry_legacy_sessions_alive", help: "Legacy session cookies still alive, as Ferry knows them")
+        legacyTokens = registry.makeGauge(
+            name: "ferry_legacy_tokens_alive", help: "Legacy bearer tokens still alive, as Ferry knows them")
+        legacyUsers = registry.makeGauge(
+            name: "ferry_legacy_session_users", help: "Users holding a live legacy session or token")
+        lastLegacyExpiry = registry.makeGauge(
+            name: "ferry_legacy_sessions_last_expiry_seconds",
+            help: "Unix time the last live legacy session or token expires (0: none)")
+    }
+
+    /// The drain report, refreshed when metrics are scraped.
+    func legacySessions(_ drain: SessionDrain) {
+        legacySessions.set(Double(drain.sessionsAlive))
+        legacyTokens.set(Double(drain.tokensAlive))
+        legacyUsers.set(Double(drain.usersWithSessions + drain.usersWithTokens))
+        let last = [drain.lastSessionExpiry, drain.lastTokenExpiry].compactMap { $0 }.max()
+        lastLegacyExpiry.set(last?.timeIntervalSince1970 ?? 0)
     }
 
     func request(route: String, upstream: String, status: Int) {

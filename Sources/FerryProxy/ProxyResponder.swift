@@ -65,7 +65,20 @@ struct ProxyResponder: HTTPResponder {
             return ProxyError.headersTooLarge.response
         }
         let facts = Self.facts(of: request)
-        let decision = runtime.router.decide(facts)
+        var decision = runtime.router.decide(facts)
+        let legacyName = config.migration.legacyUpstream
+        let carried =
+            runtime.sessions == nil
+            ? []
+            : runtime.router.affinity.credentials(
+                of: legacyName, cookies: Self.cookies(of: request), bearer: facts.bearerToken)
+        if decision.sessionUpstream == legacyName, let sessions = runtime.sessions, !carried.isEmpty,
+            carried.allSatisfy({ sessions.verdict(for: $0) == .ended })
+        {
+            // Every legacy session it carries is over: it no longer pins the
+            // request to legacy; the route (or a new-platform session) decides.
+            decision = runtime.router.decide(runtime.router.affinity.removingSessions(of: legacyName, from: facts))
+        }
         log.route = decision.routeName
         let upstreamName: String
         var outbound = OutboundRequest.original
@@ -95,6 +108,45 @@ struct ProxyResponder: HTTPResponder {
                 outbound = login.outbound
                 intercepted = login
             }
+        case .byUser(_, _, let sessionUpstream?):
+            upstreamName = sessionUpstream
+        case .byUser(_, let settings, nil), .signup(_, let settings):
+            let limit = min(config.server.maxBodySize, settings.maxBodySize)
+            let body: ByteBuffer
+            switch await Self.readBody(request, limit: limit) {
+            case .failure(let refusal):
+                log.bytesIn = refusal.bytesRead
+                return refusal.response
+            case .success(let buffer): body = buffer
+            }
+            log.bytesIn = body.readableBytes
+            let values = LoginBody.format(settings.bodyFormat, contentType: request.headers[.contentType]).flatMap {
+                LoginBody.values(Array(body.readableBytesView), format: $0, fields: settings.identifierFields)
+            }
+            let identifiers: [String]
+            switch values {
+            case .failure(let error): return ProxyError.malformedLogin(error.description).response
+            case .success(let found): identifiers = found
+            }
+            outbound = .buffered(body)
+            if case .signup = decision {
+                switch runtime.migration.checkSignup(identifiers: identifiers) {
+                case .allowed:
+                    upstreamName = config.migration.newUpstream
+                case .livesOnLegacy where settings.onLegacyIdentifier == .legacy:
+                    upstreamName = legacyName
+                case .livesOnLegacy:
+                    log.login = "reject:lives_on_legacy"
+                    return ProxyError.signupOnLegacy.response
+                case .unknown:
+                    log.login = "reject:legacy_unavailable"
+                    return ProxyError.signupUnavailable.response
+                }
+            } else {
+                upstreamName =
+                    runtime.migration.platform(forUser: identifiers[0]) == .new
+                    ? config.migration.newUpstream : legacyName
+            }
         }
         log.upstream = upstreamName
         guard let upstream = runtime.upstreams[upstreamName] else {
@@ -104,6 +156,19 @@ struct ProxyResponder: HTTPResponder {
         defer { if case .original = outbound { log.bytesIn = meter.bytes } }
         let wait = min(upstream.settings.responseTimeout, config.server.requestTimeout)
         let response = await forward(request, outbound, to: upstream, context: context, meter: meter, wait: wait)
+        if upstreamName == legacyName, let sessions = runtime.sessions {
+            // Sessions legacy issues (or clears) through Ferry: their end is
+            // what the drain report counts down to.
+            let user = intercepted.map { runtime.migration.normalize($0.identifier) }
+            for header in response.headers[values: .setCookie] {
+                guard let cookie = SetCookie.parse(header, now: sessions.now),
+                    runtime.router.affinity.sessionCookies(of: legacyName).contains(cookie.name)
+                else { continue }
+                sessions.issued(
+                    name: cookie.name, value: cookie.value, expiresAt: cookie.expiresAt, identifier: user,
+                    carried: carried)
+            }
+        }
         if let intercepted {
             runtime.migration.noteLegacyAnswer(
                 identifier: intercepted.identifier, client: intercepted.client, status: response.status.code,
@@ -128,22 +193,10 @@ struct ProxyResponder: HTTPResponder {
     private func interceptLogin(
         _ request: Request, settings: LoginSettings, limit: Int, client: String?, runtime: ProxyRuntime
     ) async -> Result<InterceptedLogin, LoginRefusal> {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            return .failure(LoginRefusal(response: ProxyError.bodyTooLarge.response, bytesRead: 0))
-        }
-        var body = ByteBuffer()
-        do {
-            for try await chunk in request.body {
-                guard body.readableBytes + chunk.readableBytes <= limit else {
-                    return .failure(
-                        LoginRefusal(response: ProxyError.bodyTooLarge.response, bytesRead: body.readableBytes))
-                }
-                var chunk = chunk
-                body.writeBuffer(&chunk)
-            }
-        } catch {
-            return .failure(
-                LoginRefusal(response: ProxyError.clientClosedRequest.response, bytesRead: body.readableBytes))
+        let body: ByteBuffer
+        switch await Self.readBody(request, limit: limit) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let buffer): body = buffer
         }
         let bytes = Array(body.readableBytesView)
         let credentials = LoginBody.format(settings.bodyFormat, contentType: request.headers[.contentType]).flatMap {
@@ -182,6 +235,29 @@ struct ProxyResponder: HTTPResponder {
                 to: migration.newUpstream,
                 .reshaped(ByteBuffer(bytes: reshaped.body), contentType: reshaped.contentType, path: shape.path))
         }
+    }
+
+    /// Reads a body Ferry must see before deciding where it goes: 413 past
+    /// `limit`, 499 when the client goes away.
+    static func readBody(_ request: Request, limit: Int) async -> Result<ByteBuffer, LoginRefusal> {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            return .failure(LoginRefusal(response: ProxyError.bodyTooLarge.response, bytesRead: 0))
+        }
+        var body = ByteBuffer()
+        do {
+            for try await chunk in request.body {
+                guard body.readableBytes + chunk.readableBytes <= limit else {
+                    return .failure(
+                        LoginRefusal(response: ProxyError.bodyTooLarge.response, bytesRead: body.readableBytes))
+                }
+                var chunk = chunk
+                body.writeBuffer(&chunk)
+            }
+        } catch {
+            return .failure(
+                LoginRefusal(response: ProxyError.clientClosedRequest.response, bytesRead: body.readableBytes))
+        }
+        return .success(body)
     }
 
     private func forward(
@@ -269,16 +345,23 @@ struct ProxyResponder: HTTPResponder {
         return Response(status: status, headers: responseFields, body: ResponseBody(asyncSequence: response.body))
     }
 
-    static func facts(of request: Request) -> RequestFacts {
-        var cookies = Set<String>()
+    /// The request's cookies as name and value pairs.
+    static func cookies(of request: Request) -> [(name: String, value: String)] {
+        var cookies: [(name: String, value: String)] = []
         for value in request.headers[values: .cookie] {
             for pair in value.split(separator: ";") {
-                let name = pair.split(separator: "=", maxSplits: 1).first.map {
-                    $0.trimmingCharacters(in: .whitespaces)
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard let name = parts.first.map({ $0.trimmingCharacters(in: .whitespaces) }), !name.isEmpty else {
+                    continue
                 }
-                if let name, !name.isEmpty { cookies.insert(name) }
+                cookies.append((name, parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""))
             }
         }
+        return cookies
+    }
+
+    static func facts(of request: Request) -> RequestFacts {
+        let cookies = Set(Self.cookies(of: request).map(\.name))
         var bearer: String?
         if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
             bearer = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)

@@ -12,13 +12,20 @@ final class ProxyRuntime: Sendable {
     let router: RouteTable
     let upstreams: [String: UpstreamClient]
     let migration: MigrationEngine
+    /// nil when the legacy session store named in config could not be opened
+    /// at startup (legacy then decides about every legacy session).
+    let sessions: LegacySessionTracker?
 
-    init(config: ProxyConfig, generation: Int, upstreams: [String: UpstreamClient], migration: MigrationEngine) {
+    init(
+        config: ProxyConfig, generation: Int, upstreams: [String: UpstreamClient], migration: MigrationEngine,
+        sessions: LegacySessionTracker?
+    ) {
         self.config = config
         self.generation = generation
         self.router = RouteTable(config: config)
         self.upstreams = upstreams
         self.migration = migration
+        self.sessions = sessions
     }
 }
 

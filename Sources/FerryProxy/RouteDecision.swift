@@ -30,6 +30,9 @@ public struct RequestFacts: Equatable, Sendable {
 public enum RouteDecision: Equatable, Sendable {
     case proxy(route: String, upstream: String, reason: Reason)
     case login(route: String, settings: LoginSettings, sessionUpstream: String?)
+    /// Sent by who the user is (reset flows); a session decides first.
+    case byUser(route: String, settings: UserRouteSettings, sessionUpstream: String?)
+    case signup(route: String, settings: UserRouteSettings)
     case noRoute
 
     public enum Reason: Equatable, Sendable {
@@ -39,9 +42,19 @@ public enum RouteDecision: Equatable, Sendable {
         case sessionAffinity
     }
 
+    /// The upstream chosen because of a session the request carries.
+    public var sessionUpstream: String? {
+        switch self {
+        case .proxy(_, let upstream, .sessionAffinity): return upstream
+        case .login(_, _, let upstream?), .byUser(_, _, let upstream?): return upstream
+        default: return nil
+        }
+    }
+
     public var routeName: String? {
         switch self {
-        case .proxy(let route, _, _), .login(let route, _, _): return route
+        case .proxy(let route, _, _), .login(let route, _, _), .byUser(let route, _, _), .signup(let route, _):
+            return route
         case .noRoute: return nil
         }
     }
@@ -70,6 +83,10 @@ public struct RouteTable: Sendable {
             return .proxy(route: route.name, upstream: upstream, reason: .route)
         case .login(let settings):
             return .login(route: route.name, settings: settings, sessionUpstream: session)
+        case .byUser(let settings):
+            return .byUser(route: route.name, settings: settings, sessionUpstream: session)
+        case .signup(let settings):
+            return .signup(route: route.name, settings: settings)
         }
     }
 }

@@ -1,4 +1,5 @@
 import FerryConfig
+import FerryMigration
 import Foundation
 
 /// Tells which platform issued the session a request carries: by session cookie
@@ -41,13 +42,40 @@ public struct SessionAffinity: Sendable {
     /// The `iss` claim of a JWT, read without verifying it: it only chooses a
     /// route, and the platform that receives the token verifies it.
     static func jwtIssuer(_ token: String) -> String? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[1].utf8.count <= 8192 else { return nil }
-        var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while payload.utf8.count % 4 != 0 { payload += "=" }
-        guard let data = Data(base64Encoded: payload),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return nil }
-        return object["iss"] as? String
+        JWTClaims.payload(of: token)?["iss"] as? String
+    }
+
+    /// Whether `token` is a bearer token of `upstream`'s platform.
+    func isToken(_ token: String, of upstream: String) -> Bool {
+        guard let mark = marks.first(where: { $0.upstream == upstream }) else { return false }
+        if mark.prefixes.contains(where: { !$0.isEmpty && token.hasPrefix($0) }) { return true }
+        return Self.jwtIssuer(token).map(mark.issuers.contains) ?? false
+    }
+
+    func sessionCookies(of upstream: String) -> Set<String> {
+        marks.first { $0.upstream == upstream }?.cookies ?? []
+    }
+
+    /// The session cookies and bearer token of `upstream`'s platform that a
+    /// request carries.
+    func credentials(of upstream: String, cookies: [(name: String, value: String)], bearer: String?)
+        -> [SessionCredential]
+    {
+        let names = sessionCookies(of: upstream)
+        var found = cookies.filter { names.contains($0.name) && !$0.value.isEmpty }.map {
+            SessionCredential(kind: .cookie, name: $0.name, value: $0.value)
+        }
+        if let bearer, isToken(bearer, of: upstream) {
+            found.append(SessionCredential(kind: .token, name: "bearer", value: bearer))
+        }
+        return found
+    }
+
+    /// `facts` as if the request carried no session of `upstream`'s platform.
+    func removingSessions(of upstream: String, from facts: RequestFacts) -> RequestFacts {
+        var facts = facts
+        facts.cookieNames.subtract(sessionCookies(of: upstream))
+        if let bearer = facts.bearerToken, isToken(bearer, of: upstream) { facts.bearerToken = nil }
+        return facts
     }
 }

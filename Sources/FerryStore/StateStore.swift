@@ -37,6 +37,7 @@ public protocol StateStore: Sendable {
     func addLoginTally(_ counts: [LoginTallyKey: Int]) throws
     func statusFigures(at: Date) throws -> StoreFigures
     func migratedLegacyIDs() throws -> Set<String>
+    func hasMigrated(legacyID: String) throws -> Bool
 
     func recordLegacySession(_ session: ObservedSession) throws
     func legacySession(idHash: String) throws -> ObservedSession?

@@ -60,6 +60,7 @@ extension SQLiteStateStore {
                         PRIMARY KEY (hour, destination, reason)
                     ) WITHOUT ROWID;
                     CREATE INDEX migration_records_migrated_at ON migration_records(migrated_at);
+                    CREATE INDEX migration_records_legacy_id ON migration_records(legacy_id);
                     """)
         }
     }
@@ -163,6 +164,15 @@ extension SQLiteStateStore {
                     sql:
                         "SELECT DISTINCT legacy_id FROM migration_records WHERE state = 'migrated' AND legacy_id IS NOT NULL"
                 ))
+        }
+    }
+
+    /// Whether the legacy user with this id is migrated, under any identifier.
+    public func hasMigrated(legacyID: String) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM migration_records WHERE legacy_id = ? AND state = 'migrated')",
+                arguments: [legacyID]) ?? false
         }
     }
 

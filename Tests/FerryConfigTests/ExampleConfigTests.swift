@@ -14,7 +14,7 @@ struct ExampleConfigTests {
         #expect(config.migration.mode == .off)
         #expect(config.admin.listen.isLoopback)
         #expect(config.upstreams.keys.sorted() == ["legacy", "new"])
-        #expect(config.routes.map(\.name) == ["login", "everything-else"])
+        #expect(config.routes.map(\.name) == ["login", "password-reset", "signup", "everything-else"])
     }
 
     @Test func exampleSetsEveryKeyTheLoaderKnows() throws {

@@ -65,3 +65,30 @@ struct AccessLogTests {
         #expect(AccessLog.quoted("a\"b\\c\u{1}") == #""a\"b\\c\u0001""#)
     }
 }
+
+@Suite struct SetCookieTests {
+    static let now = Date(timeIntervalSince1970: 1_700_000_000)
+
+    @Test(
+        arguments: [
+            ("legacy_session=abc; Path=/; HttpOnly; Max-Age=3600", "legacy_session", "abc", Optional(3600.0)),
+            ("legacy_session=; Path=/; Max-Age=0", "legacy_session", "", Optional(0.0)),
+            ("s=\"quoted\"; Max-Age=-5", "s", "quoted", Optional(0.0)),
+            // Max-Age wins over Expires.
+            ("s=v; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Max-Age=60", "s", "v", Optional(60.0)),
+            ("s=v; Expires=Tue, 14 Nov 2023 22:30:00 GMT", "s", "v", Optional(1_000.0)),
+            ("s=v; expires=Tuesday, 14-Nov-23 22:30:00 GMT", "s", "v", Optional(1_000.0)),
+            ("s=v; Path=/", "s", "v", nil),
+            ("s=a=b", "s", "a=b", nil),
+        ] as [(String, String, String, Double?)])
+    func parses(header: String, name: String, value: String, expiresIn: Double?) throws {
+        let cookie = try #require(SetCookie.parse(header, now: Self.now))
+        #expect(cookie.name == name && cookie.value == value)
+        #expect(cookie.expiresAt == expiresIn.map { Self.now.addingTimeInterval($0) })
+    }
+
+    @Test func rejectsWhatIsNotACookie() {
+        #expect(SetCookie.parse("no-equals-sign", now: Self.now) == nil)
+        #expect(SetCookie.parse("=value", now: Self.now) == nil)
+    }
+}

@@ -75,6 +75,8 @@ final class MigrationWorld: Sendable {
     let browser: DemoBrowser
     var client: HTTPClient { browser.client }
     let logs = LogLines()
+    /// The sample legacy platform's log: its reset "mails" land here.
+    let legacyLogs = LogLines()
     let accessLog: FileHandle
     let lockHolder = Mutex<(Process, Pipe)?>(nil)
     private let ferry = Mutex<(server: FerryServer, task: Task<Void, any Error>)?>(nil)
@@ -87,14 +89,19 @@ final class MigrationWorld: Sendable {
 
     init(
         target: DemoConfig.Target, users: Int = 12, ferryRunning: Bool = true,
-        configure: (inout DemoConfig) -> Void = { _ in }
+        legacySessionLifetime: TimeInterval = 3600, configure: (inout DemoConfig) -> Void = { _ in }
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-e2e-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         secrets = try DemoConfig.writeSecrets(to: directory)
         var platformLogger = Logger(label: "platforms") { _ in SwiftLogNoOpLogHandler() }
         platformLogger.logLevel = .critical
-        legacy = try LegacyPlatform(path: directory.appendingPathComponent("legacy.db").path, logger: platformLogger)
+        let legacyLogs = legacyLogs
+        var legacyLogger = Logger(label: "legacy") { _ in legacyLogs }
+        legacyLogger.logLevel = .notice
+        legacy = try LegacyPlatform(
+            path: directory.appendingPathComponent("legacy.db").path, sessionLifetime: legacySessionLifetime,
+            logger: legacyLogger)
         new = try NewPlatform(
             path: directory.appendingPathComponent("new.db").path, scimToken: secrets.scimToken,
             webhookKey: secrets.webhookKey, logger: platformLogger)

@@ -1,0 +1,177 @@
+import FerryConfig
+import FerryStore
+import Foundation
+import GRDB
+import Logging
+import PasswordHashes
+
+/// A session cookie or bearer token a request carries, as the platform sees it.
+/// Holds the raw value: only its hash ever leaves this type.
+public struct SessionCredential: Sendable {
+    public var kind: ObservedSession.Kind
+    /// Cookie name, or "bearer".
+    public var name: String
+    let value: String
+
+    public init(kind: ObservedSession.Kind, name: String, value: String) {
+        self.kind = kind
+        self.name = name
+        self.value = value
+    }
+
+    /// Hex SHA-256 of the raw value: the only form Ferry keeps.
+    public var idHash: String { Hex.encode(DigestAlgorithm.sha256.digest(Array(value.utf8))) }
+}
+
+/// What Ferry knows about a legacy session a request carries.
+public enum SessionVerdict: Equatable, Sendable {
+    /// Valid: the request keeps going to legacy.
+    case alive
+    /// Expired, logged out or revoked: it no longer decides the route.
+    case ended
+    /// Issued before Ferry watched and no session store to ask: legacy decides.
+    case unknown
+}
+
+/// Records legacy sessions as they are issued and answers whether one is still
+/// alive, from its recorded expiry or — when `sessions.store_query` is set —
+/// from the legacy session store itself.
+public final class LegacySessionTracker: Sendable {
+    let settings: SessionSettings
+    let store: (any StateStore)?
+    let sessionStore: DatabaseQueue?
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    public init(
+        config: ProxyConfig, store: (any StateStore)?, logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        settings = config.sessions
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        if config.sessions.storeQuery != nil,
+            case .sqlite(let path) = config.sessions.storeDatabase ?? config.legacy?.database
+        {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(2)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw LegacySourceError.unavailable("session store \(path) does not exist")
+            }
+            sessionStore = try DatabaseQueue(path: path, configuration: configuration)
+        } else {
+            sessionStore = nil
+        }
+    }
+
+    /// The time by the tracker's clock (Set-Cookie `Max-Age` counts from it).
+    public var now: Date { clock() }
+
+    /// Whether `credential` still belongs to a live legacy session. Errors
+    /// answer `.unknown`, which leaves the request with legacy.
+    public func verdict(for credential: SessionCredential) -> SessionVerdict {
+        guard settings.track || sessionStore != nil, let store else { return .unknown }
+        let now = clock()
+        do {
+            if let answer = try askSessionStore(credential) {
+                let alive = answer.expiresAt.map { $0 > now } ?? false
+                let known = try store.legacySession(idHash: credential.idHash)
+                try store.recordLegacySession(
+                    ObservedSession(
+                        idHash: credential.idHash, kind: credential.kind, name: credential.name,
+                        identifier: known?.identifier ?? answer.user.map { "legacy:\($0)" },
+                        issuedAt: known?.issuedAt ?? now, expiresAt: answer.expiresAt ?? known?.expiresAt,
+                        endedAt: alive ? nil : (known?.endedAt ?? now), expirySource: "session_store"))
+                return alive ? .alive : .ended
+            }
+            if let known = try store.legacySession(idHash: credential.idHash) {
+                return known.isAlive(at: now) ? .alive : .ended
+            }
+            // First sight of a session issued before Ferry watched: a JWT says
+            // when it ends; anything else is recorded without an expiry.
+            let expiry = credential.kind == .token ? JWTClaims.expiry(of: credential.value) : nil
+            try store.recordLegacySession(
+                ObservedSession(
+                    idHash: credential.idHash, kind: credential.kind, name: credential.name, identifier: nil,
+                    issuedAt: now, expiresAt: expiry, expirySource: expiry == nil ? "unknown" : "jwt"))
+            if let expiry, expiry <= now { return .ended }
+            return expiry == nil ? .unknown : .alive
+        } catch {
+            logger.warning(
+                "legacy session could not be checked; legacy decides",
+                metadata: ["error": "\(databaseErrorSummary(error))"])
+            return .unknown
+        }
+    }
+
+    /// Legacy set a session cookie: record it (an expiry in the past, as on
+    /// logout, ends it). `identifier` is the user when the response answered a
+    /// login; otherwise the user of a session the request carried is inherited.
+    public func issued(
+        name: String, value: String, expiresAt: Date?, identifier: String?, carried: [SessionCredential]
+    ) {
+        guard settings.track, let store else { return }
+        let now = clock()
+        let credential = SessionCredential(kind: .cookie, name: name, value: value)
+        do {
+            if value.isEmpty || (expiresAt.map { $0 <= now } ?? false) {
+                // Cleared cookies end the sessions the request carried under that name.
+                for old in carried where old.name == name {
+                    try store.endLegacySession(idHash: old.idHash, at: now)
+                }
+                return
+            }
+            var user = identifier
+            if user == nil {
+                for old in carried {
+                    if let known = try store.legacySession(idHash: old.idHash)?.identifier {
+                        user = known
+                        break
+                    }
+                }
+            }
+            try store.recordLegacySession(
+                ObservedSession(
+                    idHash: credential.idHash, kind: .cookie, name: name, identifier: user, issuedAt: now,
+                    expiresAt: expiresAt, expirySource: expiresAt == nil ? "unknown" : "set_cookie"))
+        } catch {
+            logger.warning("legacy session not recorded", metadata: ["error": "\(databaseErrorSummary(error))"])
+        }
+    }
+
+    /// The session store's answer: nil when no store query is configured;
+    /// `expiresAt` nil when it has no such session (revoked or expired).
+    private func askSessionStore(_ credential: SessionCredential) throws -> (expiresAt: Date?, user: String?)? {
+        guard let sessionStore, let query = settings.storeQuery else { return nil }
+        var arguments: [String: String] = [:]
+        if query.contains(":session_id_sha256") { arguments["session_id_sha256"] = credential.idHash }
+        if query.replacingOccurrences(of: ":session_id_sha256", with: "").contains(":session_id") {
+            arguments["session_id"] = credential.value
+        }
+        let row = try sessionStore.read { db in
+            try Row.fetchOne(db, sql: query, arguments: StatementArguments(arguments))
+        }
+        guard let row else { return (nil, nil) }
+        return (SQLiteLegacySource.date(row, "expires_at"), SQLiteLegacySource.text(row, "user"))
+    }
+}
+
+/// Reads claims of a JWT without verifying it: they only steer routing and
+/// bookkeeping; the platform that receives the token verifies it.
+public enum JWTClaims {
+    public static func payload(of token: String) -> [String: Any]? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1].utf8.count <= 8192 else { return nil }
+        var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while payload.utf8.count % 4 != 0 { payload += "=" }
+        guard let data = Data(base64Encoded: payload) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    }
+
+    public static func expiry(of token: String) -> Date? {
+        guard let exp = payload(of: token)?["exp"] as? NSNumber else { return nil }
+        return Date(timeIntervalSince1970: exp.doubleValue)
+    }
+}

@@ -1,0 +1,50 @@
+import FerryStore
+import Foundation
+
+/// Flows other than login that must not go around the migration: password
+/// resets (by who the user is) and sign-ups (not with an identifier that still
+/// lives on legacy).
+extension MigrationEngine {
+    /// Migrated users' flows go to the new platform; everyone else's to legacy.
+    /// A store that cannot be read sends the flow to legacy, where the user was.
+    public func platform(forUser raw: String) -> LoginOutcome.Destination {
+        let identifier = normalize(raw)
+        guard let store = services.store, !identifier.isEmpty,
+            let record = try? store.record(for: identifier)
+        else { return .legacy }
+        return record.state == .migrated ? .new : .legacy
+    }
+
+    /// Live legacy sessions and tokens; nil when the store cannot say.
+    public func sessionDrain() -> SessionDrain? {
+        try? services.store?.sessionDrain(at: services.clock())
+    }
+
+    /// The answer to a sign-up with these identifiers.
+    public enum SignupCheck: Equatable, Sendable {
+        /// Nobody on legacy has them, or their owner is already migrated.
+        case allowed
+        /// An unmigrated legacy user has one of them: a sign-up would create a
+        /// second account.
+        case livesOnLegacy
+        /// Legacy could not be asked.
+        case unknown
+    }
+
+    public func checkSignup(identifiers raw: [String]) -> SignupCheck {
+        guard let source else { return .unknown }
+        for identifier in raw.map(normalize) where !identifier.isEmpty {
+            if let store = services.store, (try? store.record(for: identifier))??.state == .migrated { continue }
+            do {
+                guard let account = try source.account(for: identifier) else { continue }
+                if let store = services.store, (try? store.hasMigrated(legacyID: account.legacyID)) == true {
+                    continue
+                }
+                return .livesOnLegacy
+            } catch {
+                return .unknown
+            }
+        }
+        return .allowed
+    }
+}
