@@ -67,13 +67,13 @@ struct ProxyResponder: HTTPResponder {
         let facts = Self.facts(of: request)
         var decision = runtime.router.decide(facts)
         let legacyName = config.migration.legacyUpstream
-        let carried =
-            runtime.sessions == nil
-            ? []
-            : runtime.router.affinity.credentials(
+        // Parsed only for requests whose legacy sessions matter (most carry none).
+        func carried() -> [SessionCredential] {
+            runtime.router.affinity.credentials(
                 of: legacyName, cookies: Self.cookies(of: request), bearer: facts.bearerToken)
-        if decision.sessionUpstream == legacyName, let sessions = runtime.sessions, !carried.isEmpty,
-            carried.allSatisfy({ sessions.verdict(for: $0) == .ended })
+        }
+        if decision.sessionUpstream == legacyName, let sessions = runtime.sessions, case let credentials = carried(),
+            !credentials.isEmpty, credentials.allSatisfy({ sessions.verdict(for: $0) == .ended })
         {
             // Every legacy session it carries is over: it no longer pins the
             // request to legacy; the route (or a new-platform session) decides.
@@ -159,14 +159,17 @@ struct ProxyResponder: HTTPResponder {
         if upstreamName == legacyName, let sessions = runtime.sessions {
             // Sessions legacy issues (or clears) through Ferry: their end is
             // what the drain report counts down to.
-            let user = intercepted.map { runtime.migration.normalize($0.identifier) }
-            for header in response.headers[values: .setCookie] {
-                guard let cookie = SetCookie.parse(header, now: sessions.now),
-                    runtime.router.affinity.sessionCookies(of: legacyName).contains(cookie.name)
-                else { continue }
-                sessions.issued(
-                    name: cookie.name, value: cookie.value, expiresAt: cookie.expiresAt, identifier: user,
-                    carried: carried)
+            let names = runtime.router.affinity.sessionCookies(of: legacyName)
+            let issued = response.headers[values: .setCookie].compactMap { SetCookie.parse($0, now: sessions.now) }
+                .filter { names.contains($0.name) }
+            if !issued.isEmpty {
+                let user = intercepted.map { runtime.migration.normalize($0.identifier) }
+                let credentials = carried()
+                for cookie in issued {
+                    sessions.issued(
+                        name: cookie.name, value: cookie.value, expiresAt: cookie.expiresAt, identifier: user,
+                        carried: credentials)
+                }
             }
         }
         if let intercepted {

@@ -13,8 +13,10 @@ struct OperatorContext {
     let storePath: String
 
     /// Loads `path`; a config or store that cannot be read is reported on
-    /// standard error and ends the command with exit code 1.
-    static func open(_ path: String) throws -> OperatorContext {
+    /// standard error and ends the command with exit code 1. With
+    /// `storeMustExist`, a state store file that is not there is an error
+    /// rather than a new empty database (a mistyped path would report zeros).
+    static func open(_ path: String, storeMustExist: Bool = false) throws -> OperatorContext {
         let config: ProxyConfig
         do {
             config = try ProxyConfig.load(path: path)
@@ -23,6 +25,10 @@ struct OperatorContext {
             throw ExitCode.failure
         }
         guard case .sqlite(let storePath) = config.state.store else { throw ExitCode.failure }
+        if storeMustExist && !FileManager.default.fileExists(atPath: storePath) {
+            printError("state store \(storePath) does not exist; has `ferry serve` run with this config?")
+            throw ExitCode.failure
+        }
         do {
             let store = try SQLiteStateStore(path: storePath, busyTimeout: config.state.busyTimeout)
             return OperatorContext(config: config, store: store, storePath: storePath)

@@ -41,6 +41,36 @@ struct ConfigDiffTests {
         #expect(!keys.joined().contains("secret"))
     }
 
+    /// The audit log records old and new values; a whole section with secrets
+    /// appearing must show where they come from, never what they are.
+    @Test func changeValuesNeverCarrySecrets() throws {
+        let environment = ["TOKEN": "admin-token-value", "PEPPER": "pepper-value", "SCIM": "scim-token-value"]
+        let before = try Self.config(Self.base, environment: environment)
+        let after = try Self.config(
+            Self.base.replacingOccurrences(of: "rollout_percent = 10", with: "rollout_percent = 20")
+                + """
+
+                [admin]
+                token_env = "TOKEN"
+                [legacy]
+                database = "sqlite:///var/lib/legacy.db"
+                user_query = "SELECT * FROM users WHERE email = :identifier"
+                [legacy.hash]
+                digest = "sha1"
+                pepper_env = "PEPPER"
+                [target]
+                kind = "scim"
+                url = "http://127.0.0.1:8082/scim/v2"
+                token_env = "SCIM"
+                """, environment: environment)
+        let changes = after.changes(from: before)
+        #expect(changes.contains(ConfigChange(key: "migration.rollout_percent", old: "10.0", new: "20.0")))
+        #expect(changes.contains { $0.key == "legacy" && $0.old == nil && $0.new?.contains("legacy.db") == true })
+        let text = changes.map { "\($0.key) \($0.old ?? "") \($0.new ?? "")" }.joined(separator: "\n")
+        #expect(text.contains("env $PEPPER") && text.contains("env $SCIM") && text.contains("env $TOKEN"))
+        for secret in environment.values { #expect(!text.contains(secret), "no secret value in \(text)") }
+    }
+
     @Test func listenersNeedARestart() throws {
         let before = try Self.config(Self.base)
         let after = try Self.config(Self.base.replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:8443"))

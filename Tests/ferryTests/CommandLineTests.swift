@@ -120,6 +120,12 @@ struct CommandLineTests {
     @Test func statusReadsTheStore() throws {
         let (directory, config) = try Self.minimalConfig()
         defer { try? FileManager.default.removeItem(at: directory) }
+        let missing = try Self.ferry(["status", "--config", config.path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("does not exist; has `ferry serve` run with this config?"))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("state.db").path))
+        // `audit verify` opens (and so creates) the store.
+        _ = try Self.ferry(["audit", "verify", "--config", config.path])
         let table = try Self.ferry(["status", "--config", config.path])
         #expect(table.status == 0, "stderr: \(table.stderr)")
         #expect(table.stdout.contains("migrated"))
@@ -134,6 +140,7 @@ struct CommandLineTests {
     @Test func stragglersNeedsALegacySource() throws {
         let (directory, config) = try Self.minimalConfig()
         defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try Self.ferry(["audit", "verify", "--config", config.path])
         let run = try Self.ferry(["stragglers", "--config", config.path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("no [legacy] section"))

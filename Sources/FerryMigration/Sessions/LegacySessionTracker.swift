@@ -78,12 +78,13 @@ public final class LegacySessionTracker: Sendable {
             if let answer = try askSessionStore(credential) {
                 let alive = answer.expiresAt.map { $0 > now } ?? false
                 let known = try store.legacySession(idHash: credential.idHash)
-                try store.recordLegacySession(
-                    ObservedSession(
-                        idHash: credential.idHash, kind: credential.kind, name: credential.name,
-                        identifier: known?.identifier ?? answer.user.map { "legacy:\($0)" },
-                        issuedAt: known?.issuedAt ?? now, expiresAt: answer.expiresAt ?? known?.expiresAt,
-                        endedAt: alive ? nil : (known?.endedAt ?? now), expirySource: "session_store"))
+                let current = ObservedSession(
+                    idHash: credential.idHash, kind: credential.kind, name: credential.name,
+                    identifier: known?.identifier ?? answer.user.map { "legacy:\($0)" },
+                    issuedAt: known?.issuedAt ?? now, expiresAt: answer.expiresAt ?? known?.expiresAt,
+                    endedAt: alive ? nil : (known?.endedAt ?? now), expirySource: "session_store")
+                // Every pinned request asks; only a changed answer is written.
+                if current != known { try store.recordLegacySession(current) }
                 return alive ? .alive : .ended
             }
             if let known = try store.legacySession(idHash: credential.idHash) {
