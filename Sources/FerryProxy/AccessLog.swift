@@ -7,14 +7,51 @@ import Synchronization
 ///
 /// The line is formatted by hand: a date formatter and JSONSerialization per
 /// request cost more CPU than the proxying itself (measured with perf).
+///
+/// Lines are collected in memory and written by a thread of their own, in one
+/// write per batch (at most `flushInterval` late, like nginx's `access_log …
+/// buffer= flush=`): a write call per request on the event loop cost a sizeable
+/// share of a proxied request, and a slow reader of standard output would have
+/// stalled the event loop. If the output cannot keep up and `maxPending` bytes
+/// wait, further lines are dropped and counted rather than held without bound.
 final class AccessLog: Sendable {
-    private let output: Mutex<FileHandle?>
     let enabled: Bool
+    let flushInterval: Duration
+    let maxPending: Int
+    private let output: Mutex<FileHandle?>
+    private let pending = Mutex(Pending())
+    private let wake = NSCondition()
+    private let onDrop: @Sendable () -> Void
 
-    init(enabled: Bool = true, to destination: FileHandle = .standardOutput) {
+    private struct Pending {
+        var bytes: [UInt8] = []
+        var dropped = 0
+        var stopped = false
+    }
+
+    init(
+        enabled: Bool = true, to destination: FileHandle = .standardOutput,
+        flushInterval: Duration = .milliseconds(100),
+        maxPending: Int = 16 << 20, onDrop: @escaping @Sendable () -> Void = {}
+    ) {
+        self.onDrop = onDrop
         self.enabled = enabled
+        self.flushInterval = flushInterval
+        self.maxPending = maxPending
         output = Mutex(enabled ? destination : nil)
     }
+
+    /// Starts the thread that writes the collected lines every `flushInterval`
+    /// until `stop()`.
+    func start() {
+        guard enabled else { return }
+        let thread = Thread { [self] in writeLoop() }
+        thread.name = "ferry-access-log"
+        thread.start()
+    }
+
+    /// Lines dropped because the output fell `maxPending` bytes behind.
+    var dropped: Int { pending.withLock { $0.dropped } }
 
     struct Entry: Sendable {
         var method: String
@@ -32,7 +69,45 @@ final class AccessLog: Sendable {
     func write(_ entry: Entry) {
         guard enabled else { return }
         let line = Self.line(entry, at: timespec.now)
-        output.withLock { $0?.write(Data(line.utf8)) }
+        let kept = pending.withLock { pending in
+            guard !pending.stopped, pending.bytes.count + line.utf8.count <= maxPending else {
+                pending.dropped += 1
+                return false
+            }
+            pending.bytes.append(contentsOf: line.utf8)
+            return true
+        }
+        if !kept { onDrop() }
+    }
+
+    /// Writes every line collected so far.
+    func flush() {
+        output.withLock { handle in
+            let bytes = pending.withLock { pending -> [UInt8] in
+                defer { pending.bytes.removeAll(keepingCapacity: true) }
+                return pending.bytes
+            }
+            guard !bytes.isEmpty, let handle else { return }
+            try? handle.write(contentsOf: bytes)
+        }
+    }
+
+    /// Writes what is left and ends the writer thread; later lines are dropped.
+    func stop() {
+        guard enabled else { return }
+        pending.withLock { $0.stopped = true }
+        wake.broadcast()
+        flush()
+    }
+
+    private func writeLoop() {
+        let seconds = Double(flushInterval.components.seconds) + Double(flushInterval.components.attoseconds) / 1e18
+        while !pending.withLock({ $0.stopped }) {
+            wake.lock()
+            _ = wake.wait(until: Date(timeIntervalSinceNow: seconds))
+            wake.unlock()
+            flush()
+        }
     }
 
     static func line(_ entry: Entry, at time: timespec) -> String {

@@ -33,7 +33,7 @@ public final class FerryServer: Sendable {
     ) throws {
         self.configPath = configPath
         self.logger = logger
-        self.accessLog = AccessLog(enabled: accessLog, to: accessLogTo)
+        self.accessLog = AccessLog(enabled: accessLog, to: accessLogTo) { [metrics] in metrics.accessLogLineDropped() }
         let config = try ProxyConfig.load(path: configPath)
         if let tls = config.server.tls { certificates.install(try CertificateStore.read(tls)) }
         let upstreams = try ConfigReloader.clients(for: config, reusing: nil, eventLoopGroup: eventLoopGroup)
@@ -99,11 +99,17 @@ public final class FerryServer: Sendable {
         group.withLock { $0 = serviceGroup }
         logger.notice(
             "ferry serving", metadata: ["listen": "\(config.server.listen)", "admin": "\(config.admin.listen)"])
+        accessLog.start()
+        defer { accessLog.stop() }
         try await serviceGroup.run()
         for client in runtimes.runtime.upstreams.values { await client.shutdown() }
         await migration.shutdown()
         logger.notice("ferry stopped")
     }
+
+    /// Writes the access-log lines collected so far (they are otherwise written
+    /// in batches, a moment later).
+    public func flushAccessLog() { accessLog.flush() }
 
     /// Starts a graceful shutdown, as SIGTERM does.
     public func shutdown() async {

@@ -13,6 +13,7 @@ final class ProxyMetrics: Sendable {
     private let legacyTokens: Gauge
     private let legacyUsers: Gauge
     private let lastLegacyExpiry: Gauge
+    private let accessLogDropped: Counter
     // The registry validates names and labels on every make call; handles are
     // looked up once per label set instead.
     private let requestCounters = Mutex<[String: Counter]>([:])
@@ -31,6 +32,9 @@ final class ProxyMetrics: Sendable {
         lastLegacyExpiry = registry.makeGauge(
             name: "ferry_legacy_sessions_last_expiry_seconds",
             help: "Unix time the last live legacy session or token expires (0: none)")
+        accessLogDropped = registry.makeCounter(
+            name: "ferry_access_log_lines_dropped_total",
+            help: "Access-log lines dropped because standard output fell too far behind")
     }
 
     /// The drain report, refreshed when metrics are scraped.
@@ -110,6 +114,7 @@ final class ProxyMetrics: Sendable {
         }
     }
 
+    func accessLogLineDropped() { accessLogDropped.increment() }
     func connectionOpened() { activeConnections.increment() }
     func connectionClosed() { activeConnections.decrement() }
     func requestStarted() { inFlight.increment() }

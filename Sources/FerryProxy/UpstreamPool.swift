@@ -17,6 +17,9 @@ final class UpstreamClient: Sendable {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         configuration.httpVersion = .http1Only
+        // Ferry does not trace; AHC's per-request span bookkeeping costs CPU on
+        // every proxied request (seen in perf under wrk).
+        configuration.tracing.tracer = nil
         configuration.timeout = .init(
             connect: settings.connectTimeout.timeAmount, read: settings.responseTimeout.timeAmount)
         configuration.connectionPool = .init(

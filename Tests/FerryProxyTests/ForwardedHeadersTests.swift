@@ -1,10 +1,22 @@
 import Foundation
 import HTTPTypes
+import Synchronization
 import Testing
 
 @testable import FerryProxy
 
 struct ForwardedHeadersTests {
+    @Test(arguments: [
+        ("example.com", "example.com"),
+        ("example.com:8443", "\"example.com:8443\""),
+        ("[::1]:8080", "\"[::1]:8080\""),
+        ("bücher.de", "\"bücher.de\""),
+        ("", "\"\""),
+    ])
+    func forwardedValuesAreQuotedUnlessTokens(value: String, shown: String) {
+        #expect(ForwardedHeaders.quotedIfNeeded(value) == shown)
+    }
+
     @Test func hopByHopHeadersAndThoseConnectionNamesAreRemoved() {
         var fields = HTTPFields()
         fields[.connection] = "keep-alive, X-Secret-Hop"
@@ -63,6 +75,73 @@ struct AccessLogTests {
         #expect(object["upstream"] is NSNull)
         #expect(object["duration_ms"] as? Double == 1.534)
         #expect(AccessLog.quoted("a\"b\\c\u{1}") == #""a\"b\\c\u0001""#)
+    }
+
+    static func entry(_ number: Int) -> AccessLog.Entry {
+        AccessLog.Entry(
+            method: "GET", path: "/page/\(number)", status: 200, route: "all", upstream: "app",
+            duration: .milliseconds(1), bytesIn: 0, bytesOut: 10)
+    }
+
+    static func paths(in file: URL) throws -> [String] {
+        let text = try String(contentsOf: file, encoding: .utf8)
+        return try text.split(separator: "\n").map {
+            let object = try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+            return object["path"] as! String
+        }
+    }
+
+    static func logFile() throws -> (URL, FileHandle) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        return (file, try FileHandle(forWritingTo: file))
+    }
+
+    @Test func linesAreWrittenInBatchesInOrderAndWhenStopped() throws {
+        let (file, handle) = try Self.logFile()
+        defer { try? FileManager.default.removeItem(at: file) }
+        let log = AccessLog(to: handle)
+        for number in 0..<3 { log.write(Self.entry(number)) }
+        #expect(try Self.paths(in: file).isEmpty, "collected, not yet written")
+        log.flush()
+        #expect(try Self.paths(in: file) == ["/page/0", "/page/1", "/page/2"])
+        log.write(Self.entry(3))
+        log.stop()
+        #expect(try Self.paths(in: file) == ["/page/0", "/page/1", "/page/2", "/page/3"])
+        log.write(Self.entry(4))
+        log.flush()
+        #expect(try Self.paths(in: file).count == 4, "nothing is collected after stop")
+    }
+
+    @Test func theWriterThreadWritesWithoutBeingAsked() async throws {
+        let (file, handle) = try Self.logFile()
+        defer { try? FileManager.default.removeItem(at: file) }
+        let log = AccessLog(to: handle, flushInterval: .milliseconds(20))
+        log.start()
+        defer { log.stop() }
+        log.write(Self.entry(1))
+        var paths: [String] = []
+        for _ in 0..<500 where paths.isEmpty {
+            try await Task.sleep(for: .milliseconds(10))
+            paths = try Self.paths(in: file)
+        }
+        #expect(paths == ["/page/1"])
+    }
+
+    @Test func linesBeyondThePendingLimitAreDroppedAndCounted() throws {
+        let (file, handle) = try Self.logFile()
+        defer { try? FileManager.default.removeItem(at: file) }
+        let lineSize = AccessLog.line(Self.entry(0), at: timespec()).utf8.count
+        let reported = Mutex(0)
+        let log = AccessLog(to: handle, maxPending: lineSize * 2 + 1) { reported.withLock { $0 += 1 } }
+        for number in 0..<5 { log.write(Self.entry(number)) }
+        #expect(log.dropped == 3)
+        #expect(reported.withLock { $0 } == 3)
+        log.flush()
+        #expect(try Self.paths(in: file) == ["/page/0", "/page/1"])
+        log.write(Self.entry(5))
+        log.flush()
+        #expect(try Self.paths(in: file) == ["/page/0", "/page/1", "/page/5"], "room again once written")
     }
 }
 

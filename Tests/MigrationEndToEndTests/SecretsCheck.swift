@@ -28,6 +28,7 @@ enum SecretsCheck {
 
     static func haystack(of world: MigrationWorld) async throws -> [(String, String)] {
         var places: [(String, String)] = world.logs.all.map { ("ferry log", $0) }
+        world.server.flushAccessLog()
         try? world.accessLog.synchronize()
         let access = (try? String(contentsOfFile: world.accessLogPath, encoding: .utf8)) ?? ""
         places += access.split(separator: "\n").map { ("access log", String($0)) }
