@@ -25,7 +25,6 @@ final class AccessLog: Sendable {
 
     private struct Pending {
         var bytes: [UInt8] = []
-        var dropped = 0
         var stopped = false
     }
 
@@ -50,9 +49,6 @@ final class AccessLog: Sendable {
         thread.start()
     }
 
-    /// Lines dropped because the output fell `maxPending` bytes behind.
-    var dropped: Int { pending.withLock { $0.dropped } }
-
     struct Entry: Sendable {
         var method: String
         var path: String
@@ -69,15 +65,13 @@ final class AccessLog: Sendable {
     func write(_ entry: Entry) {
         guard enabled else { return }
         let line = Self.line(entry, at: timespec.now)
-        let kept = pending.withLock { pending in
-            guard !pending.stopped, pending.bytes.count + line.utf8.count <= maxPending else {
-                pending.dropped += 1
-                return false
-            }
+        let overflowed = pending.withLock { pending -> Bool in
+            if pending.stopped { return false }  // shutting down: nothing is collected any more
+            guard pending.bytes.count + line.utf8.count <= maxPending else { return true }
             pending.bytes.append(contentsOf: line.utf8)
-            return true
+            return false
         }
-        if !kept { onDrop() }
+        if overflowed { onDrop() }
     }
 
     /// Writes every line collected so far.
