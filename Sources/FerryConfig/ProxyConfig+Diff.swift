@@ -19,6 +19,7 @@ extension ProxyConfig {
         var keys: [String] = []
         if server.listen != old.server.listen { keys.append("server.listen") }
         if (server.tls == nil) != (old.server.tls == nil) { keys.append("server.tls_cert_file") }
+        if server.http2 != old.server.http2 { keys.append("server.http2") }
         if admin.listen != old.admin.listen { keys.append("admin.listen") }
         if state.store != old.state.store { keys.append("state.url") }
         // The outbox's sealed jobs and the hash worker threads belong to the process.

@@ -110,9 +110,19 @@ struct ConfigBuilder {
         case (_?, nil): table.report("tls_key_file", "is required when `\(table.keyPath("tls_cert_file"))` is set")
         case (nil, _?): table.report("tls_cert_file", "is required when `\(table.keyPath("tls_key_file"))` is set")
         }
+        // HTTP/2 is negotiated inside TLS; asking for it on plain HTTP is a mistake
+        // worth a message rather than a listener that silently speaks HTTP/1.1.
+        let http2 = table.bool("http2", default: true)
+        if http2, table.has("http2"), tls == nil, cert == nil, key == nil {
+            table.report(
+                "http2",
+                "needs `\(table.keyPath("tls_cert_file"))` and `\(table.keyPath("tls_key_file"))`: HTTP/2 is offered through TLS (ALPN)"
+            )
+        }
         let settings = ServerSettings(
             listen: listen ?? ListenAddress(host: "0.0.0.0", port: 0),
             tls: tls,
+            http2: http2,
             maxHeaderSize: table.byteSize("max_header_size", in: 1024...(1 << 20), default: 32 << 10),
             maxBodySize: table.byteSize("max_body_size", in: 1024...(1 << 30), default: 10 << 20),
             idleTimeout: table.duration("idle_timeout", default: .seconds(60)),

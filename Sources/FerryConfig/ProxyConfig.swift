@@ -80,6 +80,8 @@ public struct LoginGuardSettings: Equatable, Sendable {
 public struct ServerSettings: Equatable, Sendable {
     public var listen: ListenAddress
     public var tls: TLSFiles?
+    /// Offer HTTP/2 to TLS clients through ALPN (HTTP/1.1 stays available).
+    public var http2: Bool
     public var maxHeaderSize: Int
     public var maxBodySize: Int
     public var idleTimeout: Duration

@@ -3,6 +3,7 @@ import FerryMigration
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -126,7 +127,12 @@ public final class FerryServer: Sendable {
             idleTimeout: config.server.idleTimeout.timeAmount,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: parserCeiling, maxHeaderListSize: parserCeiling))
         guard config.server.tls != nil else { return .http1(configuration: http1) }
-        return try .tls(.http1(configuration: http1), tlsConfiguration: certificates.serverConfiguration())
+        let tls = try certificates.serverConfiguration()
+        guard config.server.http2 else { return try .tls(.http1(configuration: http1), tlsConfiguration: tls) }
+        // HTTP/2 streams get the same handlers and limits as HTTP/1.1 requests.
+        return try .http2Upgrade(
+            tlsConfiguration: tls,
+            configuration: .init(idleTimeout: config.server.idleTimeout, streamConfiguration: http1))
     }
 }
 

@@ -76,5 +76,9 @@ struct ConfigDiffTests {
         let after = try Self.config(Self.base.replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:8443"))
         #expect(after.restartRequiredKeys(from: before) == ["server.listen"])
         #expect(after.restartRequiredKeys(from: after) == [])
+        // The listener's protocols are chosen when it is bound.
+        let http1Only = try Self.config(Self.base.replacingOccurrences(of: "[server]", with: "[server]\nhttp2 = false"))
+        #expect(http1Only.restartRequiredKeys(from: before) == ["server.http2"])
+        #expect(http1Only.changedKeys(from: before) == ["server.http2"])
     }
 }

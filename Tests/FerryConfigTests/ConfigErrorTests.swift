@@ -235,6 +235,20 @@ struct ConfigErrorTests {
                 "proxy.conf:1: key `server.tls_key_file` is required when `server.tls_cert_file` is set"))
     }
 
+    @Test func http2NeedsTLS() throws {
+        let text = minimalConfig.replacingOccurrences(of: "[server]", with: "[server]\nhttp2 = true")
+        #expect(
+            issues(text).contains(
+                "proxy.conf:2: key `server.http2` needs `server.tls_cert_file` and `server.tls_key_file`: "
+                    + "HTTP/2 is offered through TLS (ALPN)"))
+        // Off, or left to its default, it asks nothing of a plain listener.
+        let off = minimalConfig.replacingOccurrences(of: "[server]", with: "[server]\nhttp2 = false")
+        #expect(issues(off).isEmpty)
+        #expect(
+            try ProxyConfig.parse(minimalConfig, file: "proxy.conf", baseDirectory: "/etc/ferry", environment: [:])
+                .server.http2)
+    }
+
     @Test func relativePathsAreTakenFromTheConfigFolder() throws {
         let config = try ProxyConfig.parse(
             minimalConfig, file: "proxy.conf", baseDirectory: "/etc/ferry", environment: [:])

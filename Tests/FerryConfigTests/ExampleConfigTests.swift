@@ -21,7 +21,7 @@ struct ExampleConfigTests {
         // A key the loader reads but the example never mentions is undocumented.
         let text = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
         let documented = [
-            "listen", "tls_cert_file", "tls_key_file", "max_header_size", "max_body_size", "idle_timeout",
+            "listen", "tls_cert_file", "tls_key_file", "http2", "max_header_size", "max_body_size", "idle_timeout",
             "request_timeout", "shutdown_timeout", "token_file", "token_env", "url", "busy_timeout",
             "encryption_key_file", "encryption_key_env", "connect_timeout", "response_timeout", "pool_size",
             "host_header", "tls_verify", "ca_file", "session_cookies", "bearer_prefixes", "jwt_issuers", "database",

@@ -84,4 +84,42 @@ import Testing
         await upstream.stop()
         try? FileManager.default.removeItem(at: directory)
     }
+
+    /// HTTP/2 is negotiated through ALPN unless `http2 = false`; either way the
+    /// upstream gets the same HTTP/1.1 request.
+    @Test(arguments: [("", 2), ("http2 = false", 1)])
+    func negotiatesHTTP2ThroughALPN(setting: String, expectedMajorVersion: Int) async throws {
+        let upstream = TestUpstream(name: "legacy")
+        try await upstream.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-h2-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let certificate = try Self.makeCertificate(in: directory, name: "h2")
+        let tlsLines = """
+            tls_cert_file = "\(certificate.cert.path)"
+            tls_key_file = "\(certificate.key.path)"
+            \(setting)
+            """
+        let proxy = try await ProxyHarness(
+            config: ProxyHarness.config(legacy: upstream.url, new: upstream.url, extraServer: tlsLines))
+        let client = try Self.client(trusting: certificate.cert)
+        let origin = "https://127.0.0.1:\(proxy.server.proxyPort!)"
+
+        let headers = try await client.execute(HTTPClientRequest(url: origin + "/headers"), timeout: .seconds(10))
+        #expect(headers.version.major == expectedMajorVersion)
+        let seen = try JSONSerialization.jsonObject(with: Data(buffer: try await headers.body.collect(upTo: 1 << 16)))
+        let fields = try #require(seen as? [String: String])
+        // The client's :authority becomes Host and X-Forwarded-Host upstream.
+        #expect(fields["host"] == "127.0.0.1:\(proxy.server.proxyPort!)")
+        #expect(fields["x-forwarded-host"] == "127.0.0.1:\(proxy.server.proxyPort!)")
+        #expect(fields["x-forwarded-proto"] == "https")
+
+        let cookies = try await client.execute(HTTPClientRequest(url: origin + "/cookies"), timeout: .seconds(10))
+        #expect(cookies.version.major == expectedMajorVersion)
+        #expect(cookies.headers["set-cookie"] == ["a=1; Path=/", "b=2; HttpOnly", "legacy_session=s3; Max-Age=60"])
+
+        try await client.shutdown()
+        try await proxy.stop()
+        await upstream.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
 }
