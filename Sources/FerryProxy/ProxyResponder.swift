@@ -13,11 +13,15 @@ public struct ProxyRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
     let channelID: ObjectIdentifier
+    /// An HTTP/2 stream's channel is a child of its connection's, which is a
+    /// child of the listening socket's; an HTTP/1.1 connection is one level up.
+    let overHTTP2: Bool
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
         channelID = ObjectIdentifier(source.channel)
+        overHTTP2 = source.channel.parent?.parent != nil
     }
 
     /// Bodies are streamed and limited by Ferry itself.
@@ -151,6 +155,19 @@ struct ProxyResponder: HTTPResponder {
         log.upstream = upstreamName
         guard let upstream = runtime.upstreams[upstreamName] else {
             return ProxyError.upstreamUnreachable(upstreamName).response
+        }
+        if case .original = outbound, context.overHTTP2, request.headers[.contentLength] == nil {
+            // HTTP/2 ends a body with its stream, so it may come without a length;
+            // the HTTP/1.1 upstream needs one. Read whole, within the body limit.
+            switch await Self.readBody(request, limit: config.server.maxBodySize) {
+            case .failure(let refusal):
+                log.bytesIn = refusal.bytesRead
+                return refusal.response
+            case .success(let body) where body.readableBytes > 0:
+                log.bytesIn = body.readableBytes
+                outbound = .buffered(body)
+            case .success: break
+            }
         }
         let meter = BodyMeter(limit: config.server.maxBodySize)
         defer { if case .original = outbound { log.bytesIn = meter.bytes } }
@@ -296,7 +313,8 @@ struct ProxyResponder: HTTPResponder {
                 outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .unknown)
             }
         case .buffered(let buffer):
-            // The login body was read to decide; it goes on exactly as it came.
+            // A body Ferry has read (a login, or an HTTP/2 body without a length)
+            // goes on exactly as it came, now with its length.
             for field in fields where field.name != .contentLength && field.name != .transferEncoding {
                 headers.add(name: field.name.rawName, value: field.value)
             }
@@ -393,9 +411,9 @@ struct ProxyResponder: HTTPResponder {
     }
 }
 
-/// What is sent upstream: the client's request streamed through, or a login
-/// whose body Ferry has already read (as it came, or reshaped for the new
-/// platform).
+/// What is sent upstream: the client's request streamed through, or a body
+/// Ferry has already read (a login's as it came or reshaped for the new
+/// platform, or an HTTP/2 body that came without a length).
 enum OutboundRequest {
     case original
     case buffered(ByteBuffer)

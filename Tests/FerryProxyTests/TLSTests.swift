@@ -117,6 +117,16 @@ import Testing
         #expect(cookies.version.major == expectedMajorVersion)
         #expect(cookies.headers["set-cookie"] == ["a=1; Path=/", "b=2; HttpOnly", "legacy_session=s3; Max-Age=60"])
 
+        // A body without Content-Length: HTTP/2 ends it with the stream; the
+        // HTTP/1.1 upstream still gets all of it.
+        var post = HTTPClientRequest(url: origin + "/echo")
+        post.method = .POST
+        let parts = ["first part, ", "second part"].map { ByteBuffer(string: $0) }
+        post.body = .stream(parts.async, length: .unknown)
+        let echoed = try await client.execute(post, timeout: .seconds(10))
+        #expect(echoed.version.major == expectedMajorVersion)
+        #expect(String(buffer: try await echoed.body.collect(upTo: 1024)) == "first part, second part")
+
         try await client.shutdown()
         try await proxy.stop()
         await upstream.stop()
