@@ -112,8 +112,8 @@ struct ConfigBuilder {
         }
         // HTTP/2 is negotiated inside TLS; asking for it on plain HTTP is a mistake
         // worth a message rather than a listener that silently speaks HTTP/1.1.
-        let http2 = table.bool("http2", default: true)
-        if http2, table.has("http2"), tls == nil, cert == nil, key == nil {
+        let http2 = table.bool("http2", default: false)
+        if http2, tls == nil, cert == nil, key == nil {
             table.report(
                 "http2",
                 "needs `\(table.keyPath("tls_cert_file"))` and `\(table.keyPath("tls_key_file"))`: HTTP/2 is offered through TLS (ALPN)"

@@ -80,7 +80,9 @@ public struct LoginGuardSettings: Equatable, Sendable {
 public struct ServerSettings: Equatable, Sendable {
     public var listen: ListenAddress
     public var tls: TLSFiles?
-    /// Offer HTTP/2 to TLS clients through ALPN (HTTP/1.1 stays available).
+    /// Offer HTTP/2 to TLS clients through ALPN (HTTP/1.1 stays available). Off
+    /// by default: over HTTP/2 a request refused before its body was read loses
+    /// its answer (the connection is closed under it).
     public var http2: Bool
     public var maxHeaderSize: Int
     public var maxBodySize: Int

@@ -156,19 +156,6 @@ struct ProxyResponder: HTTPResponder {
         guard let upstream = runtime.upstreams[upstreamName] else {
             return ProxyError.upstreamUnreachable(upstreamName).response
         }
-        if case .original = outbound, context.overHTTP2, request.headers[.contentLength] == nil {
-            // HTTP/2 ends a body with its stream, so it may come without a length;
-            // the HTTP/1.1 upstream needs one. Read whole, within the body limit.
-            switch await Self.readBody(request, limit: config.server.maxBodySize) {
-            case .failure(let refusal):
-                log.bytesIn = refusal.bytesRead
-                return refusal.response
-            case .success(let body) where body.readableBytes > 0:
-                log.bytesIn = body.readableBytes
-                outbound = .buffered(body)
-            case .success: break
-            }
-        }
         let meter = BodyMeter(limit: config.server.maxBodySize)
         defer { if case .original = outbound { log.bytesIn = meter.bytes } }
         let wait = min(upstream.settings.responseTimeout, config.server.requestTimeout)
@@ -311,10 +298,20 @@ struct ProxyResponder: HTTPResponder {
                 outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .known(Int64(length)))
             } else if request.headers[.transferEncoding] != nil {
                 outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .unknown)
+            } else if context.overHTTP2 {
+                // HTTP/2 ends a body with its stream, so it may come without a
+                // length; the HTTP/1.1 upstream needs one. Read whole, within the limit.
+                switch await Self.readBody(request, limit: meter.limit) {
+                case .failure(let refusal):
+                    _ = meter.add(refusal.bytesRead)
+                    return refusal.response
+                case .success(let buffer):
+                    _ = meter.add(buffer.readableBytes)
+                    if buffer.readableBytes > 0 { outbound.body = .bytes(buffer) }
+                }
             }
         case .buffered(let buffer):
-            // A body Ferry has read (a login, or an HTTP/2 body without a length)
-            // goes on exactly as it came, now with its length.
+            // The login body was read to decide; it goes on exactly as it came.
             for field in fields where field.name != .contentLength && field.name != .transferEncoding {
                 headers.add(name: field.name.rawName, value: field.value)
             }
@@ -411,9 +408,9 @@ struct ProxyResponder: HTTPResponder {
     }
 }
 
-/// What is sent upstream: the client's request streamed through, or a body
-/// Ferry has already read (a login's as it came or reshaped for the new
-/// platform, or an HTTP/2 body that came without a length).
+/// What is sent upstream: the client's request streamed through, or a login
+/// whose body Ferry has already read (as it came, or reshaped for the new
+/// platform).
 enum OutboundRequest {
     case original
     case buffered(ByteBuffer)

@@ -241,11 +241,11 @@ struct ConfigErrorTests {
             issues(text).contains(
                 "proxy.conf:2: key `server.http2` needs `server.tls_cert_file` and `server.tls_key_file`: "
                     + "HTTP/2 is offered through TLS (ALPN)"))
-        // Off, or left to its default, it asks nothing of a plain listener.
+        // Off, which is also its default, it asks nothing of a plain listener.
         let off = minimalConfig.replacingOccurrences(of: "[server]", with: "[server]\nhttp2 = false")
         #expect(issues(off).isEmpty)
         #expect(
-            try ProxyConfig.parse(minimalConfig, file: "proxy.conf", baseDirectory: "/etc/ferry", environment: [:])
+            try !ProxyConfig.parse(minimalConfig, file: "proxy.conf", baseDirectory: "/etc/ferry", environment: [:])
                 .server.http2)
     }
 

@@ -85,9 +85,9 @@ import Testing
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// HTTP/2 is negotiated through ALPN unless `http2 = false`; either way the
+    /// HTTP/2 is negotiated through ALPN when `http2 = true`; either way the
     /// upstream gets the same HTTP/1.1 request.
-    @Test(arguments: [("", 2), ("http2 = false", 1)])
+    @Test(arguments: [("http2 = true", 2), ("", 1)])
     func negotiatesHTTP2ThroughALPN(setting: String, expectedMajorVersion: Int) async throws {
         let upstream = TestUpstream(name: "legacy")
         try await upstream.start()
