@@ -12,7 +12,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.23.0"),
@@ -37,9 +36,7 @@ let package = Package(
         .target(
             name: "PasswordHashes",
             dependencies: ["CLibCrypto", "CXCrypt", "CArgon2"]),
-        .target(
-            name: "FerryConfig",
-            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "FerryConfig"),
         .target(
             name: "FerryStore",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),

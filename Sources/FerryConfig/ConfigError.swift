@@ -23,7 +23,22 @@ public struct ConfigIssue: Equatable, Sendable, CustomStringConvertible {
             location += ":\(line)"
             if let column { location += ":\(column)" }
         }
-        return "\(location): \(message)"
+        return "\(location): \(Self.printable(message))"
+    }
+
+    /// Control characters a config carried (an escape in a string or key) are
+    /// shown as `\u{…}`: the message goes to a terminal or a log line.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var shown = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control {
+                shown += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                shown.unicodeScalars.append(scalar)
+            }
+        }
+        return shown
     }
 }
 

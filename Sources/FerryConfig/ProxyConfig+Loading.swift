@@ -1,22 +1,13 @@
 import Foundation
-import TOMLKit
 
 extension ProxyConfig {
     /// Reads, parses and validates the file at `path`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigError) -> ProxyConfig
     {
-        let text: String
+        let data: Data
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let decoded = String(data: data, encoding: .utf8) else {
-                throw ConfigError(issues: [
-                    ConfigIssue(file: path, line: nil, keyPath: nil, message: "file is not UTF-8 text")
-                ])
-            }
-            text = decoded
-        } catch let error as ConfigError {
-            throw error
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             let reason =
                 (error as NSError).code == NSFileReadNoSuchFileError
@@ -26,7 +17,34 @@ extension ProxyConfig {
             ])
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(text, file: path, baseDirectory: directory, environment: environment)
+        return try parse(bytes: Array(data), file: path, baseDirectory: directory, environment: environment)
+    }
+
+    /// Parses and validates a config file's bytes, whatever they are: text that
+    /// is not UTF-8 is an error naming the line where it stops being UTF-8.
+    public static func parse(
+        bytes: [UInt8], file: String, baseDirectory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> ProxyConfig {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let line = firstInvalidUTF8Line(bytes)
+            throw ConfigError(issues: [
+                ConfigIssue(file: file, line: line, keyPath: nil, message: "file is not UTF-8 text")
+            ])
+        }
+        return try parse(text, file: file, baseDirectory: baseDirectory, environment: environment)
+    }
+
+    /// The 1-based line holding the first byte sequence that is not UTF-8.
+    static func firstInvalidUTF8Line(_ bytes: [UInt8]) -> Int {
+        var line = 1
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            if String(validating: bytes[start...index], as: UTF8.self) == nil { return line }
+            line += 1
+            start = index + 1
+        }
+        return line
     }
 
     /// Parses and validates a config text. Relative file paths inside it are taken
@@ -35,23 +53,19 @@ extension ProxyConfig {
         _ text: String, file: String, baseDirectory: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigError) -> ProxyConfig {
-        let root: TOMLTable
+        let document: TOMLDocument
         do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigError(issues: [
-                ConfigIssue(
-                    file: file, line: error.source.begin.line, column: error.source.begin.column, keyPath: nil,
-                    message: "syntax error: \(error.description)")
-            ])
+            document = try TOMLParser.parse(text)
         } catch {
             throw ConfigError(issues: [
-                ConfigIssue(file: file, line: nil, keyPath: nil, message: "syntax error: \(error)")
+                ConfigIssue(
+                    file: file, line: error.line, column: error.column, keyPath: nil,
+                    message: "syntax error: \(error.message)")
             ])
         }
-        let log = IssueLog(file: file, locator: KeyLocator(text: text))
+        let log = IssueLog(file: file, document: document)
         let builder = ConfigBuilder(log: log, baseDirectory: baseDirectory, environment: environment)
-        let config = builder.build(TableReader(root, path: "", log: log))
+        let config = builder.build(TableReader(document.root, path: "", log: log))
         guard log.issues.isEmpty, let config else {
             throw ConfigError(issues: log.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
         }

@@ -1,19 +1,17 @@
-import TOMLKit
-
 /// Collects the issues found while reading one file, with their lines.
 final class IssueLog {
     let file: String
-    let locator: KeyLocator
+    let document: TOMLDocument
     private(set) var issues: [ConfigIssue] = []
 
-    init(file: String, locator: KeyLocator) {
+    init(file: String, document: TOMLDocument) {
         self.file = file
-        self.locator = locator
+        self.document = document
     }
 
     func report(_ keyPath: String, _ message: String) {
         issues.append(
-            ConfigIssue(file: file, line: locator.line(of: keyPath), keyPath: keyPath, message: message))
+            ConfigIssue(file: file, line: document.line(of: keyPath), keyPath: keyPath, message: message))
     }
 }
 
@@ -44,7 +42,7 @@ final class TableReader {
 
     private func value(_ key: String) -> TOMLValue? {
         known.append(key)
-        return table[key]?.tomlValue
+        return table[key]
     }
 
     private func mismatch(_ key: String, expected: String, _ value: TOMLValue) {
@@ -83,7 +81,7 @@ final class TableReader {
 
     func integer(_ key: String, in range: ClosedRange<Int>, default fallback: Int) -> Int {
         guard let value = value(key) else { return fallback }
-        guard value.type == .int, let number = value.int else {
+        guard let number = value.int else {
             mismatch(key, expected: "an integer", value)
             return fallback
         }
@@ -100,9 +98,9 @@ final class TableReader {
     {
         guard let value = value(key) else { return fallback }
         let number: Double
-        switch value.type {
-        case .int: number = Double(value.int ?? 0)
-        case .double: number = value.double ?? .nan
+        switch value {
+        case .integer(let integer): number = Double(integer)
+        case .float(let float): number = float
         default:
             mismatch(key, expected: "a number", value)
             return fallback
@@ -133,10 +131,10 @@ final class TableReader {
         }
         var strings: [String] = []
         for (index, element) in array.enumerated() {
-            guard let string = element.tomlValue.string else {
+            guard let string = element.string else {
                 log.report(
                     keyPath(key),
-                    "key `\(keyPath(key))[\(index)]` must be a string, found \(describe(element.tomlValue))")
+                    "key `\(keyPath(key))[\(index)]` must be a string, found \(describe(element))")
                 return nil
             }
             strings.append(string)
@@ -152,10 +150,10 @@ final class TableReader {
         }
         var numbers: [Int] = []
         for (index, element) in array.enumerated() {
-            guard element.tomlValue.type == .int, let number = element.tomlValue.int, range.contains(number) else {
+            guard let number = element.int, range.contains(number) else {
                 log.report(
                     keyPath(key),
-                    "key `\(keyPath(key))[\(index)]` must be an integer between \(range.lowerBound) and \(range.upperBound), found \(describe(element.tomlValue))"
+                    "key `\(keyPath(key))[\(index)]` must be an integer between \(range.lowerBound) and \(range.upperBound), found \(describe(element))"
                 )
                 return nil
             }
@@ -184,9 +182,9 @@ final class TableReader {
     func byteSize(_ key: String, in range: ClosedRange<Int>, default fallback: Int) -> Int {
         guard let value = value(key) else { return fallback }
         let bytes: Int?
-        switch value.type {
-        case .int: bytes = value.int
-        case .string: bytes = parseByteSize(value.string ?? "")
+        switch value {
+        case .integer(let integer): bytes = integer
+        case .string(let text): bytes = parseByteSize(text)
         default:
             mismatch(key, expected: #"a size like "16KiB""#, value)
             return fallback
@@ -233,8 +231,8 @@ final class TableReader {
         var readers: [TableReader] = []
         for (index, element) in array.enumerated() {
             let elementPath = "\(keyPath(key))[\(index)]"
-            guard let table = element.tomlValue.table else {
-                log.report(elementPath, "key `\(elementPath)` must be a table, found \(describe(element.tomlValue))")
+            guard let table = element.table else {
+                log.report(elementPath, "key `\(elementPath)` must be a table, found \(describe(element))")
                 continue
             }
             readers.append(TableReader(table, path: elementPath, log: log))
@@ -248,8 +246,8 @@ final class TableReader {
         guard let reader = table(key) else { return [] }
         reader.known.append(contentsOf: reader.table.keys)
         return reader.table.keys.sorted().compactMap { name in
-            guard let table = reader.table[name]?.tomlValue.table else {
-                reader.mismatch(name, expected: "a table", reader.table[name]!.tomlValue)
+            guard let table = reader.table[name]?.table else {
+                reader.mismatch(name, expected: "a table", reader.table[name]!)
                 return nil
             }
             return (name, TableReader(table, path: reader.keyPath(name), log: log))
@@ -262,8 +260,8 @@ final class TableReader {
         reader.known.append(contentsOf: reader.table.keys)
         var values: [String: String] = [:]
         for name in reader.table.keys {
-            guard let text = reader.table[name]?.tomlValue.string else {
-                reader.mismatch(name, expected: "a string", reader.table[name]!.tomlValue)
+            guard let text = reader.table[name]?.string else {
+                reader.mismatch(name, expected: "a string", reader.table[name]!)
                 continue
             }
             values[name] = text
@@ -287,14 +285,14 @@ final class TableReader {
 }
 
 func describe(_ value: TOMLValue) -> String {
-    switch value.type {
-    case .string: return "string \"\(value.string ?? "")\""
-    case .int: return "integer \(value.int ?? 0)"
-    case .double: return "float \(format(value.double ?? 0))"
-    case .bool: return "boolean \(value.bool ?? false)"
+    switch value {
+    case .string(let text): return "string \"\(text)\""
+    case .integer(let integer): return "integer \(integer)"
+    case .float(let float): return "float \(format(float))"
+    case .boolean(let bool): return "boolean \(bool)"
     case .array: return "an array"
     case .table: return "a table"
-    case .date, .time, .dateTime: return "a \(value.type)"
+    case .dateTime(let text): return "date-time \(text)"
     }
 }
 

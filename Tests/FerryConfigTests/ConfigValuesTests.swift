@@ -58,7 +58,7 @@ struct ConfigValuesTests {
         #expect(EndpointURL(parsing: text) == nil)
     }
 
-    @Test func keyLocatorFindsKeysInTablesAndArraysOfTables() {
+    @Test func parserKnowsTheLineOfEveryKeyInTablesAndArraysOfTables() throws {
         let text = """
             # comment with key = value
             [server]
@@ -73,7 +73,7 @@ struct ConfigValuesTests {
             [route.match]
             host = "h"
             """
-        let locator = KeyLocator(text: text)
+        let locator = try TOMLParser.parse(text)
         #expect(locator.line(of: "server.listen") == 3)
         #expect(locator.line(of: "server.fake") == 2)
         #expect(locator.line(of: "route[0].name") == 8)

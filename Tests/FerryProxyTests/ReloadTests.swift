@@ -112,6 +112,14 @@ import Testing
         let (badStatus, badBody) = try await call(.POST, "/admin/reload", token: "test-admin-token")
         #expect(badStatus == 422)
         #expect(badBody.contains("syntax error"))
+        // One-character typos that once aborted the process on reload.
+        let typos = ["[", "[=route]]", "[.state]", "[}erver]", "[édmin]"]
+        for typo in typos {
+            try proxy.rewrite(ProxyHarness.config(legacy: legacy.url, new: legacy.url) + "\n" + typo + "\n")
+            let (typoStatus, typoBody) = try await call(.POST, "/admin/reload", token: "test-admin-token")
+            #expect(typoStatus == 422, "\(typo)")
+            #expect(typoBody.contains("syntax error"), "\(typo): \(typoBody)")
+        }
 
         _ = try await proxy.get("/hello")
         let (statusCode, statusBody) = try await call(.GET, "/admin/status", token: "test-admin-token")
@@ -119,7 +127,7 @@ import Testing
         #expect(statusBody.contains("\"outcome\":\"rejected\""))
         let (_, metrics) = try await call(.GET, "/metrics", token: nil)
         #expect(metrics.contains(#"ferry_reloads_total{outcome="applied"} 2"#))
-        #expect(metrics.contains(#"ferry_reloads_total{outcome="rejected"} 1"#))
+        #expect(metrics.contains(#"ferry_reloads_total{outcome="rejected"} \#(1 + typos.count)"#))
         #expect(metrics.contains(#"ferry_http_requests_total{route="all",upstream="legacy",status_class="2xx"}"#))
         #expect(metrics.contains("ferry_upstream_response_seconds_bucket"))
         #expect(metrics.contains("ferry_active_connections"))

@@ -78,6 +78,21 @@ struct CommandLineTests {
                 """)
     }
 
+    /// Typos and bytes that once made the TOML parser abort `check-config`.
+    @Test(arguments: [
+        Array("[".utf8), Array("[=route]]".utf8), Array("[.state]".utf8), Array("[}erver]".utf8),
+        Array("[édmin]".utf8), [0x5B, 0xFF, 0xFE, 0x5D], [0x61, 0x20, 0x3D, 0x20, 0x22, 0x00, 0x22],
+    ])
+    func checkConfigRefusesAnyBytesWithALine(bytes: [UInt8]) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-typo-\(UUID()).conf")
+        try Data(Array("[server]\nlisten = \"127.0.0.1:8080\"\n".utf8) + bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let run = try Self.ferry(["check-config", file.path])
+        #expect(run.status == 1, "stderr: \(run.stderr)")
+        #expect(run.stderr.hasPrefix("\(file.path):3"), "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("configuration is invalid (1 problem"))
+    }
+
     @Test func helpDescribesEveryVerbAndOption() throws {
         let help = try Self.ferry(["--help"])
         #expect(help.status == 0)
