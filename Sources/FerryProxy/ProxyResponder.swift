@@ -12,6 +12,7 @@ import Synchronization
 public struct ProxyRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
+    let channel: any Channel
     let channelID: ObjectIdentifier
     /// An HTTP/2 stream's channel is a child of its connection's, which is a
     /// child of the listening socket's; an HTTP/1.1 connection is one level up.
@@ -20,6 +21,7 @@ public struct ProxyRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
         channelID = ObjectIdentifier(source.channel)
         overHTTP2 = source.channel.parent?.parent != nil
     }
@@ -44,10 +46,13 @@ struct ProxyResponder: HTTPResponder {
         var log = AccessLog.Entry(
             method: request.method.rawValue, path: request.uri.string, status: 0, route: nil, upstream: nil,
             duration: .zero, bytesIn: 0, bytesOut: 0)
-        let response = await serve(request, context: context, runtime: runtime, log: &log)
+        let relay = RelaySlot()
+        let response = await serve(request, context: context, runtime: runtime, relay: relay, log: &log)
         log.status = response.status.code
         metrics.request(route: log.route ?? "-", upstream: log.upstream ?? "-", status: log.status)
-        return Self.finishing(response) { [metrics, accessLog, log] bytesOut in
+        let channel = context.channel
+        return Self.finishing(response, settle: { await relay.settle(closing: channel) }) {
+            [metrics, accessLog, log] bytesOut in
             var entry = log
             entry.bytesOut = bytesOut
             entry.duration = ContinuousClock.now - started
@@ -57,7 +62,8 @@ struct ProxyResponder: HTTPResponder {
     }
 
     private func serve(
-        _ request: Request, context: ProxyRequestContext, runtime: ProxyRuntime, log: inout AccessLog.Entry
+        _ request: Request, context: ProxyRequestContext, runtime: ProxyRuntime, relay: RelaySlot,
+        log: inout AccessLog.Entry
     )
         async -> Response
     {
@@ -159,7 +165,8 @@ struct ProxyResponder: HTTPResponder {
         let meter = BodyMeter(limit: config.server.maxBodySize)
         defer { if case .original = outbound { log.bytesIn = meter.bytes } }
         let wait = min(upstream.settings.responseTimeout, config.server.requestTimeout)
-        let response = await forward(request, outbound, to: upstream, context: context, meter: meter, wait: wait)
+        let response = await forward(
+            request, outbound, to: upstream, context: context, meter: meter, relay: relay, wait: wait)
         if upstreamName == legacyName, let sessions = runtime.sessions {
             // Sessions legacy issues (or clears) through Ferry: their end is
             // what the drain report counts down to.
@@ -269,7 +276,7 @@ struct ProxyResponder: HTTPResponder {
 
     private func forward(
         _ request: Request, _ body: OutboundRequest, to upstream: UpstreamClient, context: ProxyRequestContext,
-        meter: BodyMeter, wait: Duration
+        meter: BodyMeter, relay: RelaySlot, wait: Duration
     ) async -> Response {
         let settings = upstream.settings
         if let length = request.headers[.contentLength].flatMap(Int.init), length > meter.limit {
@@ -295,9 +302,11 @@ struct ProxyResponder: HTTPResponder {
         case .original:
             for field in fields { headers.add(name: field.name.rawName, value: field.value) }
             if let length = request.headers[.contentLength].flatMap(Int.init) {
-                outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .known(Int64(length)))
+                let stream = relay.start(RequestBodyRelay(request.body, meter: meter))
+                outbound.body = .stream(stream.upstreamBody, length: .known(Int64(length)))
             } else if request.headers[.transferEncoding] != nil {
-                outbound.body = .stream(MeteredBody(base: request.body, meter: meter), length: .unknown)
+                let stream = relay.start(RequestBodyRelay(request.body, meter: meter))
+                outbound.body = .stream(stream.upstreamBody, length: .unknown)
             } else if context.overHTTP2 {
                 // HTTP/2 ends a body with its stream, so it may come without a
                 // length; the HTTP/1.1 upstream needs one. Read whole, within the limit.
@@ -395,16 +404,42 @@ struct ProxyResponder: HTTPResponder {
     }
 
     /// Wraps the response body so `done` runs with the bytes sent once the body
-    /// has been written or abandoned.
-    static func finishing(_ response: Response, done: @escaping @Sendable (Int) -> Void) -> Response {
+    /// has been written or abandoned, after `settle` has stopped any reading of
+    /// the request body (Hummingbird reads on once the body is written).
+    static func finishing(
+        _ response: Response, settle: @escaping @Sendable () async -> Void, done: @escaping @Sendable (Int) -> Void
+    ) -> Response {
         var response = response
         let counter = ResponseCounter(done: done)
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            try await body.write(CountingWriter(base: writer, counter: counter))
+            do {
+                try await body.write(CountingWriter(base: writer, counter: counter))
+            } catch {
+                await settle()
+                counter.finish()
+                throw error
+            }
+            await settle()
             counter.finish()
         }
         return response
+    }
+}
+
+/// The request's body relay, once forwarding streams the body; the response
+/// settles it.
+final class RelaySlot: Sendable {
+    private let relay = Mutex<RequestBodyRelay?>(nil)
+
+    func start(_ started: RequestBodyRelay) -> RequestBodyRelay {
+        relay.withLock { $0 = started }
+        return started
+    }
+
+    func settle(closing channel: any Channel) async {
+        guard let relay = relay.withLock({ $0 }) else { return }
+        await relay.settle(closing: channel)
     }
 }
 
@@ -455,25 +490,6 @@ final class BodyMeter: Sendable {
 }
 
 struct BodyTooLarge: Error {}
-
-struct MeteredBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
-    typealias Element = ByteBuffer
-    let base: Base
-    let meter: BodyMeter
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: Base.AsyncIterator
-        let meter: BodyMeter
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let buffer = try await base.next() else { return nil }
-            guard meter.add(buffer.readableBytes) else { throw BodyTooLarge() }
-            return buffer
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), meter: meter) }
-}
 
 /// Reports bytes written exactly once, also when the client went away mid-body.
 final class ResponseCounter: Sendable {

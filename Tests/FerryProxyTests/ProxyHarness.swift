@@ -43,6 +43,15 @@ final class TestUpstream: Sendable {
                     try await writer.finish(nil)
                 })
         }
+        // Answers before reading the body, as servers do for an unknown path
+        // or a missing credential; Hummingbird then reads the body by itself.
+        router.post("/early") { _, _ in Response(status: .unauthorized) }
+        // Reads a little of the body, then answers.
+        router.post("/partial") { request, _ in
+            var iterator = request.body.makeAsyncIterator()
+            _ = try await iterator.next()
+            return Response(status: .accepted)
+        }
         router.get("/headers") { request, _ in
             var seen: [String: String] = ["host": request.head.authority ?? ""]
             for field in request.headers {
