@@ -137,6 +137,7 @@ struct ConfigBuilder {
             listen: listen ?? ListenAddress(host: "0.0.0.0", port: 0),
             tls: tls,
             http2: http2,
+            caseInsensitivePaths: table.bool("case_insensitive_paths", default: false),
             maxHeaderSize: table.byteSize("max_header_size", in: 1024...(1 << 20), default: 32 << 10),
             maxBodySize: table.byteSize("max_body_size", in: 1024...(1 << 30), default: 10 << 20),
             idleTimeout: table.duration("idle_timeout", default: .seconds(60)),

@@ -84,6 +84,10 @@ public struct ServerSettings: Equatable, Sendable {
     /// by default: over HTTP/2 a request refused before its body was read loses
     /// its answer (the connection is closed under it).
     public var http2: Bool
+    /// Route paths match without regard to case, for legacy platforms that
+    /// serve `/Login` as `/login` (IIS, ASP.NET): otherwise such a variant
+    /// would reach the login without being judged.
+    public var caseInsensitivePaths: Bool
     public var maxHeaderSize: Int
     public var maxBodySize: Int
     public var idleTimeout: Duration

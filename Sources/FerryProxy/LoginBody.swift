@@ -12,7 +12,13 @@ struct LoginCredentials: Equatable, Sendable {
 /// and names the field, never a value.
 struct LoginBodyError: Error, Equatable, CustomStringConvertible {
     var description: String
-    init(_ description: String) { self.description = description }
+    /// The body is well formed but lacks the identifier or the password: on a
+    /// login route that is a later step of a multi-step flow (an MFA code).
+    var isMissingField = false
+    init(_ description: String, missingField: Bool = false) {
+        self.description = description
+        isMissingField = missingField
+    }
 }
 
 /// Reading and reshaping login bodies: form (`application/x-www-form-urlencoded`)
@@ -46,34 +52,82 @@ enum LoginBody {
     static func credentials(_ body: [UInt8], format: Format, settings: LoginSettings) -> Result<
         LoginCredentials, LoginBodyError
     > {
+        let found: Result<LoginCredentials, LoginBodyError>
         switch format {
         case .form:
             guard let fields = formFields(body) else {
                 return .failure(LoginBodyError("login body is not valid form encoding (bad %-escape or not UTF-8)"))
             }
+            // A field sent twice is read as the first by some servers and the
+            // last by others: Ferry and legacy would judge different users.
+            for name in [settings.identifierField, settings.passwordField]
+            where fields.count(where: { $0.0 == name }) > 1 {
+                return .failure(LoginBodyError("login form repeats the `\(name)` field"))
+            }
             guard let identifier = fields.first(where: { $0.0 == settings.identifierField })?.1 else {
-                return .failure(LoginBodyError("login form has no `\(settings.identifierField)` field"))
+                return .failure(
+                    LoginBodyError("login form has no `\(settings.identifierField)` field", missingField: true))
             }
             guard let password = fields.first(where: { $0.0 == settings.passwordField })?.1 else {
-                return .failure(LoginBodyError("login form has no `\(settings.passwordField)` field"))
+                return .failure(
+                    LoginBodyError("login form has no `\(settings.passwordField)` field", missingField: true))
             }
-            return .success(LoginCredentials(identifier: identifier, password: password))
+            found = .success(LoginCredentials(identifier: identifier, password: password))
         case .json:
-            guard let document = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
-            else { return .failure(LoginBodyError("login body is not valid JSON")) }
-            var values: [String] = []
-            for field in [settings.identifierField, settings.passwordField] {
-                let pointer = field.hasPrefix("/") ? field : "/" + field
-                guard let value = resolve(pointer, in: document) else {
-                    return .failure(LoginBodyError("login JSON has nothing at `\(pointer)`"))
-                }
-                guard let text = value as? String else {
-                    return .failure(LoginBodyError("login JSON value at `\(pointer)` must be a string"))
-                }
-                values.append(text)
-            }
-            return .success(LoginCredentials(identifier: values[0], password: values[1]))
+            found = jsonCredentials(body, settings: settings)
         }
+        return found.flatMap(checked)
+    }
+
+    /// Refuses what a downstream store would cut or read differently: a control
+    /// character in the identifier (SQLite's C API stops at NUL, so `user%00x`
+    /// would be counted by the guard as one user and looked up as another), a
+    /// NUL in the password (C hash functions stop at it).
+    static func checked(_ credentials: LoginCredentials) -> Result<LoginCredentials, LoginBodyError> {
+        if let error = identifierProblem(credentials.identifier) { return .failure(error) }
+        if credentials.password.utf8.contains(0) {
+            return .failure(LoginBodyError("login password contains a NUL character"))
+        }
+        return .success(credentials)
+    }
+
+    static func identifierProblem(_ identifier: String) -> LoginBodyError? {
+        guard identifier.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            return nil
+        }
+        return LoginBodyError("login identifier contains a control character")
+    }
+
+    private static func jsonCredentials(_ body: [UInt8], settings: LoginSettings) -> Result<
+        LoginCredentials, LoginBodyError
+    > {
+        guard let document = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+        else { return .failure(LoginBodyError("login body is not valid JSON")) }
+        let fields = [settings.identifierField, settings.passwordField]
+        if let key = JSONDuplicateKeys.first(in: body) {
+            return .failure(LoginBodyError("login JSON repeats \(describeKey(key, among: fields))"))
+        }
+        var values: [String] = []
+        for field in fields {
+            let pointer = field.hasPrefix("/") ? field : "/" + field
+            guard let value = resolve(pointer, in: document) else {
+                return .failure(LoginBodyError("login JSON has nothing at `\(pointer)`", missingField: true))
+            }
+            guard let text = value as? String else {
+                return .failure(LoginBodyError("login JSON value at `\(pointer)` must be a string"))
+            }
+            values.append(text)
+        }
+        return .success(LoginCredentials(identifier: values[0], password: values[1]))
+    }
+
+    /// A repeated JSON key, named only when it is a configured field: any other
+    /// key is the client's text, and stays out of the answer.
+    private static func describeKey(_ key: String, among fields: [String]) -> String {
+        let named = fields.contains { field in
+            field == key || field.split(separator: "/").last.map(String.init) == key
+        }
+        return named ? "the key `\(key)`" : "a key"
     }
 
     /// The values of `fields` (form names or JSON pointers) that the body
@@ -86,11 +140,17 @@ enum LoginBody {
                 return .failure(LoginBodyError("body is not valid form encoding (bad %-escape or not UTF-8)"))
             }
             for field in fields {
+                guard pairs.count(where: { $0.0 == field }) <= 1 else {
+                    return .failure(LoginBodyError("body repeats the `\(field)` field"))
+                }
                 if let value = pairs.first(where: { $0.0 == field })?.1, !value.isEmpty { values.append(value) }
             }
         case .json:
             guard let document = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
             else { return .failure(LoginBodyError("body is not valid JSON")) }
+            if let key = JSONDuplicateKeys.first(in: body) {
+                return .failure(LoginBodyError("body repeats \(describeKey(key, among: fields))"))
+            }
             for field in fields {
                 if let value = resolve(field.hasPrefix("/") ? field : "/" + field, in: document) as? String,
                     !value.isEmpty
@@ -103,6 +163,7 @@ enum LoginBody {
             return .failure(
                 LoginBodyError("body has none of the fields \(fields.map { "`\($0)`" }.joined(separator: ", "))"))
         }
+        if let problem = values.lazy.compactMap(identifierProblem).first { return .failure(problem) }
         return .success(values)
     }
 

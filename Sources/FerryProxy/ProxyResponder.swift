@@ -98,20 +98,27 @@ struct ProxyResponder: HTTPResponder {
             return ProxyError.noRoute.response
         case .proxy(_, let upstream, _):
             upstreamName = upstream
-        case .login(_, _, let sessionUpstream?):
-            // A request inside one platform's session (an MFA step, a re-login)
-            // stays with that platform.
-            upstreamName = sessionUpstream
-        case .login(_, let settings, nil):
+        case .login(_, let settings, let sessionUpstream):
+            // A login is judged whatever session it carries (a random or
+            // pre-login session cookie must not walk around the guard); only a
+            // later step of a multi-step flow, which carries no credentials,
+            // follows its session.
             let limit = min(config.server.maxBodySize, settings.maxBodySize)
             let client = Self.clientAddress(
                 of: request, context: context, header: config.loginGuard.clientAddressHeader)
-            switch await interceptLogin(request, settings: settings, limit: limit, client: client, runtime: runtime) {
+            switch await interceptLogin(
+                request, settings: settings, limit: limit, client: client, sessionUpstream: sessionUpstream,
+                runtime: runtime)
+            {
             case .failure(let error):
                 log.bytesIn = error.bytesRead
                 if let outcome = error.outcome { log.login = outcome.destination.rawValue + ":" + outcome.reason }
                 return error.response
-            case .success(let login):
+            case .success(.laterStep(let body, let upstream)):
+                log.bytesIn = body.readableBytes
+                upstreamName = upstream
+                outbound = .buffered(body)
+            case .success(.judged(let login)):
                 log.bytesIn = login.body.readableBytes
                 log.login = login.outcome.destination.rawValue + ":" + login.outcome.reason
                 upstreamName = login.upstream
@@ -205,8 +212,9 @@ struct ProxyResponder: HTTPResponder {
     /// Reads the login body, asks the migration engine where the login goes, and
     /// says what to send there.
     private func interceptLogin(
-        _ request: Request, settings: LoginSettings, limit: Int, client: String?, runtime: ProxyRuntime
-    ) async -> Result<InterceptedLogin, LoginRefusal> {
+        _ request: Request, settings: LoginSettings, limit: Int, client: String?, sessionUpstream: String?,
+        runtime: ProxyRuntime
+    ) async -> Result<LoginStep, LoginRefusal> {
         let body: ByteBuffer
         switch await Self.readBody(request, limit: limit) {
         case .failure(let refusal): return .failure(refusal)
@@ -218,6 +226,8 @@ struct ProxyResponder: HTTPResponder {
         }
         let login: LoginCredentials
         switch credentials {
+        case .failure(let error) where error.isMissingField && sessionUpstream != nil:
+            return .success(.laterStep(body, upstream: sessionUpstream!))
         case .failure(let error):
             return .failure(
                 LoginRefusal(response: ProxyError.malformedLogin(error.description).response, bytesRead: bytes.count))
@@ -226,11 +236,13 @@ struct ProxyResponder: HTTPResponder {
         let outcome = await runtime.migration.route(
             identifier: login.identifier, password: login.password, client: client)
         let migration = runtime.config.migration
-        func sending(to upstream: String, _ outbound: OutboundRequest) -> Result<InterceptedLogin, LoginRefusal> {
+        func sending(to upstream: String, _ outbound: OutboundRequest) -> Result<LoginStep, LoginRefusal> {
             .success(
-                InterceptedLogin(
-                    outcome: outcome, upstream: upstream, body: body, outbound: outbound, identifier: login.identifier,
-                    client: client))
+                .judged(
+                    InterceptedLogin(
+                        outcome: outcome, upstream: upstream, body: body, outbound: outbound,
+                        identifier: login.identifier,
+                        client: client)))
         }
         switch outcome.destination {
         case .reject:
@@ -450,6 +462,14 @@ enum OutboundRequest {
     case original
     case buffered(ByteBuffer)
     case reshaped(ByteBuffer, contentType: String, path: String?)
+}
+
+/// What a login route's request turned out to be.
+enum LoginStep {
+    /// Credentials, judged by the migration engine.
+    case judged(InterceptedLogin)
+    /// No credentials, inside a platform's session: a later step of its flow.
+    case laterStep(ByteBuffer, upstream: String)
 }
 
 struct InterceptedLogin {

@@ -66,13 +66,29 @@ public enum RouteDecision: Equatable, Sendable {
 public struct RouteTable: Sendable {
     public let routes: [RouteSettings]
     public let affinity: SessionAffinity
+    let caseInsensitivePaths: Bool
 
     public init(config: ProxyConfig) {
-        routes = config.routes
+        caseInsensitivePaths = config.server.caseInsensitivePaths
+        // Patterns are compared in the same normal form as request paths.
+        routes = config.routes.map { [caseInsensitivePaths] route in
+            var route = route
+            switch route.match.path {
+            case .exact(let path):
+                route.match.path = .exact(RoutePath.normalized(path, caseInsensitive: caseInsensitivePaths))
+            case .prefix(let path):
+                route.match.path = .prefix(RoutePath.normalized(path, caseInsensitive: caseInsensitivePaths))
+            case nil: break
+            }
+            return route
+        }
         affinity = SessionAffinity(config: config)
     }
 
+    /// The decision for a request; its path is compared in `RoutePath`'s normal form.
     public func decide(_ facts: RequestFacts) -> RouteDecision {
+        var facts = facts
+        facts.path = RoutePath.normalized(facts.path, caseInsensitive: caseInsensitivePaths)
         guard let route = routes.first(where: { $0.match.matches(facts) }) else { return .noRoute }
         let session = route.sessionAffinity ? affinity.platform(of: facts) : nil
         switch route.action {

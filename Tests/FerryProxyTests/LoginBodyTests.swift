@@ -34,6 +34,29 @@ import Testing
         #expect(credentials == LoginCredentials(identifier: identifier, password: password))
     }
 
+    @Test func aMissingCredentialIsALaterStepNotAMalformedBody() {
+        guard case .failure(let missing) = Self.read("code=123456", "application/x-www-form-urlencoded") else {
+            Issue.record("an MFA step has no credentials")
+            return
+        }
+        #expect(missing.isMissingField)
+        guard case .failure(let repeated) = Self.read("username=a&username=b", "application/x-www-form-urlencoded")
+        else {
+            Issue.record("a repeated field is refused")
+            return
+        }
+        #expect(!repeated.isMissingField)
+    }
+
+    @Test(arguments: [
+        (#"{"a":1,"b":{"a":2}}"#, nil), (#"{"a":1,"a":2}"#, "a"), (#"[{"a":1},{"a":2}]"#, nil),
+        (#"{"a":"\"a\"","b":1}"#, nil), (#"{"\ud83d\ude00":1,"😀":2}"#, "😀"), (#"{"a":[1,{"b":1,"b":2}]}"#, "b"),
+        (#"{"a":"x,y","b":{"c":1},"c":2}"#, nil), ("{\"a", nil),
+    ])
+    func duplicateKeysAreFoundInAnyObject(json: String, duplicate: String?) {
+        #expect(JSONDuplicateKeys.first(in: Array(json.utf8)) == duplicate)
+    }
+
     @Test func jsonPointersReachNestedFields() throws {
         let settings = Self.settings("/user/emails/0", "/secret~1pass")
         let body = #"{"user":{"emails":["ada@example.com"]},"secret/pass":"pw"}"#
@@ -50,6 +73,22 @@ import Testing
         (#"{"username":"ada"}"#, "application/json", "nothing at `/password`"),
         (#"{"username":42,"password":"pw"}"#, "application/json", "at `/username` must be a string"),
         ("username=ada&password=pw", "text/plain", "found \"text/plain\""),
+        // Shapes that once let one user be judged and another logged in.
+        ("username=a&username=victim&password=pw", "application/x-www-form-urlencoded", "repeats the `username` field"),
+        ("username=ada&password=a&password=b", "application/x-www-form-urlencoded", "repeats the `password` field"),
+        (#"{"username":"a","username":"victim","password":"pw"}"#, "application/json", "repeats the key `username`"),
+        (#"{"user\u006eame":"a","username":"victim","password":"pw"}"#, "application/json", "repeats the key"),
+        (#"{"username":"a","password":"pw","x":{"k":1,"k":2}}"#, "application/json", "repeats a key"),
+        (
+            "username=ada%00x&password=pw", "application/x-www-form-urlencoded",
+            "identifier contains a control character"
+        ),
+        (
+            "username=ada%0D%0Ax&password=pw", "application/x-www-form-urlencoded",
+            "identifier contains a control character"
+        ),
+        (#"{"username":"ada\u0000x","password":"pw"}"#, "application/json", "identifier contains a control character"),
+        ("username=ada&password=pw%00x", "application/x-www-form-urlencoded", "password contains a NUL"),
         ("username=ada&password=pw", nil, "found no Content-Type"),
     ])
     func malformedBodiesSayWhatIsWrongWithoutValues(body: String, contentType: String?, message: String) {

@@ -100,6 +100,53 @@ import Testing
         }
     }
 
+    /// Shapes of a login that once reached legacy's login unjudged: a path
+    /// variant, a session cookie (forged, or the anonymous one many frameworks
+    /// set before login), a NUL in the identifier, a repeated field.
+    @Test(.timeLimit(.minutes(2))) func noShapeOfALoginWalksAroundTheGuard() async throws {
+        try await MigrationScenarioTests.inWorld(.scim) { world in
+            try await Self.reload(
+                world,
+                extra: "\n[login_guard]\nidentifier_failures = 2\nidentifier_window = \"10m\"\nclient_failures = 50\n")
+            let users = Self.plainUsers(world)
+            let victim = users[0]
+            let forged = ["legacy_session": "forged-\(UUID().uuidString)"]
+            #expect(
+                try await world.send(
+                    .POST, world.base + "/login", form: [("username", victim.username), ("password", "wrong-1")],
+                    cookies: forged
+                ).status == 401)
+            #expect(
+                try await world.send(
+                    .POST, world.base + "/login/", form: [("username", victim.username), ("password", "wrong-2")]
+                ).status == 401)
+            // Two failures counted whatever the cookie or path: the next is refused everywhere.
+            for path in ["/login", "/login/", "//login", "/./login", "/x/../login", "/%6Cogin", "/login;jsessionid=1"] {
+                let reply = try await world.send(
+                    .POST, world.base + path, form: [("username", victim.username), ("password", victim.password)],
+                    cookies: forged)
+                #expect(reply.status == 429, "\(path): \(reply.status)")
+            }
+            for variant in [victim.username + "\u{0}x", victim.username + "\r\nx"] {
+                let reply = try await world.login(variant, victim.password)
+                #expect(reply.status == 400, "a control character in the identifier is refused")
+            }
+            let repeated = try await world.send(
+                .POST, world.base + "/login",
+                form: [("username", users[2].username), ("username", victim.username), ("password", "x")])
+            #expect(repeated.status == 400, "a repeated credential field is refused")
+            #expect(try world.newAccounts(victim.username).isEmpty)
+
+            // A login that carries a session is still a login: it migrates.
+            let other = users[1]
+            let withCookie = try await world.send(
+                .POST, world.base + "/login", form: [("username", other.username), ("password", other.password)],
+                cookies: ["legacy_session": "anonymous-pre-login-session"])
+            #expect(Self.loggedInOnNew(withCookie), "\(withCookie.status)")
+            #expect(try world.newAccounts(other.username).count == 1)
+        }
+    }
+
     @Test(.timeLimit(.minutes(3))) func rolloutFromZeroToHundredUnderLiveTraffic() async throws {
         try await MigrationScenarioTests.inWorld(.scim, configure: { $0.rolloutPercent = 0 }) { world in
             let users = Array(Self.plainUsers(world).prefix(6))
