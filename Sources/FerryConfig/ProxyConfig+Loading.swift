@@ -238,6 +238,11 @@ struct ConfigBuilder {
             table.report("store_query", "must use the named parameter `:session_id` or `:session_id_sha256`")
         }
         settings.storeDatabase = table.string("store_database").flatMap { storeLocation(table, "store_database", $0) }
+        settings.jwksFile = table.string("jwks_file").map(resolvePath)
+        if let path = settings.jwksFile, !FileManager.default.isReadableFile(atPath: path) {
+            table.report("jwks_file", "names \"\(path)\", which cannot be read")
+        }
+        settings.retention = table.duration("retention", default: settings.retention, max: .seconds(86_400 * 365))
         return settings
     }
 

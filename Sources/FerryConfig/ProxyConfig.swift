@@ -29,6 +29,11 @@ public struct SessionSettings: Equatable, Sendable {
     public var storeQuery: String?
     /// The session store's database; default: `legacy.database`.
     public var storeDatabase: StoreLocation?
+    /// The legacy platform's token-signing keys (JWKS): a JWT counts as a
+    /// legacy session only when its signature verifies with one of them.
+    public var jwksFile: String?
+    /// How long an ended or expired session's row is kept before it is pruned.
+    public var retention: Duration = .seconds(86_400)
 
     public init() {}
 }

@@ -79,6 +79,8 @@ public final class MigrationEngine: Sendable {
     let targetSettings: TargetSettings?
     let storeFailure: StateSettings.StoreFailurePolicy
     public let guardSettings: LoginGuardSettings
+    /// How long ended legacy sessions are kept before the retrier prunes them.
+    let sessionRetention: Duration
 
     public init(
         config: ProxyConfig, services: MigrationServices, source: (any LegacySource)?,
@@ -95,6 +97,7 @@ public final class MigrationEngine: Sendable {
         targetSettings = config.target
         storeFailure = config.state.onUnavailable
         guardSettings = config.loginGuard
+        sessionRetention = config.sessions.retention
     }
 
     var logger: Logger { services.logger }

@@ -70,12 +70,30 @@ public final class OutboxRetrier: Sendable {
 
     /// Runs until the task is cancelled.
     public func run() async {
+        var lastPrune = ContinuousClock.now - .seconds(3600)
         while !Task.isCancelled {
             _ = await drainOnce()
             flushTally()
+            if ContinuousClock.now - lastPrune >= .seconds(60) {
+                pruneSessions()
+                lastPrune = .now
+            }
             try? await Task.sleep(for: pollInterval)
         }
         flushTally()
+    }
+
+    /// Ended and expired legacy sessions leave the store after the retention:
+    /// the table holds what the drain report needs, not history.
+    func pruneSessions() {
+        guard let store = services.store, let retention = engine()?.sessionRetention else { return }
+        let cutoff = services.clock().addingTimeInterval(-Double(retention.components.seconds))
+        do {
+            try store.pruneLegacySessions(endedBefore: cutoff)
+        } catch {
+            services.logger.warning(
+                "ended legacy sessions not pruned", metadata: ["error": "\(databaseErrorSummary(error))"])
+        }
     }
 
     /// The login tally rides on the retrier's loop: both are the store's

@@ -135,6 +135,20 @@ extension SQLiteStateStore {
         }
     }
 
+    @discardableResult
+    public func pruneLegacySessions(endedBefore cutoff: Date) throws -> Int {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM legacy_sessions
+                    WHERE (ended_at IS NOT NULL AND ended_at < :cutoff)
+                        OR (ended_at IS NULL AND expires_at IS NOT NULL AND expires_at < :cutoff)
+                    """,
+                arguments: ["cutoff": cutoff.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
     public func sessionDrain(at now: Date) throws -> SessionDrain {
         try pool.read { db in
             var drain = SessionDrain()

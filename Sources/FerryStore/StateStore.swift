@@ -42,6 +42,9 @@ public protocol StateStore: Sendable {
     func recordLegacySession(_ session: ObservedSession) throws
     func legacySession(idHash: String) throws -> ObservedSession?
     func endLegacySession(idHash: String, at: Date) throws
+    /// Deletes sessions that ended, or expired, before `cutoff`; returns how many.
+    @discardableResult
+    func pruneLegacySessions(endedBefore cutoff: Date) throws -> Int
     func sessionDrain(at: Date) throws -> SessionDrain
 
     @discardableResult

@@ -40,6 +40,7 @@ public final class LegacySessionTracker: Sendable {
     let settings: SessionSettings
     let store: (any StateStore)?
     let sessionStore: DatabaseQueue?
+    let tokenKeys: LegacyTokenKeys?
     let clock: @Sendable () -> Date
     let logger: Logger
 
@@ -64,6 +65,17 @@ public final class LegacySessionTracker: Sendable {
         } else {
             sessionStore = nil
         }
+        if let path = config.sessions.jwksFile {
+            do {
+                tokenKeys = try LegacyTokenKeys(jwks: try Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch let error as LegacyTokenKeysError {
+                throw LegacySourceError.unavailable("sessions.jwks_file \(path) \(error.message)")
+            } catch {
+                throw LegacySourceError.unavailable("sessions.jwks_file \(path) cannot be read")
+            }
+        } else {
+            tokenKeys = nil
+        }
     }
 
     /// The time by the tracker's clock (Set-Cookie `Max-Age` counts from it).
@@ -71,13 +83,20 @@ public final class LegacySessionTracker: Sendable {
 
     /// Whether `credential` still belongs to a live legacy session. Errors
     /// answer `.unknown`, which leaves the request with legacy.
+    ///
+    /// Only sessions legacy is known to have issued are ever written: those
+    /// seen being set through Ferry, those the legacy session store confirms,
+    /// and JWTs whose signature verifies with `sessions.jwks_file`. A value
+    /// never seen before is `.unknown` and leaves no trace, so forged cookies
+    /// and tokens can neither grow the store nor hold the drain report open.
     public func verdict(for credential: SessionCredential) -> SessionVerdict {
         guard settings.track || sessionStore != nil, let store else { return .unknown }
         let now = clock()
         do {
+            let known = try store.legacySession(idHash: credential.idHash)
             if let answer = try askSessionStore(credential) {
                 let alive = answer.expiresAt.map { $0 > now } ?? false
-                let known = try store.legacySession(idHash: credential.idHash)
+                guard known != nil || alive else { return .ended }
                 let current = ObservedSession(
                     idHash: credential.idHash, kind: credential.kind, name: credential.name,
                     identifier: known?.identifier ?? answer.user.map { "legacy:\($0)" },
@@ -87,18 +106,18 @@ public final class LegacySessionTracker: Sendable {
                 if current != known { try store.recordLegacySession(current) }
                 return alive ? .alive : .ended
             }
-            if let known = try store.legacySession(idHash: credential.idHash) {
-                return known.isAlive(at: now) ? .alive : .ended
-            }
-            // First sight of a session issued before Ferry watched: a JWT says
-            // when it ends; anything else is recorded without an expiry.
-            let expiry = credential.kind == .token ? JWTClaims.expiry(of: credential.value) : nil
+            if let known { return known.isAlive(at: now) ? .alive : .ended }
+            // First sight of a token issued before Ferry watched: counted only
+            // when legacy's key signed it, and then it says when it ends.
+            guard credential.kind == .token, let tokenKeys, tokenKeys.verifies(credential.value),
+                let expiry = JWTClaims.expiry(of: credential.value, now: now)
+            else { return .unknown }
+            if expiry <= now { return .ended }
             try store.recordLegacySession(
                 ObservedSession(
                     idHash: credential.idHash, kind: credential.kind, name: credential.name, identifier: nil,
-                    issuedAt: now, expiresAt: expiry, expirySource: expiry == nil ? "unknown" : "jwt"))
-            if let expiry, expiry <= now { return .ended }
-            return expiry == nil ? .unknown : .alive
+                    issuedAt: now, expiresAt: expiry, expirySource: "jwt"))
+            return .alive
         } catch {
             logger.warning(
                 "legacy session could not be checked; legacy decides",
@@ -171,8 +190,14 @@ public enum JWTClaims {
         return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     }
 
-    public static func expiry(of token: String) -> Date? {
+    /// The token's `exp`, when it is a number no further than ten years from
+    /// `now`: a later one is not a session lifetime but a mistake or an attack.
+    public static func expiry(of token: String, now: Date = Date()) -> Date? {
         guard let exp = payload(of: token)?["exp"] as? NSNumber else { return nil }
-        return Date(timeIntervalSince1970: exp.doubleValue)
+        let seconds = exp.doubleValue
+        guard seconds.isFinite, seconds > 0, seconds <= now.timeIntervalSince1970 + 10 * 365 * 86_400 else {
+            return nil
+        }
+        return Date(timeIntervalSince1970: seconds)
     }
 }
