@@ -170,7 +170,7 @@ struct ConfigBuilder {
         }
         return StateSettings(
             store: store,
-            busyTimeout: table?.duration("busy_timeout", default: .seconds(5)) ?? .seconds(5),
+            busyTimeout: table?.duration("busy_timeout", default: .milliseconds(500)) ?? .milliseconds(500),
             encryptionKey: key,
             onUnavailable: table?.choice("on_unavailable", default: .legacy) ?? .legacy)
     }

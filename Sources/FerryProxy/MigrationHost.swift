@@ -84,7 +84,8 @@ struct OutboxService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await retrier.run()
+            // Its store calls block: on the store's threads, not the cooperative pool.
+            await StoreExecutor.run { await retrier.run() }
         }
     }
 }

@@ -83,7 +83,8 @@ struct ProxyResponder: HTTPResponder {
                 of: legacyName, cookies: Self.cookies(of: request), bearer: facts.bearerToken)
         }
         if decision.sessionUpstream == legacyName, let sessions = runtime.sessions, case let credentials = carried(),
-            !credentials.isEmpty, credentials.allSatisfy({ sessions.verdict(for: $0) == .ended })
+            !credentials.isEmpty,
+            await StoreExecutor.run({ credentials.allSatisfy { sessions.verdict(for: $0) == .ended } })
         {
             // Every legacy session it carries is over: it no longer pins the
             // request to legacy; the route (or a new-platform session) decides.
@@ -147,7 +148,7 @@ struct ProxyResponder: HTTPResponder {
             }
             outbound = .buffered(body)
             if case .signup = decision {
-                switch runtime.migration.checkSignup(identifiers: identifiers) {
+                switch await StoreExecutor.run({ runtime.migration.checkSignup(identifiers: identifiers) }) {
                 case .allowed:
                     upstreamName = config.migration.newUpstream
                 case .livesOnLegacy where settings.onLegacyIdentifier == .legacy:
@@ -160,9 +161,8 @@ struct ProxyResponder: HTTPResponder {
                     return ProxyError.signupUnavailable.response
                 }
             } else {
-                upstreamName =
-                    runtime.migration.platform(forUser: identifiers[0]) == .new
-                    ? config.migration.newUpstream : legacyName
+                let platform = await StoreExecutor.run { runtime.migration.platform(forUser: identifiers[0]) }
+                upstreamName = platform == .new ? config.migration.newUpstream : legacyName
             }
         }
         log.upstream = upstreamName
@@ -183,17 +183,22 @@ struct ProxyResponder: HTTPResponder {
             if !issued.isEmpty {
                 let user = intercepted.map { runtime.migration.normalize($0.identifier) }
                 let credentials = carried()
-                for cookie in issued {
-                    sessions.issued(
-                        name: cookie.name, value: cookie.value, expiresAt: cookie.expiresAt, identifier: user,
-                        carried: credentials)
+                await StoreExecutor.run {
+                    for cookie in issued {
+                        sessions.issued(
+                            name: cookie.name, value: cookie.value, expiresAt: cookie.expiresAt, identifier: user,
+                            carried: credentials)
+                    }
                 }
             }
         }
         if let intercepted {
-            runtime.migration.noteLegacyAnswer(
-                identifier: intercepted.identifier, client: intercepted.client, status: response.status.code,
-                outcome: intercepted.outcome)
+            let status = response.status.code
+            await StoreExecutor.run {
+                runtime.migration.noteLegacyAnswer(
+                    identifier: intercepted.identifier, client: intercepted.client, status: status,
+                    outcome: intercepted.outcome)
+            }
         }
         return response
     }
@@ -233,8 +238,9 @@ struct ProxyResponder: HTTPResponder {
                 LoginRefusal(response: ProxyError.malformedLogin(error.description).response, bytesRead: bytes.count))
         case .success(let value): login = value
         }
-        let outcome = await runtime.migration.route(
-            identifier: login.identifier, password: login.password, client: client)
+        let outcome = await StoreExecutor.run {
+            await runtime.migration.route(identifier: login.identifier, password: login.password, client: client)
+        }
         let migration = runtime.config.migration
         func sending(to upstream: String, _ outbound: OutboundRequest) -> Result<LoginStep, LoginRefusal> {
             .success(

@@ -91,7 +91,7 @@ extension SQLiteStateStore {
     /// Records a session, or updates the one with the same id hash (a renewed
     /// cookie moves its expiry; a known user is never forgotten).
     public func recordLegacySession(_ session: ObservedSession) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     INSERT INTO legacy_sessions (id_hash, kind, name, identifier, issued_at, expires_at, ended_at,
@@ -112,7 +112,7 @@ extension SQLiteStateStore {
     }
 
     public func legacySession(idHash: String) throws -> ObservedSession? {
-        try pool.read { db in
+        try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM legacy_sessions WHERE id_hash = ?", arguments: [idHash]).map {
                 row in
                 ObservedSession(
@@ -128,7 +128,7 @@ extension SQLiteStateStore {
 
     /// Logout, revocation or an expired answer from the session store.
     public func endLegacySession(idHash: String, at: Date) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE legacy_sessions SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL",
                 arguments: [at.timeIntervalSince1970, idHash])
@@ -137,7 +137,7 @@ extension SQLiteStateStore {
 
     @discardableResult
     public func pruneLegacySessions(endedBefore cutoff: Date) throws -> Int {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     DELETE FROM legacy_sessions
@@ -150,7 +150,7 @@ extension SQLiteStateStore {
     }
 
     public func sessionDrain(at now: Date) throws -> SessionDrain {
-        try pool.read { db in
+        try read { db in
             var drain = SessionDrain()
             let alive = "ended_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
             for row in try Row.fetchAll(

@@ -5,13 +5,39 @@ import GRDB
 /// changes through versioned migrations.
 public final class SQLiteStateStore: StateStore {
     let pool: DatabasePool
+    let path: String
+    /// The file the pool opened. SQLite keeps writing to a deleted or replaced
+    /// file's old inode, where every change is lost; each call checks first.
+    private let identity: FileIdentity?
 
-    public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
+    /// Opens the store at `path`. With `create: false` a missing file is an
+    /// error rather than a new empty store (operator verbs never create one).
+    public init(path: String, busyTimeout: Duration = .seconds(5), create: Bool = true) throws {
+        if !create && FileIdentity(path: path) == nil { throw StateStoreError.missing(path) }
         var configuration = Configuration()
         let (seconds, attoseconds) = busyTimeout.components
         configuration.busyMode = .timeout(Double(seconds) + Double(attoseconds) / 1e18)
         pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+        identity = FileIdentity(path: path)
         try Self.migrator.migrate(pool)
+    }
+
+    /// Throws when the database file is no longer the one opened.
+    func checkFile() throws {
+        guard let identity else { return }
+        guard let current = FileIdentity(path: path) else { throw StateStoreError.missing(path) }
+        guard current == identity else { throw StateStoreError.replaced(path) }
+    }
+
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        try checkFile()
+        return try pool.write(updates)
+    }
+
+    func read<T>(_ value: (Database) throws -> T) throws -> T {
+        try checkFile()
+        return try pool.read(value)
     }
 
     static var migrator: DatabaseMigrator {
@@ -79,7 +105,7 @@ public final class SQLiteStateStore: StateStore {
     // MARK: Records
 
     public func record(for identifier: String) throws -> MigrationRecord? {
-        try pool.read { db in try Self.record(db, identifier) }
+        try read { db in try Self.record(db, identifier) }
     }
 
     static func record(_ db: Database, _ identifier: String) throws -> MigrationRecord? {
@@ -101,7 +127,7 @@ public final class SQLiteStateStore: StateStore {
 
     public func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) throws -> MigrationRecord
     {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     INSERT INTO migration_records (identifier, legacy_id, state, legacy_scheme, first_seen_at, updated_at)
@@ -121,7 +147,7 @@ public final class SQLiteStateStore: StateStore {
     {
         // One write transaction: SQLite serializes writers, so the state check
         // and the transition cannot interleave with another claim.
-        try pool.write { db in
+        try write { db in
             guard let record = try Self.record(db, identifier) else {
                 throw StateStoreError.unknownIdentifier
             }
@@ -143,7 +169,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func completeMigration(_ completion: MigrationCompletion, at: Date) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     UPDATE migration_records SET state = 'migrated', new_id = ?, mfa_summary = ?, consent_summary = ?,
@@ -164,7 +190,7 @@ public final class SQLiteStateStore: StateStore {
         _ identifier: String, state: MigrationState, reason: String, closingJob jobID: Int64?,
         audit: [String: String], at: Date
     ) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE migration_records SET state = ?, last_failure = ?, updated_at = ? WHERE identifier = ?",
                 arguments: [state.rawValue, reason, at.timeIntervalSince1970, identifier])
@@ -177,7 +203,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func recordWouldMigrate(_ identifier: String, at: Date) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE migration_records SET would_migrate_at = ?, updated_at = ? WHERE identifier = ?",
                 arguments: [at.timeIntervalSince1970, at.timeIntervalSince1970, identifier])
@@ -185,7 +211,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func recordFailedLogin(_ identifier: String, at: Date) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE migration_records SET failures = failures + 1, updated_at = ? WHERE identifier = ?",
                 arguments: [at.timeIntervalSince1970, identifier])
@@ -195,7 +221,7 @@ public final class SQLiteStateStore: StateStore {
     // MARK: Outbox
 
     public func dueJobs(at: Date, limit: Int) throws -> [OutboxJob] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -220,7 +246,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
                 arguments: [nextAttemptAt.timeIntervalSince1970, error, id])
@@ -228,7 +254,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func pendingJobCount() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE completed_at IS NULL") ?? 0 }
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE completed_at IS NULL") ?? 0 }
     }
 
     // MARK: Audit
@@ -247,7 +273,7 @@ public final class SQLiteStateStore: StateStore {
     @discardableResult
     public func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) throws -> AuditEvent
     {
-        try pool.write { db in try Self.appendAudit(db, kind: kind, identifier: identifier, details: details, at: at) }
+        try write { db in try Self.appendAudit(db, kind: kind, identifier: identifier, details: details, at: at) }
     }
 
     /// Appends inside the caller's transaction, so an event is written exactly
@@ -275,7 +301,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func verifyAuditChain() throws -> AuditVerification {
-        try pool.read { db in
+        try read { db in
             var previous = Self.genesisHash
             var expectedSequence: Int64 = 1
             let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY sequence")
@@ -319,6 +345,33 @@ public final class SQLiteStateStore: StateStore {
     }
 }
 
-public enum StateStoreError: Error, Equatable, Sendable {
+public enum StateStoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownIdentifier
+    /// The database file is not there (deleted under a running Ferry, or a
+    /// mistyped path given to an operator verb).
+    case missing(String)
+    /// The database file was replaced after it was opened.
+    case replaced(String)
+
+    public var description: String {
+        switch self {
+        case .unknownIdentifier: "unknown identifier"
+        case .missing(let path): "state store \(path) does not exist (deleted while Ferry ran, or a wrong path)"
+        case .replaced(let path):
+            "state store \(path) was replaced after Ferry opened it; restart Ferry to use the new file"
+        }
+    }
+}
+
+/// Device and inode of a file, to notice it being deleted or replaced.
+struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
 }

@@ -67,7 +67,7 @@ extension SQLiteStateStore {
 
     public func addLoginTally(_ counts: [LoginTallyKey: Int]) throws {
         guard !counts.isEmpty else { return }
-        try pool.write { db in
+        try write { db in
             for (key, count) in counts {
                 try db.execute(
                     sql: """
@@ -80,7 +80,7 @@ extension SQLiteStateStore {
     }
 
     public func statusFigures(at now: Date) throws -> StoreFigures {
-        try pool.read { db in
+        try read { db in
             var figures = StoreFigures(at: now)
             let seconds = now.timeIntervalSince1970
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM migration_records GROUP BY state") {
@@ -157,7 +157,7 @@ extension SQLiteStateStore {
 
     /// The legacy ids of every migrated user, to tell who remains.
     public func migratedLegacyIDs() throws -> Set<String> {
-        try pool.read { db in
+        try read { db in
             Set(
                 try String.fetchAll(
                     db,
@@ -169,7 +169,7 @@ extension SQLiteStateStore {
 
     /// Whether the legacy user with this id is migrated, under any identifier.
     public func hasMigrated(legacyID: String) throws -> Bool {
-        try pool.read { db in
+        try read { db in
             try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM migration_records WHERE legacy_id = ? AND state = 'migrated')",
                 arguments: [legacyID]) ?? false

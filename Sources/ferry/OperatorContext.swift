@@ -13,10 +13,10 @@ struct OperatorContext {
     let storePath: String
 
     /// Loads `path`; a config or store that cannot be read is reported on
-    /// standard error and ends the command with exit code 1. With
-    /// `storeMustExist`, a state store file that is not there is an error
-    /// rather than a new empty database (a mistyped path would report zeros).
-    static func open(_ path: String, storeMustExist: Bool = false) throws -> OperatorContext {
+    /// standard error and ends the command with exit code 1. A state store
+    /// file that is not there is an error, never a new empty database: a
+    /// mistyped path would report zeros, or an "intact" empty audit chain.
+    static func open(_ path: String) throws -> OperatorContext {
         let config: ProxyConfig
         do {
             config = try ProxyConfig.load(path: path)
@@ -25,12 +25,12 @@ struct OperatorContext {
             throw ExitCode.failure
         }
         guard case .sqlite(let storePath) = config.state.store else { throw ExitCode.failure }
-        if storeMustExist && !FileManager.default.fileExists(atPath: storePath) {
+        if !FileManager.default.fileExists(atPath: storePath) {
             printError("state store \(storePath) does not exist; has `ferry serve` run with this config?")
             throw ExitCode.failure
         }
         do {
-            let store = try SQLiteStateStore(path: storePath, busyTimeout: config.state.busyTimeout)
+            let store = try SQLiteStateStore(path: storePath, busyTimeout: config.state.busyTimeout, create: false)
             return OperatorContext(config: config, store: store, storePath: storePath)
         } catch {
             printError("state store \(storePath) cannot be opened: \(databaseErrorSummary(error))")

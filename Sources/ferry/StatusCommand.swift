@@ -22,7 +22,7 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let context = try OperatorContext.open(config, storeMustExist: true)
+        let context = try OperatorContext.open(config)
         let source = try context.legacySource(required: false)
         let report: StatusReport
         do {

@@ -34,7 +34,7 @@ struct StragglersCommand: ParsableCommand {
                     + StragglerFormat.allCases.map(\.rawValue).joined(separator: ", "))
             throw ExitCode.validationFailure
         }
-        let context = try OperatorContext.open(config, storeMustExist: true)
+        let context = try OperatorContext.open(config)
         guard let source = try context.legacySource(required: true) else { throw ExitCode.failure }
         let migrated: Set<String>
         do {

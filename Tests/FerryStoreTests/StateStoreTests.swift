@@ -31,6 +31,23 @@ struct StateStoreTests {
                 == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    /// SQLite would keep writing to a deleted file's inode, losing every change.
+    @Test func aStoreDeletedOrReplacedUnderARunningFerryIsAnError() throws {
+        let (store, path) = try Self.makeStore()
+        _ = try store.seen("ada@example.com", legacyID: "1", legacyScheme: nil, at: now)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        #expect(throws: StateStoreError.missing(path)) {
+            _ = try store.seen("bob@example.com", legacyID: "2", legacyScheme: nil, at: now)
+        }
+        #expect(throws: StateStoreError.missing(path)) { _ = try store.record(for: "ada@example.com") }
+        _ = try SQLiteStateStore(path: path)
+        #expect(throws: StateStoreError.replaced(path)) { _ = try store.record(for: "ada@example.com") }
+        #expect(throws: StateStoreError.missing(path + ".nope")) {
+            _ = try SQLiteStateStore(path: path + ".nope", create: false)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + ".nope"))
+    }
+
     @Test func claimsFollowTheStateMachine() throws {
         let (store, _) = try Self.makeStore()
         let seen = try store.seen("ada@example.com", legacyID: "42", legacyScheme: "bcrypt", at: now)

@@ -3,6 +3,7 @@ import FerryDemo
 import Foundation
 import GRDB
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import FerryStore
@@ -49,6 +50,63 @@ import Testing
             #expect(metrics.contains(#"ferry_logins_total{destination="reject",reason="store_unavailable"} 1"#))
             #expect(world.logs.all.contains { $0.contains("state store unavailable") })
             #expect(try world.newAccounts(user.username).isEmpty)
+        }
+    }
+
+    /// Logins wait on a state store another process holds locked; a request
+    /// that needs no store is answered meanwhile (it once waited 9 s: the
+    /// blocked store calls held the threads every request needs).
+    @Test(.timeLimit(.minutes(2))) func aLockedStoreDoesNotStallUnrelatedTraffic() async throws {
+        try await MigrationScenarioTests.inWorld(.scim) { world in
+            let users = Array(world.credentials.filter { $0.totpSecret == nil }.prefix(5))
+            // Logins wait on the lock until it is released, never giving up first.
+            try world.config.text.replacingOccurrences(of: "[state]\n", with: "[state]\nbusy_timeout = \"120s\"\n")
+                .write(toFile: world.configPath, atomically: true, encoding: .utf8)
+            await world.stopFerry()
+            try await world.startFerry()
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            holder.arguments = [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()",
+                world.directory.appendingPathComponent("ferry-state.db").path,
+            ]
+            let input = Pipe()
+            let output = Pipe()
+            (holder.standardInput, holder.standardOutput, holder.standardError) = (input, output, FileHandle.nullDevice)
+            try holder.run()
+            _ = output.fileHandleForReading.availableData
+            defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+
+            let finished = FinishedCount()
+            let logins = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for user in users {
+                        group.addTask {
+                            _ = try? await world.login(user.username, user.password)
+                            finished.add()
+                        }
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            // Stalled, the page would wait for the lock's release, which comes
+            // only after it: a bound instead of a deadlock.
+            let page = try await withThrowingTaskGroup(of: MigrationWorld.Reply?.self) { group in
+                group.addTask { try await world.send(.GET, world.base + "/login") }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(30))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
+            #expect(page?.status == 200, "a page that needs no store is answered while the store is locked")
+            #expect(finished.value == 0, "every login still waits on the lock")
+            try input.fileHandleForWriting.close()
+            holder.waitUntilExit()
+            await logins.value
+            #expect(finished.value == users.count)
         }
     }
 
@@ -194,4 +252,11 @@ import Testing
             #expect(kinds == ["migration_released", "migrated"])
         }
     }
+}
+
+/// Counts finished requests across tasks.
+final class FinishedCount: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add() { count.withLock { $0 += 1 } }
 }

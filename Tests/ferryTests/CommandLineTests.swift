@@ -121,9 +121,12 @@ struct CommandLineTests {
     @Test func auditVerifyChecksTheStateStoreOfAConfig() throws {
         let (directory, config) = try Self.minimalConfig()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let fresh = try Self.ferry(["audit", "verify", "--config", config.path])
-        #expect(fresh.status == 0, "stderr: \(fresh.stderr)")
-        #expect(fresh.stdout.hasPrefix("audit chain intact: 0 events"))
+        // No store yet: an error, and no empty database is created to call "intact".
+        let missing = try Self.ferry(["audit", "verify", "--config", config.path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("does not exist"), "stderr: \(missing.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(!files.contains { $0.hasSuffix(".db") }, "\(files)")
     }
 
     @Test func versionPrintsTheVersion() throws {
@@ -139,8 +142,9 @@ struct CommandLineTests {
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("does not exist; has `ferry serve` run with this config?"))
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("state.db").path))
-        // `audit verify` opens (and so creates) the store.
-        _ = try Self.ferry(["audit", "verify", "--config", config.path])
+        // An empty file is an empty SQLite database, as `ferry serve` leaves it.
+        #expect(
+            FileManager.default.createFile(atPath: directory.appendingPathComponent("state.db").path, contents: nil))
         let table = try Self.ferry(["status", "--config", config.path])
         #expect(table.status == 0, "stderr: \(table.stderr)")
         #expect(table.stdout.contains("migrated"))
@@ -155,7 +159,8 @@ struct CommandLineTests {
     @Test func stragglersNeedsALegacySource() throws {
         let (directory, config) = try Self.minimalConfig()
         defer { try? FileManager.default.removeItem(at: directory) }
-        _ = try Self.ferry(["audit", "verify", "--config", config.path])
+        #expect(
+            FileManager.default.createFile(atPath: directory.appendingPathComponent("state.db").path, contents: nil))
         let run = try Self.ferry(["stragglers", "--config", config.path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("no [legacy] section"))
