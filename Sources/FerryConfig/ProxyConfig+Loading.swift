@@ -168,11 +168,24 @@ struct ConfigBuilder {
             let name = table.has("encryption_key_file") ? "encryption_key_file" : "encryption_key_env"
             table.report(name, "must hold a 32-byte key as 64 hex characters or 44 base64 characters (\(key) does not)")
         }
-        return StateSettings(
+        let auditKey = table.flatMap { secret($0, "audit_key") }
+        if let table, let auditKey, EncryptionKey(auditKey.value) == nil {
+            let name = table.has("audit_key_file") ? "audit_key_file" : "audit_key_env"
+            table.report(
+                name, "must hold a 32-byte Ed25519 seed as 64 hex characters or 44 base64 characters (\(auditKey) does not)")
+        }
+        var settings = StateSettings(
             store: store,
             busyTimeout: table?.duration("busy_timeout", default: .milliseconds(500)) ?? .milliseconds(500),
             encryptionKey: key,
-            onUnavailable: table?.choice("on_unavailable", default: .legacy) ?? .legacy)
+            onUnavailable: table?.choice("on_unavailable", default: .legacy) ?? .legacy,
+            auditKey: auditKey)
+        if case .sqlite(let path) = store { settings.auditCheckpointFile = path + ".checkpoints" }
+        if let file = table?.string("audit_checkpoint_file") { settings.auditCheckpointFile = resolvePath(file) }
+        settings.auditCheckpointEvery =
+            table?.integer("audit_checkpoint_every", in: 1...1_000_000, default: settings.auditCheckpointEvery)
+            ?? settings.auditCheckpointEvery
+        return settings
     }
 
     private func upstream(_ name: String, _ table: TableReader) -> UpstreamSettings? {

@@ -119,6 +119,13 @@ public struct StateSettings: Equatable, Sendable {
     public var encryptionKey: Secret?
     /// What a login does when the state store cannot be read or written.
     public var onUnavailable: StoreFailurePolicy = .legacy
+    /// Ed25519 key (32-byte seed) that signs audit checkpoints; nil: a key
+    /// file Ferry creates beside the store (`<store>.audit-key`).
+    public var auditKey: Secret?
+    /// Where signed checkpoints of the audit chain's head are appended.
+    public var auditCheckpointFile: String = ""
+    /// A checkpoint is written once this many events follow the last one (and at shutdown).
+    public var auditCheckpointEvery: Int = 100
 
     public enum StoreFailurePolicy: String, CaseIterable, Sendable {
         /// Fail open: forward the login to legacy untouched.

@@ -81,10 +81,12 @@ public final class MigrationEngine: Sendable {
     public let guardSettings: LoginGuardSettings
     /// How long ended legacy sessions are kept before the retrier prunes them.
     let sessionRetention: Duration
+    /// Signed checkpoints of the audit chain's head; nil when no key can be had.
+    public let auditCheckpoints: AuditCheckpoints?
 
     public init(
         config: ProxyConfig, services: MigrationServices, source: (any LegacySource)?,
-        target: (any ProvisioningTarget)?
+        target: (any ProvisioningTarget)?, auditCheckpoints: AuditCheckpoints? = nil
     ) {
         settings = config.migration
         self.services = services
@@ -98,6 +100,20 @@ public final class MigrationEngine: Sendable {
         storeFailure = config.state.onUnavailable
         guardSettings = config.loginGuard
         sessionRetention = config.sessions.retention
+        self.auditCheckpoints = auditCheckpoints
+    }
+
+    /// Writes a checkpoint when enough events came since the last (or, with
+    /// `force`, when any did: at shutdown).
+    public func checkpointAudit(force: Bool = false) {
+        guard let store = services.store, let auditCheckpoints else { return }
+        do {
+            if let checkpoint = try auditCheckpoints.checkpoint(store, at: services.clock(), force: force) {
+                services.events(.auditCheckpoint(sequence: checkpoint.sequence))
+            }
+        } catch {
+            logger.warning("audit checkpoint not written", metadata: ["error": "\(error)"])
+        }
     }
 
     var logger: Logger { services.logger }

@@ -34,6 +34,8 @@ public enum MigrationEvent: Equatable, Sendable {
     case provisioning(via: String, result: String)
     /// A user had a factor the target cannot hold; `policy` says what happened.
     case mfaNotCarried(policy: String)
+    /// A signed checkpoint of the audit chain's head was written.
+    case auditCheckpoint(sequence: Int64)
 }
 
 extension TargetOutcome {

@@ -74,6 +74,7 @@ public final class OutboxRetrier: Sendable {
         while !Task.isCancelled {
             _ = await drainOnce()
             flushTally()
+            engine()?.checkpointAudit()
             if ContinuousClock.now - lastPrune >= .seconds(60) {
                 pruneSessions()
                 lastPrune = .now

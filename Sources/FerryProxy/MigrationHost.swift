@@ -55,7 +55,15 @@ final class MigrationHost: Sendable {
                     metadata: ["target": "\(settings.kind.rawValue)", "error": "\(error)"])
             }
         }
-        return MigrationEngine(config: config, services: services, source: source, target: target)
+        var checkpoints: AuditCheckpoints?
+        do {
+            checkpoints = try AuditCheckpoints.open(config.state, create: true)
+        } catch {
+            if strict { throw error }
+            logger.error("audit checkpoints cannot be signed; none are written", metadata: ["error": "\(error)"])
+        }
+        return MigrationEngine(
+            config: config, services: services, source: source, target: target, auditCheckpoints: checkpoints)
     }
 
     /// The legacy session tracker for `config`; like `engine(for:strict:)`, a

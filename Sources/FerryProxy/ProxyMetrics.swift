@@ -14,6 +14,7 @@ final class ProxyMetrics: Sendable {
     private let legacyUsers: Gauge
     private let lastLegacyExpiry: Gauge
     private let accessLogDropped: Counter
+    private let auditCheckpoint: Gauge
     // The registry validates names and labels on every make call; handles are
     // looked up once per label set instead.
     private let requestCounters = Mutex<[String: Counter]>([:])
@@ -35,6 +36,9 @@ final class ProxyMetrics: Sendable {
         accessLogDropped = registry.makeCounter(
             name: "ferry_access_log_lines_dropped_total",
             help: "Access-log lines dropped because standard output fell too far behind")
+        auditCheckpoint = registry.makeGauge(
+            name: "ferry_audit_checkpoint_sequence",
+            help: "Audit event sequence of the latest signed checkpoint written by this process")
     }
 
     /// The drain report, refreshed when metrics are scraped.
@@ -111,6 +115,8 @@ final class ProxyMetrics: Sendable {
                 name: "ferry_mfa_not_carried_total", labels: [("policy", policy)],
                 help: "Users with an MFA factor the target cannot hold, by the policy applied"
             ).increment()
+        case .auditCheckpoint(let sequence):
+            auditCheckpoint.set(Double(sequence))
         }
     }
 

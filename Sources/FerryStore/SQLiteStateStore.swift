@@ -300,6 +300,28 @@ public final class SQLiteStateStore: StateStore {
             previousHash: previous, hash: hash)
     }
 
+    public func auditHead() throws -> (sequence: Int64, hash: String)? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1").map {
+                ($0["sequence"], $0["hash"])
+            }
+        }
+    }
+
+    public func auditEvents(after sequence: Int64, limit: Int) throws -> [AuditEvent] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                arguments: [sequence, limit]
+            ).map { row in
+                AuditEvent(
+                    sequence: row["sequence"], at: Date(timeIntervalSince1970: row["at"]), kind: row["kind"],
+                    identifier: row["identifier"], details: row["details"], previousHash: row["previous_hash"],
+                    hash: row["hash"])
+            }
+        }
+    }
+
     public func verifyAuditChain() throws -> AuditVerification {
         try read { db in
             var previous = Self.genesisHash

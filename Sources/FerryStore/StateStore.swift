@@ -50,4 +50,8 @@ public protocol StateStore: Sendable {
     @discardableResult
     func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) throws -> AuditEvent
     func verifyAuditChain() throws -> AuditVerification
+    /// The newest event's sequence and hash; nil while the log is empty.
+    func auditHead() throws -> (sequence: Int64, hash: String)?
+    /// Events after `sequence`, oldest first, at most `limit`.
+    func auditEvents(after sequence: Int64, limit: Int) throws -> [AuditEvent]
 }

@@ -147,6 +147,37 @@ import Testing
         }
     }
 
+    /// Migrations leave audit events; shutdown anchors the head in a signed
+    /// checkpoint; deleting the newest events then fails `audit verify`.
+    @Test(.timeLimit(.minutes(2))) func auditVerifyCatchesTheNewestEventsDeleted() async throws {
+        try await MigrationScenarioTests.inWorld(.scim) { world in
+            for user in Self.plainUsers(world).prefix(3) {
+                #expect(Self.loggedInOnNew(try await world.login(user.username, user.password)))
+            }
+            await world.stopFerry()
+            let intact = try Self.ferry(["audit", "verify", "--config", world.configPath], in: world)
+            #expect(intact.status == 0, "\(intact.stderr)")
+            #expect(intact.stdout.contains("holds the checkpoint of event"), "\(intact.stdout)")
+
+            let export = try Self.ferry(["audit", "export", "--config", world.configPath], in: world)
+            let lines = export.stdout.split(separator: "\n")
+            #expect(lines.count >= 3)
+            #expect(lines.allSatisfy { $0.contains(#""hash":"#) && $0.contains(#""previous_hash":"#) })
+            let listed = try Self.ferry(
+                ["audit", "list", "--config", world.configPath, "--kind", "migrated", "--json"], in: world)
+            #expect(listed.stdout.split(separator: "\n").count == 3, "\(listed.stdout)")
+
+            try await world.store().pool.write { db in
+                try db.execute(sql: "DROP TRIGGER audit_log_append_only_delete")
+                try db.execute(sql: "DELETE FROM audit_log WHERE sequence = (SELECT MAX(sequence) FROM audit_log)")
+            }
+            let cut = try Self.ferry(["audit", "verify", "--config", world.configPath], in: world)
+            #expect(cut.status == 1)
+            #expect(cut.stderr.contains("cut short"), "\(cut.stderr)")
+            #expect(!export.stdout.contains(Self.plainUsers(world)[0].password))
+        }
+    }
+
     @Test(.timeLimit(.minutes(3))) func rolloutFromZeroToHundredUnderLiveTraffic() async throws {
         try await MigrationScenarioTests.inWorld(.scim, configure: { $0.rolloutPercent = 0 }) { world in
             let users = Array(Self.plainUsers(world).prefix(6))
