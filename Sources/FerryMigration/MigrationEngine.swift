@@ -19,9 +19,8 @@ public final class MigrationServices: Sendable {
     public let rateLimiter = MigrationRateLimiter()
     public let loginGuard = LoginGuard()
     public let tally = LoginTally()
-    /// A real legacy hash (the last one verified), so that an unknown
-    /// identifier costs the same hash work as a known one.
-    let decoyHash = Mutex<(hash: String, salt: String?)>((HashDecoy.fallback, nil))
+    /// The legacy hash an unknown identifier costs, fixed once calibrated.
+    let decoy = DecoyCalibration()
     let logger: Logger
 
     public init(
@@ -264,6 +263,47 @@ public final class MigrationEngine: Sendable {
 
     // MARK: Verify
 
+    /// Fixes the decoy hash from legacy's own population when
+    /// `legacy.all_users_query` is set: the first distinct hashes it lists,
+    /// each verified once with a random password and timed on the hash workers.
+    /// Without the query, the first hashes verified at login calibrate it.
+    public func calibrateDecoy() async {
+        guard let source, !services.decoy.isCalibrated else { return }
+        struct Enough: Error {}
+        // A uniform sample (reservoir) of the first 20,000 users, so that the
+        // scheme mix is the population's, not that of the oldest accounts.
+        var hashes: [(String, String?)] = []
+        var seen = 0
+        var random = SystemRandomNumberGenerator()
+        do {
+            try source.forEachUser { account in
+                seen += 1
+                if hashes.count < DecoyCalibration.sampleSize {
+                    hashes.append((account.passwordHash, account.salt))
+                } else if case let slot = Int.random(in: 0..<seen, using: &random), slot < hashes.count {
+                    hashes[slot] = (account.passwordHash, account.salt)
+                }
+                if seen >= 20_000 { throw Enough() }
+            }
+        } catch is Enough {
+        } catch {
+            return
+        }
+        let catalog = catalog
+        let probe = UUID().uuidString
+        for (hash, salt) in hashes {
+            guard
+                let (result, seconds) = try? await services.hashPool.run({
+                    let started = ContinuousClock.now
+                    let result = catalog.verify(password: probe, hash: hash, salt: salt)
+                    return (result, Self.seconds(ContinuousClock.now - started))
+                })
+            else { return }
+            if case .error = result { continue }
+            services.decoy.record(.init(hash: hash, salt: salt, seconds: seconds))
+        }
+    }
+
     /// The verification, the legacy account when there is one, and the legacy
     /// scheme when the hash could be read.
     private func verify(identifier: String, password: String) async -> (Verification, LegacyAccount?, String?) {
@@ -279,21 +319,24 @@ public final class MigrationEngine: Sendable {
         guard let account, account.active else {
             // The same hash work as a real user, so response time does not tell
             // who exists or who is disabled.
-            let decoy = account.map { ($0.passwordHash, $0.salt) } ?? services.decoyHash.withLock { $0 }
+            let decoy = account.map { ($0.passwordHash, $0.salt) } ?? services.decoy.decoy(for: identifier)
             _ = try? await services.hashPool.run { catalog.verify(password: password, hash: decoy.0, salt: decoy.1) }
             return account == nil ? (.unknownUser, nil, nil) : (.disabledUser, account, nil)
         }
         let result: VerificationResult
+        let seconds: Double
         do {
-            result = try await services.hashPool.run {
-                catalog.verify(password: password, hash: account.passwordHash, salt: account.salt)
+            (result, seconds) = try await services.hashPool.run {
+                let started = ContinuousClock.now
+                let result = catalog.verify(password: password, hash: account.passwordHash, salt: account.salt)
+                return (result, Self.seconds(ContinuousClock.now - started))
             }
         } catch {
             return (.hashQueueFull, account, nil)
         }
         if case .error = result {
         } else {
-            services.decoyHash.withLock { $0 = (account.passwordHash, account.salt) }
+            services.decoy.record(.init(hash: account.passwordHash, salt: account.salt, seconds: seconds))
         }
         switch result {
         case .match(let scheme):

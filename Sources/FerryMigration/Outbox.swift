@@ -71,6 +71,7 @@ public final class OutboxRetrier: Sendable {
     /// Runs until the task is cancelled.
     public func run() async {
         var lastPrune = ContinuousClock.now - .seconds(3600)
+        await engine()?.calibrateDecoy()
         while !Task.isCancelled {
             _ = await drainOnce()
             flushTally()

@@ -148,3 +148,23 @@ import Testing
             guardian.check(identifier: "spray999", client: nil, settings: settings, at: Self.start + 1000) != .allowed)
     }
 }
+
+/// The decoys for unknown identifiers are fixed from the population, never the last hash seen.
+struct DecoyCalibrationTests {
+    @Test func aFixedSampleStandsInForUnknownIdentifiers() {
+        let calibration = DecoyCalibration()
+        #expect(calibration.decoy(for: "nobody").hash == HashDecoy.fallback)
+        for index in 0..<DecoyCalibration.sampleSize {
+            calibration.record(.init(hash: "h\(index)", salt: nil, seconds: Double(index)))
+            calibration.record(.init(hash: "h\(index)", salt: nil, seconds: 99))
+        }
+        #expect(calibration.isCalibrated)
+        let names = (0..<500).map { "nobody-\($0)@example.com" }
+        let chosen = names.map { calibration.decoy(for: $0).hash }
+        #expect(Set(chosen).count > DecoyCalibration.sampleSize / 2, "unknown identifiers spread over the sample")
+        #expect(names.map { calibration.decoy(for: $0).hash } == chosen, "one identifier, one decoy")
+        // A cheap hash verified later changes nothing.
+        calibration.record(.init(hash: "md5", salt: nil, seconds: 0.000_01))
+        #expect(!names.contains { calibration.decoy(for: $0).hash == "md5" })
+    }
+}
