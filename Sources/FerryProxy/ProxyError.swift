@@ -8,6 +8,8 @@ import NIOPosix
 /// nothing about internals.
 enum ProxyError: Error, Equatable {
     case noRoute
+    /// The request's Host is missing, repeated or malformed.
+    case badHost(String)
     case headersTooLarge
     case bodyTooLarge
     case upstreamUnreachable(String)
@@ -29,6 +31,7 @@ enum ProxyError: Error, Equatable {
     var status: HTTPResponse.Status {
         switch self {
         case .noRoute: return .notFound
+        case .badHost: return .badRequest
         case .headersTooLarge: return .init(code: 431, reasonPhrase: "Request Header Fields Too Large")
         case .bodyTooLarge: return .contentTooLarge
         case .upstreamUnreachable: return .badGateway
@@ -45,6 +48,7 @@ enum ProxyError: Error, Equatable {
     var message: String {
         switch self {
         case .noRoute: return "no route matches this request\n"
+        case .badHost(let reason): return reason + "\n"
         case .headersTooLarge: return "request headers are too large\n"
         case .bodyTooLarge: return "request body is too large\n"
         case .upstreamUnreachable(let name): return "upstream \"\(name)\" is unreachable\n"

@@ -74,6 +74,11 @@ struct ProxyResponder: HTTPResponder {
         if headBytes > config.server.maxHeaderSize {
             return ProxyError.headersTooLarge.response
         }
+        if let problem = HostHeader.problem(
+            authority: request.head.authority, repeatedHosts: request.headers[values: Self.hostField].count)
+        {
+            return ProxyError.badHost(problem).response
+        }
         let facts = Self.facts(of: request)
         var decision = runtime.router.decide(facts)
         let legacyName = config.migration.legacyUpstream
@@ -389,6 +394,9 @@ struct ProxyResponder: HTTPResponder {
         let status = HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
         return Response(status: status, headers: responseFields, body: ResponseBody(asyncSequence: response.body))
     }
+
+    /// A Host header after the first (the first became the authority).
+    static let hostField = HTTPField.Name("Host")!
 
     /// The request's cookies as name and value pairs.
     static func cookies(of request: Request) -> [(name: String, value: String)] {

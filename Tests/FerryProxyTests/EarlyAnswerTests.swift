@@ -95,4 +95,25 @@ import Testing
             #expect(after.status == .ok)
         }
     }
+
+    /// Requests nginx answers with 400 get 400 from Ferry too, over a raw socket.
+    @Test func badHostHeadersAre400() async throws {
+        try await ForwardingTests.withProxy { proxy, _, _ in
+            let port = proxy.server.proxyPort ?? 0
+            for head in [
+                "GET /hello HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n",
+                "GET /hello HTTP/1.1\r\n\r\n",
+                "GET /hello HTTP/1.1\r\nHost:\r\n\r\n",
+                "GET /hello HTTP/1.1\r\nHost: a b\r\n\r\n",
+            ] {
+                try await RawConnection.with(port: port) { connection in
+                    try await connection.send(head)
+                    let reply = try await connection.readResponse()
+                    #expect(reply.status == 400, "\(head.debugDescription): \(reply.status)")
+                }
+            }
+            let (after, _) = try await proxy.get("/hello")
+            #expect(after.status == .ok)
+        }
+    }
 }
