@@ -22,23 +22,28 @@ final class ProxyMetrics: Sendable {
 
     init() {
         activeConnections = registry.makeGauge(
-            name: "ferry_active_connections", help: "Client connections open on the public listener")
-        inFlight = registry.makeGauge(name: "ferry_requests_in_flight", help: "Requests being served")
+            descriptor: Self.named("ferry_active_connections", "Client connections open on the public listener"))
+        inFlight = registry.makeGauge(descriptor: Self.named("ferry_requests_in_flight", "Requests being served"))
         legacySessions = registry.makeGauge(
-            name: "ferry_legacy_sessions_alive", help: "Legacy session cookies still alive, as Ferry knows them")
+            descriptor: Self.named(
+                "ferry_legacy_sessions_alive", "Legacy session cookies still alive, as Ferry knows them"))
         legacyTokens = registry.makeGauge(
-            name: "ferry_legacy_tokens_alive", help: "Legacy bearer tokens still alive, as Ferry knows them")
+            descriptor: Self.named("ferry_legacy_tokens_alive", "Legacy bearer tokens still alive, as Ferry knows them")
+        )
         legacyUsers = registry.makeGauge(
-            name: "ferry_legacy_session_users", help: "Users holding a live legacy session or token")
+            descriptor: Self.named("ferry_legacy_session_users", "Users holding a live legacy session or token"))
         lastLegacyExpiry = registry.makeGauge(
-            name: "ferry_legacy_sessions_last_expiry_seconds",
-            help: "Unix time the last live legacy session or token expires (0: none)")
+            descriptor: Self.named(
+                "ferry_legacy_sessions_last_expiry_seconds",
+                "Unix time the last live legacy session or token expires (0: none)"))
         accessLogDropped = registry.makeCounter(
-            name: "ferry_access_log_lines_dropped_total",
-            help: "Access-log lines dropped because standard output fell too far behind")
+            descriptor: Self.named(
+                "ferry_access_log_lines_dropped_total",
+                "Access-log lines dropped because standard output fell too far behind"))
         auditCheckpoint = registry.makeGauge(
-            name: "ferry_audit_checkpoint_sequence",
-            help: "Audit event sequence of the latest signed checkpoint written by this process")
+            descriptor: Self.named(
+                "ferry_audit_checkpoint_sequence",
+                "Audit event sequence of the latest signed checkpoint written by this process"))
     }
 
     /// The drain report, refreshed when metrics are scraped.
@@ -56,9 +61,9 @@ final class ProxyMetrics: Sendable {
         let counter = requestCounters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = registry.makeCounter(
-                name: "ferry_http_requests_total",
-                labels: [("route", route), ("upstream", upstream), ("status_class", statusClass)],
-                help: "Requests served, by route, upstream and status class")
+                descriptor: Self.named(
+                    "ferry_http_requests_total", "Requests served, by route, upstream and status class"),
+                labels: [("route", route), ("upstream", upstream), ("status_class", statusClass)])
             counters[key] = counter
             return counter
         }
@@ -69,13 +74,14 @@ final class ProxyMetrics: Sendable {
         let histogram = latencyHistograms.withLock { histograms in
             if let histogram = histograms[upstream] { return histogram }
             let histogram = registry.makeDurationHistogram(
-                name: "ferry_upstream_response_seconds", labels: [("upstream", upstream)],
+                descriptor: Self.named(
+                    "ferry_upstream_response_seconds", "Time until the upstream's response head arrived"),
+                labels: [("upstream", upstream)],
                 buckets: [
                     .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                     .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
                     .seconds(10),
-                ],
-                help: "Time until the upstream's response head arrived")
+                ])
             histograms[upstream] = histogram
             return histogram
         }
@@ -84,14 +90,15 @@ final class ProxyMetrics: Sendable {
 
     func upstreamFailure(upstream: String, kind: String) {
         registry.makeCounter(
-            name: "ferry_upstream_failures_total", labels: [("upstream", upstream), ("kind", kind)],
-            help: "Upstream requests that failed, by kind (unreachable, timeout)"
+            descriptor: Self.named(
+                "ferry_upstream_failures_total", "Upstream requests that failed, by kind (unreachable, timeout)"),
+            labels: [("upstream", upstream), ("kind", kind)]
         ).increment()
     }
 
     func reload(outcome: String) {
         registry.makeCounter(
-            name: "ferry_reloads_total", labels: [("outcome", outcome)], help: "Config reloads, by outcome"
+            descriptor: Self.named("ferry_reloads_total", "Config reloads, by outcome"), labels: [("outcome", outcome)]
         ).increment()
     }
 
@@ -101,19 +108,22 @@ final class ProxyMetrics: Sendable {
         switch event {
         case .login(let outcome):
             registry.makeCounter(
-                name: "ferry_logins_total",
-                labels: [("destination", outcome.destination.rawValue), ("reason", outcome.reason)],
-                help: "Logins seen by the migration engine, by destination and reason"
+                descriptor: Self.named(
+                    "ferry_logins_total", "Logins seen by the migration engine, by destination and reason"),
+                labels: [("destination", outcome.destination.rawValue), ("reason", outcome.reason)]
             ).increment()
         case .provisioning(let via, let result):
             registry.makeCounter(
-                name: "ferry_provisioning_total", labels: [("via", via), ("result", result)],
-                help: "Calls to the provisioning target, by path (login, outbox) and result"
+                descriptor: Self.named(
+                    "ferry_provisioning_total", "Calls to the provisioning target, by path (login, outbox) and result"),
+                labels: [("via", via), ("result", result)]
             ).increment()
         case .mfaNotCarried(let policy):
             registry.makeCounter(
-                name: "ferry_mfa_not_carried_total", labels: [("policy", policy)],
-                help: "Users with an MFA factor the target cannot hold, by the policy applied"
+                descriptor: Self.named(
+                    "ferry_mfa_not_carried_total",
+                    "Users with an MFA factor the target cannot hold, by the policy applied"),
+                labels: [("policy", policy)]
             ).increment()
         case .auditCheckpoint(let sequence):
             auditCheckpoint.set(Double(sequence))
@@ -130,5 +140,12 @@ final class ProxyMetrics: Sendable {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return String(decoding: buffer, as: UTF8.self)
+    }
+}
+
+extension ProxyMetrics {
+    /// A metric's name and help text, as the registry wants them described.
+    static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 }

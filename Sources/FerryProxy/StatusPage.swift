@@ -6,11 +6,13 @@ import Foundation
 /// SVG. No script, no external resource.
 enum StatusPage {
     static func html(_ report: StatusReport) -> String {
-        let rows = report.table.split(separator: "\n").map { line -> String in
-            let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            let label = parts.first.map(String.init) ?? ""
-            let value = parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : ""
-            return "<tr><th>\(escape(label))</th><td>\(escape(value))</td></tr>"
+        let rows = report.rows.map { row -> String in
+            // Indented labels are the reasons under a heading row.
+            let indented = row.label.hasPrefix("  ")
+            let label = row.label.trimmingCharacters(in: .whitespaces)
+            return indented
+                ? "<tr><th class=\"sub\">\(escape(label))</th><td>\(escape(row.value))</td></tr>"
+                : "<tr><th>\(escape(label))</th><td>\(escape(row.value))</td></tr>"
         }
         return """
             <!doctype html>
@@ -21,6 +23,7 @@ enum StatusPage {
             body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem; color: #222; }
             table { border-collapse: collapse; margin-bottom: 2rem; }
             th { text-align: left; padding: .2rem 1rem .2rem 0; font-weight: 600; }
+            th.sub { font-weight: 400; padding-left: 1.2rem; }
             td { padding: .2rem 0; font-variant-numeric: tabular-nums; }
             svg { border: 1px solid #ddd; background: #fafafa; }
             .bar { fill: #3b7dd8; } .curve { fill: none; stroke: #d8553b; stroke-width: 2; }

@@ -3,7 +3,15 @@ import Foundation
 extension StatusReport {
     /// The report as a table for people (`ferry status`).
     public var table: String {
-        var rows: [(String, String)] = []
+        let rows = self.rows
+        let width = rows.map(\.label.count).max() ?? 0
+        return rows.map { $0.label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.value }
+            .joined(separator: "\n") + "\n"
+    }
+
+    /// The report's figures as labelled rows: the table above, and the status page.
+    public var rows: [(label: String, value: String)] {
+        var rows: [(label: String, value: String)] = []
         func row(_ label: String, _ value: String) { rows.append((label, value)) }
         func unknown(_ value: Int?) -> String { value.map(String.init) ?? "unknown (set legacy.all_users_query)" }
 
@@ -19,11 +27,13 @@ extension StatusReport {
         row("consents carried", "\(consentsCarried)")
         row("outbox backlog", "\(outboxBacklog)")
         row("wrong passwords", "\(wrongPasswords)")
+        if !failuresByReason.isEmpty { row("left on legacy, by reason", "") }
         for (reason, count) in failuresByReason.sorted(by: { $0.key < $1.key }) {
-            row("left on legacy", "\(count) × \(reason)")
+            row("  " + Self.plainWords(reason), "\(count) users")
         }
-        for (reason, count) in fallbacksByReason.sorted(by: { $0.value > $1.value }) {
-            row("fallbacks to legacy", "\(count) × \(reason) (\(fallbacksLastDay[reason] ?? 0) in the last day)")
+        if !fallbacksByReason.isEmpty { row("logins sent to legacy, by reason", "all time / last day") }
+        for (reason, count) in fallbacksByReason.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+            row("  " + Self.plainWords(reason), "\(count) / \(fallbacksLastDay[reason] ?? 0)")
         }
         if let sessions = legacySessions {
             row(
@@ -36,9 +46,12 @@ extension StatusReport {
                 "\(sessions.tokensAlive) alive for \(sessions.usersWithTokens) users, last expires "
                     + (sessions.lastTokenExpiry.map(Self.time) ?? "-"))
         }
-        let width = rows.map(\.0.count).max() ?? 0
-        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
-            .joined(separator: "\n") + "\n"
+        return rows
+    }
+
+    /// A reason code (`store_unavailable`) as words (`store unavailable`).
+    static func plainWords(_ reason: String) -> String {
+        reason.replacingOccurrences(of: "_", with: " ")
     }
 
     static func number(_ value: Double) -> String {
