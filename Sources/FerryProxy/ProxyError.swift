@@ -10,6 +10,14 @@ enum ProxyError: Error, Equatable {
     case noRoute
     /// The request's Host is missing, repeated or malformed.
     case badHost(String)
+    /// The request body's framing is broken (a bad chunk size or extension).
+    case malformedBody
+    /// A transfer coding other than chunked, which Ferry cannot pass on intact.
+    case unsupportedTransferCoding
+    /// The upstream's connection pool is full: try again shortly.
+    case upstreamBusy(String)
+    /// The upstream answered 101 Switching Protocols, which Ferry does not tunnel.
+    case upstreamSwitchedProtocols(String)
     case headersTooLarge
     case bodyTooLarge
     case upstreamUnreachable(String)
@@ -31,7 +39,10 @@ enum ProxyError: Error, Equatable {
     var status: HTTPResponse.Status {
         switch self {
         case .noRoute: return .notFound
-        case .badHost: return .badRequest
+        case .badHost, .malformedBody: return .badRequest
+        case .unsupportedTransferCoding: return .notImplemented
+        case .upstreamBusy: return .serviceUnavailable
+        case .upstreamSwitchedProtocols: return .badGateway
         case .headersTooLarge: return .init(code: 431, reasonPhrase: "Request Header Fields Too Large")
         case .bodyTooLarge: return .contentTooLarge
         case .upstreamUnreachable: return .badGateway
@@ -49,6 +60,12 @@ enum ProxyError: Error, Equatable {
         switch self {
         case .noRoute: return "no route matches this request\n"
         case .badHost(let reason): return reason + "\n"
+        case .malformedBody: return "request body is malformed (bad chunked encoding)\n"
+        case .unsupportedTransferCoding:
+            return "request uses a transfer coding other than chunked, which is not supported\n"
+        case .upstreamBusy(let name): return "upstream \"\(name)\" is busy; try again shortly\n"
+        case .upstreamSwitchedProtocols(let name):
+            return "upstream \"\(name)\" switched protocols (e.g. WebSocket), which Ferry does not tunnel\n"
         case .headersTooLarge: return "request headers are too large\n"
         case .bodyTooLarge: return "request body is too large\n"
         case .upstreamUnreachable(let name): return "upstream \"\(name)\" is unreachable\n"
@@ -68,6 +85,8 @@ enum ProxyError: Error, Equatable {
     var kind: String {
         switch self {
         case .upstreamTimeout: return "timeout"
+        case .upstreamBusy: return "busy"
+        case .upstreamSwitchedProtocols: return "switched_protocols"
         default: return "unreachable"
         }
     }
@@ -75,8 +94,11 @@ enum ProxyError: Error, Equatable {
     var response: Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
-        if self == .bodyTooLarge || self == .headersTooLarge { headers[.connection] = "close" }
+        if self == .bodyTooLarge || self == .headersTooLarge || self == .malformedBody {
+            headers[.connection] = "close"
+        }
         if case .tooManyFailures(let seconds) = self { headers[.retryAfter] = String(seconds) }
+        if case .upstreamBusy = self { headers[.retryAfter] = "1" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: message)))
     }
 
@@ -87,6 +109,11 @@ enum ProxyError: Error, Equatable {
             [.deadlineExceeded, .readTimeout, .writeTimeout].contains(client)
         {
             return .upstreamTimeout(upstream)
+        }
+        // Every pooled connection is in use and none came free in time: the
+        // upstream is up, only busy.
+        if let client = error as? HTTPClientError, client == .getConnectionFromPoolTimeout {
+            return .upstreamBusy(upstream)
         }
         return .upstreamUnreachable(upstream)
     }

@@ -79,6 +79,9 @@ struct ProxyResponder: HTTPResponder {
         {
             return ProxyError.badHost(problem).response
         }
+        if !TransferCoding.isChunkedOnly(request.headers[values: .transferEncoding]) {
+            return ProxyError.unsupportedTransferCoding.response
+        }
         let facts = Self.facts(of: request)
         var decision = runtime.router.decide(facts)
         let legacyName = config.migration.legacyUpstream
@@ -374,6 +377,8 @@ struct ProxyResponder: HTTPResponder {
             }
         } catch {
             if meter.exceeded { return ProxyError.bodyTooLarge.response }
+            // The client's framing broke (a bad chunk size): its fault, not the upstream's.
+            if relay.readFailure is HTTPParserError { return ProxyError.malformedBody.response }
             if (error as? HTTPClientError) == .cancelled || error is CancellationError {
                 // The client went away and the upstream call was cancelled; nobody
                 // reads this answer, but the access log and metrics record it.
@@ -384,6 +389,13 @@ struct ProxyResponder: HTTPResponder {
             return failure.response
         }
         metrics.upstreamLatency(upstream: settings.name, duration: ContinuousClock.now - sent)
+        if response.status.code == 101 {
+            // Relayed, the client would believe the connection switched while it
+            // stays HTTP; Ferry does not tunnel upgrades.
+            let refusal = ProxyError.upstreamSwitchedProtocols(settings.name)
+            metrics.upstreamFailure(upstream: settings.name, kind: refusal.kind)
+            return refusal.response
+        }
 
         var responseFields = HTTPFields()
         for header in response.headers {
@@ -462,6 +474,9 @@ final class RelaySlot: Sendable {
         relay.withLock { $0 = started }
         return started
     }
+
+    /// Why the client's body could not be read, when it could not.
+    var readFailure: (any Error)? { relay.withLock { $0 }?.readFailure }
 
     func settle(closing channel: any Channel) async {
         guard let relay = relay.withLock({ $0 }) else { return }

@@ -51,6 +51,10 @@ final class RequestBodyRelay: Sendable {
         }
     }
 
+    /// Why reading the client's body failed, once it has (a framing error,
+    /// the client gone); nil while reading or after a clean end.
+    var readFailure: (any Error)? { handoff.failure }
+
     /// The body as the upstream client reads it.
     var upstreamBody: UpstreamBody { UpstreamBody(relay: self) }
 
@@ -99,6 +103,13 @@ private final class Handoff: Sendable {
     }
 
     private let state = Mutex(State())
+
+    var failure: (any Error)? {
+        state.withLock { state in
+            if case .failure(let error)? = state.end { return error }
+            return nil
+        }
+    }
 
     /// The upstream call wants no more: wake both sides; later chunks are dropped.
     func abandon() {

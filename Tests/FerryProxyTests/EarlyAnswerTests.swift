@@ -116,4 +116,35 @@ import Testing
             #expect(after.status == .ok)
         }
     }
+
+    /// Body framings: a broken chunk size is the client's fault (400, not a
+    /// 502 counted against the upstream); trailers pass; a coding Ferry would
+    /// silently drop is refused (501); an upstream's 101 is not relayed.
+    @Test func bodyFramingsAndUpgrades() async throws {
+        try await ForwardingTests.withProxy { proxy, _, _ in
+            let port = proxy.server.proxyPort ?? 0
+            try await RawConnection.with(port: port) { connection in
+                try await connection.send(
+                    "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
+                let reply = try await connection.readResponse()
+                #expect(reply.status == 400, "bad chunk size: \(reply.status) \(reply.bodyText)")
+            }
+            try await RawConnection.with(port: port) { connection in
+                try await connection.send(
+                    "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n")
+                let reply = try await connection.readResponse()
+                #expect(reply.status == 200 && reply.bodyText == "hello", "trailers: \(reply.status)")
+            }
+            try await RawConnection.with(port: port) { connection in
+                try await connection.send(
+                    "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+                let reply = try await connection.readResponse()
+                #expect(reply.status == 501, "gzip, chunked: \(reply.status)")
+            }
+            let (upgrade, _) = try await proxy.get("/upgrade", headers: [("Upgrade", "websocket"), ("Connection", "Upgrade")])
+            #expect(upgrade.status == .badGateway)
+            let (_, metrics) = try await proxy.getAdmin("/metrics")
+            #expect(!metrics.contains(#"kind="unreachable""#), "a client's broken body is no upstream failure")
+        }
+    }
 }

@@ -46,6 +46,10 @@ final class TestUpstream: Sendable {
         // Answers before reading the body, as servers do for an unknown path
         // or a missing credential; Hummingbird then reads the body by itself.
         router.post("/early") { _, _ in Response(status: .unauthorized) }
+        // An upgrade answer, which Ferry must not relay while staying HTTP.
+        router.get("/upgrade") { _, _ in
+            Response(status: .switchingProtocols, headers: [.upgrade: "websocket", .connection: "Upgrade"])
+        }
         // Reads a little of the body, then answers.
         router.post("/partial") { request, _ in
             var iterator = request.body.makeAsyncIterator()
@@ -144,6 +148,12 @@ final class ProxyHarness: Sendable {
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 << 20)
         return (response, String(buffer: body))
+    }
+
+    /// A GET on the admin listener (metrics need no token).
+    func getAdmin(_ path: String) async throws -> (HTTPClientResponse, String) {
+        let response = try await client.execute(HTTPClientRequest(url: admin + path), timeout: .seconds(30))
+        return (response, String(buffer: try await response.body.collect(upTo: 16 << 20)))
     }
 
     func stop() async throws {
