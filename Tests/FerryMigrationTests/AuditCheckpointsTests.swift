@@ -48,17 +48,19 @@ import Testing
         let checkpoints = try AuditCheckpoints.open(world.settings, create: true)
         #expect(try checkpoints.verify(world.store) == .noCheckpoint)
         try world.append(2)
-        #expect(try checkpoints.checkpoint(world.store, at: world.now) == nil, "fewer than 3 events")
+        #expect(try checkpoints.checkpoint(world.store, at: world.now)?.sequence == 2, "the first one at once")
+        try world.append(2)
+        #expect(try checkpoints.checkpoint(world.store, at: world.now) == nil, "fewer than 3 events since")
         try world.append(1)
-        #expect(try checkpoints.checkpoint(world.store, at: world.now)?.sequence == 3)
+        #expect(try checkpoints.checkpoint(world.store, at: world.now)?.sequence == 5)
         try world.append(1)
-        #expect(try checkpoints.checkpoint(world.store, at: world.now, force: true)?.sequence == 4)
+        #expect(try checkpoints.checkpoint(world.store, at: world.now, force: true)?.sequence == 6)
         #expect(try checkpoints.checkpoint(world.store, at: world.now, force: true) == nil, "nothing new")
         guard case .matches(let latest) = try checkpoints.verify(world.store) else {
             Issue.record("an intact chain holds its checkpoint")
             return
         }
-        #expect(latest.sequence == 4)
+        #expect(latest.sequence == 6)
         let keyFile = world.directory.appendingPathComponent("state.db.audit-key").path
         let attributes = try FileManager.default.attributesOfItem(atPath: keyFile)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)

@@ -108,18 +108,20 @@ public final class AuditCheckpoints: Sendable {
         return text.split(separator: "\n").reversed().lazy.compactMap(AuditCheckpoint.init(line:)).first
     }
 
-    /// Writes a checkpoint of the chain's head when at least `every` events
-    /// (or, with `force`, any) came after the latest one. Returns the new one.
+    /// Writes a checkpoint of the chain's head when there is none yet, when at
+    /// least `every` events (or, with `force`, any) came after the latest one.
+    /// Returns the new one.
     @discardableResult
     public func checkpoint(_ store: any StateStore, at now: Date, force: Bool = false) throws -> AuditCheckpoint? {
         guard let head = try store.auditHead() else { return nil }
         let last = latest()?.sequence ?? 0
-        guard head.sequence > last, force || head.sequence - last >= Int64(every) else { return nil }
+        // The first checkpoint comes at once, so a new store is never without one for long.
+        guard head.sequence > last, force || last == 0 || head.sequence - last >= Int64(every) else { return nil }
         let signature = try key.signature(
             for: AuditCheckpoint.signedText(sequence: head.sequence, head: head.hash, at: now))
         let checkpoint = AuditCheckpoint(sequence: head.sequence, head: head.hash, at: now, signature: signature)
         if !FileManager.default.fileExists(atPath: file) {
-            FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o644])
+            _ = FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o644])
         }
         guard let handle = FileHandle(forWritingAtPath: file) else {
             throw AuditCheckpointError("checkpoint file \(file) cannot be written")
