@@ -207,7 +207,7 @@ public final class LegacyPlatform: Sendable {
         let fields = WebForms.fields(of: request, body: body)
         let identifier = (fields["username"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = fields["password"] ?? ""
-        let row = try await database.read { db in
+        let row = try database.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT id, password_hash, salt, status FROM users WHERE username = ? OR email = ?",
                 arguments: [identifier, identifier])

@@ -119,7 +119,7 @@ public final class NewPlatform: Sendable {
         let password = fields["password"] ?? ""
         let failed = WebForms.page(.unauthorized, title: "Login failed", body: "<p>Wrong username or password.</p>")
         guard
-            let row = try await database.read({ db in
+            let row = try database.read({ db in
                 try Row.fetchOne(
                     db,
                     sql:

@@ -69,7 +69,7 @@ struct AdminAPI {
             "migration": migration,
             "generation": runtime.generation,
             "started_at": ISO8601DateFormatter().string(from: startedAt),
-            "config_file": await reloader.path,
+            "config_file": reloader.path,
             "listen": config.server.listen.description,
             "migration_mode": config.migration.mode.rawValue,
             "upstreams": config.upstreams.keys.sorted(),

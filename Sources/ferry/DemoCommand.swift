@@ -117,6 +117,8 @@ struct DemoCommand: AsyncParsableCommand {
               legacy platform             http://127.0.0.1:\(ports.legacy)
               new platform                http://127.0.0.1:\(ports.new)   (SCIM: /scim/v2/Users)
               Ferry admin                 http://127.0.0.1:\(ports.admin)/metrics
+              status page                 http://127.0.0.1:\(ports.admin)/status
+              Ferry's process id          \(ProcessInfo.processInfo.processIdentifier)
               data, secrets, proxy.conf   \(directory.path)
 
             Demo credentials (one per legacy hash format):
@@ -139,7 +141,7 @@ struct DemoCommand: AsyncParsableCommand {
             Try:
               curl -si -d 'username=\(credentials[0].username)&password=\(credentials[0].password)' http://127.0.0.1:\(ports.ferry)/login
               curl -s -H "Authorization: Bearer $(cat \(directory.path)/admin.token)" http://127.0.0.1:\(ports.admin)/admin/status
-              edit \(directory.path)/proxy.conf, then: kill -HUP <ferry pid>  (or POST /admin/reload)
+              edit \(directory.path)/proxy.conf, then: kill -HUP \(ProcessInfo.processInfo.processIdentifier)  (or POST /admin/reload)
             """)
     }
 }
@@ -248,4 +250,11 @@ struct Walkthrough {
         }
         print("\nWalkthrough done.")
     }
+}
+
+/// The demo's lines go out as they are printed, also when standard output is a
+/// pipe or a file (Swift's `print` would hold them in 4 KiB blocks until exit).
+private func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    let line = items.map { "\($0)" }.joined(separator: separator) + terminator
+    FileHandle.standardOutput.write(Data(line.utf8))
 }

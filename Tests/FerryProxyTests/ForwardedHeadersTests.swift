@@ -93,7 +93,7 @@ struct AccessLogTests {
 
     static func logFile() throws -> (URL, FileHandle) {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         return (file, try FileHandle(forWritingTo: file))
     }
 

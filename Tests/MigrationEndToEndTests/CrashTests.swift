@@ -43,7 +43,7 @@ import Testing
         process.arguments = ["serve", "--config", world.configPath, "--log-level", "info"]
         let logPath = world.directory.appendingPathComponent("ferry-process.log").path
         if !FileManager.default.fileExists(atPath: logPath) {
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()

@@ -50,7 +50,7 @@ import Testing
             }
             let store = try world.store()
             #expect(try store.verifyAuditChain() == .intact(events: migrated.count))
-            let audit: [Row] = try await store.pool.read { db in
+            let audit: [Row] = try store.pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT kind, identifier, details FROM audit_log ORDER BY sequence")
             }
             #expect(audit.map { $0["kind"] as String } == Array(repeating: "migrated", count: migrated.count))
@@ -70,7 +70,7 @@ import Testing
             let account = try #require(try world.newAccounts(mfaUser.username).first)
             let accountID = account.id
             // Consents keep their purpose, client, version, answer and time.
-            let legacyConsents = try await world.legacy.database.read { db in
+            let legacyConsents = try world.legacy.database.read { db in
                 try Row.fetchAll(
                     db,
                     sql: """
@@ -78,7 +78,7 @@ import Testing
                         WHERE user_id = (SELECT id FROM users WHERE username = ?) ORDER BY purpose
                         """, arguments: [mfaUser.username])
             }
-            let newConsents = try await world.new.database.read { db in
+            let newConsents = try world.new.database.read { db in
                 try Row.fetchAll(
                     db,
                     sql:

@@ -120,7 +120,7 @@ final class MigrationWorld: Sendable {
         self.config = config
         try config.text.write(
             toFile: directory.appendingPathComponent("proxy.conf").path, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("access.log").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("access.log").path, contents: nil)
         accessLog = try FileHandle(forWritingTo: directory.appendingPathComponent("access.log"))
         // A refused connection (Ferry killed in the crash test) fails that request
         // only; with retries the pool would keep failing requests after the restart.

@@ -286,7 +286,7 @@ import Testing
             for user in users.prefix(2) {
                 #expect(Self.loggedInOnNew(try await world.login(user.username, user.password)))
             }
-            let (migrated, all) = try await world.legacy.database.read { db in
+            let (migrated, all) = try world.legacy.database.read { db in
                 (
                     Set(
                         try String.fetchAll(
@@ -478,8 +478,8 @@ import Testing
         process.arguments = arguments
         let out = world.directory.appendingPathComponent("ferry-\(UUID()).out")
         let err = world.directory.appendingPathComponent("ferry-\(UUID()).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()

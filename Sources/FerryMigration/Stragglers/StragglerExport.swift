@@ -224,16 +224,15 @@ public enum StragglerFormat: String, CaseIterable, Sendable {
     }
 
     private static func compact(_ value: Any?) -> Any? {
-        switch value {
-        case nil: return nil
-        case let object as [String: Any?]:
-            return object.compactMapValues { compact($0) }
-        case let object as [String: Any]:
-            return object.compactMapValues { compact($0) }
-        case let optional as Any?:
-            guard let unwrapped = optional else { return nil }
-            if case Optional<Any>.none = unwrapped as Any? { return nil }
-            return unwrapped
+        guard let value else { return nil }
+        // A nil from a `[String: Any?]` arrives boxed in `Any`: still nil.
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return nil }
+            return compact(wrapped)
         }
+        if let object = value as? [String: Any?] { return object.compactMapValues { compact($0) } }
+        if let object = value as? [String: Any] { return object.compactMapValues { compact($0) } }
+        return value
     }
 }
