@@ -215,6 +215,16 @@ struct ConfigBuilder {
         let userQuery = table.requiredString("user_query")
         if let userQuery, !userQuery.contains(":identifier") {
             table.report("user_query", "must use the named parameter `:identifier`")
+        } else if let userQuery, !userQuery.contains("*"),
+            case let missing = ["legacy_id", "password_hash"].filter({ !userQuery.lowercased().contains($0) }),
+            !missing.isEmpty
+        {
+            // Without them no login can be verified; say so now, not at the first
+            // login. (`SELECT *` may hold them: only --connect can tell.)
+            table.report(
+                "user_query",
+                "must return \(missing.map { "`\($0)`" }.joined(separator: " and ")) (alias the columns, e.g. `pw AS password_hash`); `ferry check-config --connect` also checks the columns exist"
+            )
         }
         let mfaQuery = table.string("mfa_query")
         let consentsQuery = table.string("consents_query")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryConfig
+import FerryMigration
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,7 +10,10 @@ struct CheckConfig: ParsableCommand {
             Exits 0 and prints a summary (listeners, upstreams, routes, migration mode) when \
             the file is valid. Exits 1 and prints every problem found, each naming the file \
             and line (or the key path) and what was expected versus found. Secret files and \
-            variables are read to check they are usable; their values are never printed.
+            variables are read to check they are usable; their values are never printed. \
+            With --connect it also opens every SQL database the file names (read-only; the \
+            state store is never created) and prepares every query and statement, so that a \
+            missing database, table or column shows now rather than at the first login.
             """
     )
 
@@ -19,19 +23,40 @@ struct CheckConfig: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only errors; print nothing for a valid file.")
     var quiet = false
 
+    @Flag(help: "Also open every SQL database and prepare every query and statement.")
+    var connect = false
+
     func run() throws {
+        let config: ProxyConfig
         do {
-            let config = try ProxyConfig.load(path: path)
-            if !quiet {
-                print(config.summary)
-                print("\(path): configuration is valid")
-            }
+            config = try ProxyConfig.load(path: path)
         } catch {
             printError(error.description)
             printError(
                 "\(path): configuration is invalid (\(error.issues.count) problem\(error.issues.count == 1 ? "" : "s"))"
             )
             throw ExitCode.failure
+        }
+        if connect {
+            let findings = ConnectionCheck.run(config)
+            for finding in findings where !quiet || finding.problem != nil {
+                if let problem = finding.problem {
+                    printError("\(path): \(finding.key): \(problem)")
+                } else {
+                    print("connect ok  \(finding.key)")
+                }
+            }
+            let problems = findings.filter { $0.problem != nil }.count
+            if problems > 0 {
+                printError(
+                    "\(path): configuration is valid, but \(problems) thing\(problems == 1 ? "" : "s") it names cannot be used (--connect)"
+                )
+                throw ExitCode.failure
+            }
+        }
+        if !quiet {
+            print(config.summary)
+            print("\(path): configuration is valid")
         }
     }
 }

@@ -205,7 +205,7 @@ struct ConfigErrorTests {
                 encryption_key_env = "KEY"
                 [legacy]
                 database = "sqlite://legacy.db"
-                user_query = "SELECT 1 WHERE 1 = :identifier"
+                user_query = "SELECT 1 AS legacy_id, 2 AS password_hash WHERE 1 = :identifier"
                 [target]
                 kind = "scim"
                 url = "http://127.0.0.1:8082/scim/v2"

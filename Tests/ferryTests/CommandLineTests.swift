@@ -93,6 +93,53 @@ struct CommandLineTests {
         #expect(run.stderr.contains("configuration is invalid (1 problem"))
     }
 
+    /// `--connect` opens the databases a config names and prepares its queries.
+    @Test func checkConfigConnectFindsMissingDatabasesAndColumns() throws {
+        let (directory, config) = try Self.minimalConfig()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func write(_ userQuery: String) throws {
+            try """
+            [server]
+            listen = "127.0.0.1:0"
+            [state]
+            url = "sqlite://state.db"
+            [legacy]
+            database = "sqlite://legacy.db"
+            user_query = "\(userQuery)"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        }
+        let good = "SELECT id AS legacy_id, pw AS password_hash FROM users WHERE name = :identifier"
+        try write(good)
+        let noDatabase = try Self.ferry(["check-config", "--connect", config.path])
+        #expect(noDatabase.status == 1)
+        #expect(noDatabase.stderr.contains("legacy.database: database file"), "\(noDatabase.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("state.db").path))
+
+        let maker = Process()
+        maker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        maker.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('CREATE TABLE users (id, name, pw)')",
+            directory.appendingPathComponent("legacy.db").path,
+        ]
+        try maker.run()
+        maker.waitUntilExit()
+        try write("SELECT id AS legacy_id, pw AS password_hash, nickname FROM users WHERE name = :identifier")
+        let badColumn = try Self.ferry(["check-config", "--connect", config.path])
+        #expect(badColumn.status == 1)
+        #expect(badColumn.stderr.contains("legacy.user_query: no such column: nickname"), "\(badColumn.stderr)")
+
+        try write(good)
+        let fine = try Self.ferry(["check-config", "--connect", config.path])
+        #expect(fine.status == 0, "\(fine.stderr)")
+        #expect(fine.stdout.contains("connect ok  legacy.user_query"))
+
+        try write("SELECT id AS legacy_id, pw FROM users WHERE name = :identifier")
+        let noAlias = try Self.ferry(["check-config", config.path])
+        #expect(noAlias.status == 1)
+        #expect(noAlias.stderr.contains("must return `password_hash`"), "\(noAlias.stderr)")
+    }
+
     @Test func helpDescribesEveryVerbAndOption() throws {
         let help = try Self.ferry(["--help"])
         #expect(help.status == 0)

@@ -1,0 +1,114 @@
+import FerryConfig
+import FerryStore
+import Foundation
+import GRDB
+
+/// `ferry check-config --connect`: what a config names must exist and answer.
+/// Opens every SQL database read-only (the state store is only checked, never
+/// created) and prepares every configured query and statement, so that a
+/// missing column or table is found before the first login, not during it.
+/// SQLite reports an unknown column when a statement is prepared; nothing is
+/// executed and nothing is written.
+public enum ConnectionCheck {
+    public struct Finding: Equatable, Sendable {
+        /// The config key the finding is about, e.g. `legacy.user_query`.
+        public var key: String
+        /// nil when the check passed.
+        public var problem: String?
+    }
+
+    /// Column aliases the code reads from each user row.
+    static let requiredUserColumns = ["legacy_id", "password_hash"]
+
+    public static func run(_ config: ProxyConfig) -> [Finding] {
+        var findings: [Finding] = []
+        func check(_ key: String, _ body: () throws -> String?) {
+            do {
+                findings.append(Finding(key: key, problem: try body()))
+            } catch {
+                findings.append(Finding(key: key, problem: describe(error)))
+            }
+        }
+        if case .sqlite(let path) = config.state.store {
+            check("state.url") {
+                let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                if FileManager.default.fileExists(atPath: path) {
+                    _ = try open(path)
+                    return nil
+                }
+                return FileManager.default.isWritableFile(atPath: folder)
+                    ? nil : "folder \(folder) cannot be written, so the state store cannot be created"
+            }
+        }
+        if let legacy = config.legacy, case .sqlite(let path) = legacy.database {
+            var database: DatabaseQueue?
+            check("legacy.database") {
+                database = try open(path)
+                return nil
+            }
+            if let database {
+                check("legacy.user_query") { try prepare(legacy.userQuery, in: database, needs: requiredUserColumns) }
+                if let query = legacy.mfaQuery { check("legacy.mfa_query") { try prepare(query, in: database) } }
+                if let query = legacy.consentsQuery {
+                    check("legacy.consents_query") { try prepare(query, in: database) }
+                }
+                if let query = legacy.allUsersQuery {
+                    check("legacy.all_users_query") { try prepare(query, in: database, needs: requiredUserColumns) }
+                }
+            }
+        }
+        if let query = config.sessions.storeQuery,
+            case .sqlite(let path)? = config.sessions.storeDatabase ?? config.legacy?.database
+        {
+            check("sessions.store_query") { try prepare(query, in: try open(path), needs: ["expires_at"]) }
+        }
+        if let target = config.target, target.kind == .sql, case .sqlite(let path)? = target.database {
+            var database: DatabaseQueue?
+            check("target.database") {
+                database = try open(path)
+                return nil
+            }
+            if let database {
+                let statements =
+                    target.statements.map { ("target.statements", $0) }
+                    + target.totpStatements.map { ("target.totp_statements", $0) }
+                    + target.recoveryCodeStatements.map { ("target.recovery_code_statements", $0) }
+                    + target.consentStatements.map { ("target.consent_statements", $0) }
+                    + (target.existingQuery.map { [("target.existing_query", $0)] } ?? [])
+                for (key, sql) in statements { check(key) { try prepare(sql, in: database) } }
+            }
+        }
+        return findings
+    }
+
+    private static func open(_ path: String) throws -> DatabaseQueue {
+        guard FileManager.default.fileExists(atPath: path) else { throw Missing(path: path) }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(2)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    /// Prepares `sql` (never runs it) and checks its result columns.
+    private static func prepare(_ sql: String, in database: DatabaseQueue, needs columns: [String] = []) throws
+        -> String?
+    {
+        try database.read { db in
+            let statement = try db.makeStatement(sql: sql)
+            let present = Set(statement.columnNames.map { $0.lowercased() })
+            let missing = columns.filter { !present.contains($0) }
+            return missing.isEmpty
+                ? nil : "returns no column \(missing.map { "`\($0)`" }.joined(separator: ", ")) (alias one with AS)"
+        }
+    }
+
+    struct Missing: Error {
+        var path: String
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let missing = error as? Missing { return "database file \(missing.path) does not exist" }
+        if let error = error as? DatabaseError { return error.message ?? "SQLite error \(error.resultCode)" }
+        return databaseErrorSummary(error)
+    }
+}
