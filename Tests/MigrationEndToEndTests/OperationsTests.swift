@@ -277,6 +277,12 @@ import Testing
             #expect(page.body.contains("<svg"))
             #expect(page.body.contains("<th>migrated</th><td>3 ("))
             #expect(page.body.contains("<th>remaining</th><td>\(legacyActive - 3)</td>"))
+            #expect(page.body.contains("<th>ETA assumes</th><td>the last hour"))
+            #expect(
+                page.body.contains(#"<th class="sub">wrong password</th><td>1 / 1</td>"#), "reasons in words, own rows")
+            #expect(page.body.contains("hour (UTC)") && page.body.contains("users still on legacy, of \(total)"))
+            #expect(page.body.contains(#"role="progressbar""#))
+            #expect(table.stdout.contains("  wrong password"))
         }
     }
 

@@ -22,8 +22,11 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var migratedLastDay: Int
     /// Migrations per hour over the last hour, else over the last day.
     public var currentRatePerHour: Double
-    /// Seconds until `remaining` reaches zero at the current rate.
+    /// Seconds until the users inside the rollout have migrated at the
+    /// current rate; nil when nobody is migrating or the rate is unknown.
     public var etaSeconds: Double?
+    /// What the ETA assumes, in words (rate, rollout share, deny list, mode).
+    public var etaAssumes: String
     public var recordsByState: [String: Int]
     /// Users left on legacy by a refusal or a policy, by "state: reason".
     public var failuresByReason: [String: Int]
@@ -86,7 +89,9 @@ public struct StatusReport: Codable, Equatable, Sendable {
             },
             migratedLastHour: figures.migratedLastHour, migratedLastDay: figures.migratedLastDay,
             currentRatePerHour: rate,
-            etaSeconds: remaining.flatMap { left in left == 0 ? 0 : rate > 0 ? Double(left) / rate * 3600 : nil },
+            etaSeconds: Self.eta(remaining: remaining, rate: rate, settings: config.migration),
+            etaAssumes: Self.etaAssumptions(
+                remaining: remaining, rate: rate, lastHour: figures.migratedLastHour > 0, settings: config.migration),
             recordsByState: Dictionary(uniqueKeysWithValues: figures.records.map { ($0.key.rawValue, $0.value) }),
             failuresByReason: figures.failuresByReason,
             fallbacksByReason: Self.withoutPrefix(fallbacks),
@@ -97,6 +102,40 @@ public struct StatusReport: Codable, Equatable, Sendable {
             migrationsByHour: figures.migrationsByHour.sorted { $0.key < $1.key }.map {
                 HourCount(hour: $0.key, count: $0.value)
             })
+    }
+
+    /// Only users inside the rollout migrate, and only in `migrate` mode: the
+    /// ETA is for that share (rollout is by a hash of the identifier, so the
+    /// share of the remaining users is the rollout percentage).
+    static func eta(remaining: Int?, rate: Double, settings: MigrationSettings) -> Double? {
+        guard settings.mode == .migrate, let remaining else { return nil }
+        let reachable = Double(remaining) * settings.rolloutPercent / 100
+        if reachable < 1 { return 0 }
+        return rate > 0 ? reachable / rate * 3600 : nil
+    }
+
+    static func etaAssumptions(remaining: Int?, rate: Double, lastHour: Bool, settings: MigrationSettings)
+        -> String
+    {
+        guard settings.mode == .migrate else { return "mode is \(settings.mode.rawValue): nobody migrates" }
+        guard let remaining else { return "legacy's user count is unknown (set legacy.all_users_query)" }
+        var parts = [
+            rate > 0
+                ? "the \(lastHour ? "last hour's" : "last day's") rate of \(number(rate)) migrations/h holds"
+                : "no migrations in the last day, so no rate"
+        ]
+        if settings.rolloutPercent < 100 {
+            let reachable = Int((Double(remaining) * settings.rolloutPercent / 100).rounded())
+            parts.append(
+                "it counts the ≈\(reachable) of \(remaining) remaining users inside the \(number(settings.rolloutPercent)) % rollout; the rest stay on legacy"
+            )
+        }
+        if !settings.deny.isEmpty {
+            parts.append(
+                "users matching the \(settings.deny.count) deny pattern(s) never migrate but are still counted")
+        }
+        parts.append("only users who log in migrate")
+        return parts.joined(separator: "; ")
     }
 
     private static func withoutPrefix(_ counts: [String: Int]) -> [String: Int] {
