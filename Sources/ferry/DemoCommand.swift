@@ -242,6 +242,12 @@ struct Walkthrough {
         let migrated = try await login(ferry, first)
         print("    \(newcomer.username) (not migrated) → session from \(platform(outside))")
         print("    \(first.username) (migrated) → session from \(platform(migrated)); lowering never un-migrates")
+        // Put the config back as the demo announced it: everyone migrates on login.
+        try config.text.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let restored = try await browser.send(.POST, admin + "/admin/reload", bearer: adminToken)
+        print(
+            "    rollout back to \(Int(config.rolloutPercent))% (POST /admin/reload → \(restored.status)) for the rest of the demo"
+        )
 
         let metrics = try await browser.send(.GET, admin + "/metrics")
         print("\nLogins by destination and reason (ferry_logins_total):")
