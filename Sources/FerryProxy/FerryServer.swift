@@ -126,7 +126,7 @@ public final class FerryServer: Sendable {
         // answers an oversized head with 431 rather than the parser's bare 400.
         let parserCeiling = max(config.server.maxHeaderSize * 2, 80 << 10)
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ClientDisconnectWatcher()],
+            additionalChannelHandlers: [ClientDisconnectWatcher(), ConnectionPersistenceInstaller()],
             idleTimeout: config.server.idleTimeout.timeAmount,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: parserCeiling, maxHeaderListSize: parserCeiling))
         guard config.server.tls != nil else { return .http1(configuration: http1) }

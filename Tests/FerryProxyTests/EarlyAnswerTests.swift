@@ -131,7 +131,8 @@ import Testing
             }
             try await RawConnection.with(port: port) { connection in
                 try await connection.send(
-                    "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n")
+                    "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n"
+                )
                 let reply = try await connection.readResponse()
                 #expect(reply.status == 200 && reply.bodyText == "hello", "trailers: \(reply.status)")
             }
@@ -141,10 +142,36 @@ import Testing
                 let reply = try await connection.readResponse()
                 #expect(reply.status == 501, "gzip, chunked: \(reply.status)")
             }
-            let (upgrade, _) = try await proxy.get("/upgrade", headers: [("Upgrade", "websocket"), ("Connection", "Upgrade")])
+            let (upgrade, _) = try await proxy.get(
+                "/upgrade", headers: [("Upgrade", "websocket"), ("Connection", "Upgrade")])
             #expect(upgrade.status == .badGateway)
             let (_, metrics) = try await proxy.getAdmin("/metrics")
             #expect(!metrics.contains(#"kind="unreachable""#), "a client's broken body is no upstream failure")
+        }
+    }
+
+    /// HTTP/1.0 without keep-alive (and HTTP/1.1 with `Connection: close`) is
+    /// answered with `Connection: close`, then the connection is closed.
+    @Test func connectionsCloseWhenTheRequestAsks() async throws {
+        try await ForwardingTests.withProxy { proxy, _, _ in
+            let port = proxy.server.proxyPort ?? 0
+            for head in [
+                "GET /hello HTTP/1.0\r\nHost: x\r\n\r\n", "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            ] {
+                try await RawConnection.with(port: port) { connection in
+                    try await connection.send(head)
+                    let reply = try await connection.readResponse()
+                    #expect(reply.status == 200 && reply.header("connection") == "close", "\(head.debugDescription)")
+                    #expect(try await connection.isClosedByServer(), "\(head.debugDescription)")
+                }
+            }
+            try await RawConnection.with(port: port) { connection in
+                for version in ["HTTP/1.0\r\nConnection: keep-alive", "HTTP/1.1"] {
+                    try await connection.send("GET /hello \(version)\r\nHost: x\r\n\r\n")
+                    let reply = try await connection.readResponse()
+                    #expect(reply.status == 200 && reply.header("connection") != "close", "\(version) keeps it open")
+                }
+            }
         }
     }
 }
