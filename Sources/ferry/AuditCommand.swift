@@ -92,14 +92,7 @@ struct AuditExport: ParsableCommand {
     var after: Int64 = 0
 
     func run() throws {
-        let store = try OperatorContext.open(config).store
-        var last = after
-        while true {
-            let page = try store.auditEvents(after: last, limit: 1000)
-            for event in page { print(AuditLines.json(event)) }
-            guard let end = page.last?.sequence else { break }
-            last = end
-        }
+        try AuditLines.forEach(in: OperatorContext.open(config).store, after: after) { print(AuditLines.json($0)) }
     }
 }
 
@@ -122,15 +115,11 @@ struct AuditList: ParsableCommand {
     var json = false
 
     func run() throws {
-        let store = try OperatorContext.open(config).store
         var shown: [AuditEvent] = []
-        var after: Int64 = 0
-        while true {
-            let page = try store.auditEvents(after: after, limit: 1000)
-            shown += page.filter { kind == nil || $0.kind == kind }
-            if shown.count > last { shown.removeFirst(shown.count - last) }
-            guard let end = page.last?.sequence else { break }
-            after = end
+        try AuditLines.forEach(in: OperatorContext.open(config).store) { event in
+            guard kind == nil || event.kind == kind else { return }
+            shown.append(event)
+            if shown.count > last { shown.removeFirst() }
         }
         for event in shown {
             if json {
@@ -145,6 +134,19 @@ struct AuditList: ParsableCommand {
 }
 
 enum AuditLines {
+    /// Every event after `sequence`, oldest first, read a page at a time.
+    static func forEach(in store: SQLiteStateStore, after sequence: Int64 = 0, _ body: (AuditEvent) throws -> Void)
+        throws
+    {
+        var after = sequence
+        while true {
+            let page = try store.auditEvents(after: after, limit: 1000)
+            for event in page { try body(event) }
+            guard let end = page.last?.sequence else { return }
+            after = end
+        }
+    }
+
     static func json(_ event: AuditEvent) -> String {
         var object: [String: Any] = [
             "sequence": event.sequence, "at": AuditVerify.time(event.at),

@@ -14,19 +14,8 @@ import Testing
         try await MigrationScenarioTests.inWorld(.scim) { world in
             let user = try #require(world.credentials.first { $0.totpSecret == nil })
             // Another process holds the state store's write lock past busy_timeout.
-            let holder = Process()
-            holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            holder.arguments = [
-                "python3", "-c",
-                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()",
-                world.directory.appendingPathComponent("ferry-state.db").path,
-            ]
-            let input = Pipe()
-            let output = Pipe()
-            (holder.standardInput, holder.standardOutput, holder.standardError) = (input, output, FileHandle.nullDevice)
-            try holder.run()
-            _ = output.fileHandleForReading.availableData
-            defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+            let lock = try StoreLock(world.directory.appendingPathComponent("ferry-state.db").path)
+            defer { lock.kill() }
 
             try world.config.text.replacingOccurrences(of: "[state]\n", with: "[state]\nbusy_timeout = \"100ms\"\n")
                 .write(toFile: world.configPath, atomically: true, encoding: .utf8)
@@ -43,8 +32,7 @@ import Testing
             #expect(closed.status == 503, "fail closed")
             #expect(closed.body.contains("temporarily unavailable"))
 
-            try input.fileHandleForWriting.close()
-            holder.waitUntilExit()
+            try lock.release()
             let metrics = try await world.metrics()
             #expect(metrics.contains(#"ferry_logins_total{destination="legacy",reason="store_unavailable"} 1"#))
             #expect(metrics.contains(#"ferry_logins_total{destination="reject",reason="store_unavailable"} 1"#))
@@ -64,19 +52,8 @@ import Testing
                 .write(toFile: world.configPath, atomically: true, encoding: .utf8)
             await world.stopFerry()
             try await world.startFerry()
-            let holder = Process()
-            holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            holder.arguments = [
-                "python3", "-c",
-                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()",
-                world.directory.appendingPathComponent("ferry-state.db").path,
-            ]
-            let input = Pipe()
-            let output = Pipe()
-            (holder.standardInput, holder.standardOutput, holder.standardError) = (input, output, FileHandle.nullDevice)
-            try holder.run()
-            _ = output.fileHandleForReading.availableData
-            defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+            let lock = try StoreLock(world.directory.appendingPathComponent("ferry-state.db").path)
+            defer { lock.kill() }
 
             let finished = FinishedCount()
             let logins = Task {
@@ -103,8 +80,7 @@ import Testing
             }
             #expect(page?.status == 200, "a page that needs no store is answered while the store is locked")
             #expect(finished.value == 0, "every login still waits on the lock")
-            try input.fileHandleForWriting.close()
-            holder.waitUntilExit()
+            try lock.release()
             await logins.value
             #expect(finished.value == users.count)
         }
@@ -259,4 +235,30 @@ final class FinishedCount: Sendable {
     private let count = Mutex(0)
     var value: Int { count.withLock { $0 } }
     func add() { count.withLock { $0 += 1 } }
+}
+
+/// Another process holding a SQLite database's write lock until released.
+struct StoreLock {
+    let holder = Process()
+    let input = Pipe()
+
+    init(_ path: String) throws {
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()",
+            path,
+        ]
+        let output = Pipe()
+        (holder.standardInput, holder.standardOutput, holder.standardError) = (input, output, FileHandle.nullDevice)
+        try holder.run()
+        _ = output.fileHandleForReading.availableData
+    }
+
+    func release() throws {
+        try input.fileHandleForWriting.close()
+        holder.waitUntilExit()
+    }
+
+    func kill() { if holder.isRunning { Foundation.kill(holder.processIdentifier, SIGKILL) } }
 }
