@@ -44,7 +44,8 @@ final class ConnectionPersistence: ChannelDuplexHandler, RemovableChannelHandler
         case .end where !keepAlive:
             let written = promise ?? context.eventLoop.makePromise()
             context.writeAndFlush(data, promise: written)
-            written.futureResult.whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
         default:
             context.write(data, promise: promise)
         }

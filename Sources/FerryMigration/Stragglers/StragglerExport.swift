@@ -219,7 +219,7 @@ public enum StragglerFormat: String, CaseIterable, Sendable {
     /// Sorted-key JSON without nulls.
     static func json(_ object: [String: Any?]) -> String {
         let data = try? JSONSerialization.data(
-            withJSONObject: compact(object), options: [.sortedKeys, .withoutEscapingSlashes])
+            withJSONObject: compact(object) ?? [String: Any](), options: [.sortedKeys, .withoutEscapingSlashes])
         return data.flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
 
