@@ -132,15 +132,13 @@ struct HashVerify: AsyncParsableCommand {
         let batchSize = 256
         let pool = HashWorkerPool(threads: threads, queueCapacity: batchSize)
         defer { pool.shutdown() }
-        var batch: [String] = []
-        while let line = readLine(strippingNewline: true) {
-            batch.append(line)
-            if batch.count == batchSize {
-                try await process(batch, catalog: catalog, pool: pool)
-                batch.removeAll(keepingCapacity: true)
-            }
+        // Whatever lines have arrived, up to a batch: a file is verified in
+        // parallel batches, a program writing one line at a time gets each
+        // answer as soon as it is computed.
+        let feed = LineFeed(capacity: batchSize * 4)
+        while let batch = feed.next(max: batchSize) {
+            try await process(batch, catalog: catalog, pool: pool)
         }
-        try await process(batch, catalog: catalog, pool: pool)
     }
 
     private func process(_ lines: [String], catalog: HashCatalog, pool: HashWorkerPool) async throws {
@@ -167,7 +165,8 @@ struct HashVerify: AsyncParsableCommand {
             for try await (index, text) in group { ordered[index] = text }
             return ordered
         }
-        if !results.isEmpty { print(results.joined(separator: "\n")) }
+        // Written at once, not held in stdout's buffer until it fills.
+        if !results.isEmpty { FileHandle.standardOutput.write(Data((results.joined(separator: "\n") + "\n").utf8)) }
     }
 
     static func render(_ result: VerificationResult) -> String {
@@ -268,5 +267,45 @@ struct HashCreate: ParsableCommand {
             printError("ferry hash create: \(error)")
             throw ExitCode.failure
         }
+    }
+}
+
+/// Standard input's lines, read by a thread of their own as they arrive and
+/// handed out in groups of whatever is waiting (at most `capacity` are held).
+final class LineFeed: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var lines: [String] = []
+    private var finished = false
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        let thread = Thread { [self] in
+            while let line = readLine(strippingNewline: true) {
+                condition.lock()
+                while lines.count >= capacity { condition.wait() }
+                lines.append(line)
+                condition.broadcast()
+                condition.unlock()
+            }
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.start()
+    }
+
+    /// Waits for at least one line; returns up to `max` of those waiting, or
+    /// nil once input has ended and every line was handed out.
+    func next(max: Int) -> [String]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while lines.isEmpty && !finished { condition.wait() }
+        guard !lines.isEmpty else { return nil }
+        let taken = Array(lines.prefix(max))
+        lines.removeFirst(taken.count)
+        condition.broadcast()
+        return taken
     }
 }

@@ -14,6 +14,37 @@ struct HashVerbTests {
         var options: [String]?
     }
 
+    /// A program that writes one line and waits for its answer gets it: the
+    /// answer is not held until more input or the end of input arrives.
+    @Test(.timeLimit(.minutes(1))) func verifyAnswersEachLineAsItComes() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
+        let executable = [
+            binary.appendingPathComponent("ferry"),
+            binary.deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("ferry"),
+        ]
+        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        let process = Process()
+        process.executableURL = try #require(executable)
+        process.arguments = ["hash", "verify"]
+        let input = Pipe()
+        let output = Pipe()
+        (process.standardInput, process.standardOutput) = (input, output)
+        try process.run()
+        var answers: [String] = []
+        for password in ["test12345", "wrong"] {
+            let line = #"{"hash": "$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0", "password": "\#(password)"}"# + "\n"
+            input.fileHandleForWriting.write(Data(line.utf8))
+            var received = Data()
+            while !received.contains(UInt8(ascii: "\n")) { received += output.fileHandleForReading.availableData }
+            answers.append(String(decoding: received, as: UTF8.self))
+        }
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(answers == [#"{"match":true,"scheme":"phpass"}"# + "\n", #"{"match":false,"scheme":"phpass"}"# + "\n"])
+    }
+
     /// Vectors made by passlib, bcrypt, argon2-cffi, Django, Werkzeug and Python's
     /// crypt/hashlib in a throwaway virtualenv (scripts/hash-vectors), checked by
     /// `ferry hash verify`, both matching and mismatching passwords.
