@@ -50,6 +50,12 @@ final class TestUpstream: Sendable {
         router.get("/upgrade") { _, _ in
             Response(status: .switchingProtocols, headers: [.upgrade: "websocket", .connection: "Upgrade"])
         }
+        // Reads the whole body, then answers with its size.
+        router.post("/sink") { request, _ in
+            var size = 0
+            for try await chunk in request.body { size += chunk.readableBytes }
+            return "\(size)\n"
+        }
         // Reads a little of the body, then answers.
         router.post("/partial") { request, _ in
             var iterator = request.body.makeAsyncIterator()

@@ -19,14 +19,17 @@ struct HashVerbTests {
     @Test(.timeLimit(.minutes(1))) func verifyAnswersEachLineAsItComes() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent()
-        let executable = [
+        let candidates = [
             binary.appendingPathComponent("ferry"),
-            binary.deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent("ferry"),
+            binary.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("ferry"),
         ]
-        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
+        else {
+            Issue.record("no ferry binary next to the tests")
+            return
+        }
         let process = Process()
-        process.executableURL = try #require(executable)
+        process.executableURL = executable
         process.arguments = ["hash", "verify"]
         let input = Pipe()
         let output = Pipe()
