@@ -2,6 +2,7 @@ import Crypto
 import FerryConfig
 import FerryStore
 import Foundation
+import Synchronization
 
 /// A signed statement of where the audit chain's head was: its sequence and
 /// hash at a time. The chain alone proves that no event was changed or
@@ -50,6 +51,9 @@ public final class AuditCheckpoints: Sendable {
     let file: String
     let every: Int
     let key: Curve25519.Signing.PrivateKey
+    /// The sequence of the last checkpoint this process wrote or read, so the
+    /// once-a-second check does not re-read a file that only grows.
+    private let lastSequence = Mutex<Int64?>(nil)
 
     init(file: String, every: Int, key: Curve25519.Signing.PrivateKey) {
         self.file = file
@@ -114,7 +118,8 @@ public final class AuditCheckpoints: Sendable {
     @discardableResult
     public func checkpoint(_ store: any StateStore, at now: Date, force: Bool = false) throws -> AuditCheckpoint? {
         guard let head = try store.auditHead() else { return nil }
-        let last = latest()?.sequence ?? 0
+        let last = lastSequence.withLock { $0 } ?? latest()?.sequence ?? 0
+        lastSequence.withLock { $0 = last }
         // The first checkpoint comes at once, so a new store is never without one for long.
         guard head.sequence > last, force || last == 0 || head.sequence - last >= Int64(every) else { return nil }
         let signature = try key.signature(
@@ -130,6 +135,7 @@ public final class AuditCheckpoints: Sendable {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data((checkpoint.line + "\n").utf8))
         try handle.synchronize()
+        lastSequence.withLock { $0 = checkpoint.sequence }
         return checkpoint
     }
 
