@@ -105,6 +105,7 @@ public final class NewPlatform: Sendable {
         scim.get("/Users/{id}") { request, context in try self.getUser(request, id: context.parameters.get("id") ?? "")
         }
         scim.get("/Users") { request, _ in try self.listUsers(request) }
+        scim.get("/ServiceProviderConfig") { request, _ in try self.serviceProviderConfig(request) }
         router.post("/hooks/ferry") { request, _ in try await self.webhook(request) }
         return router
     }
@@ -400,6 +401,11 @@ public final class NewPlatform: Sendable {
         guard let signature = request.headers[HTTPField.Name("Ferry-Signature")!],
             Self.signatureIsValid(signature, body: body, key: Array(webhookKey.utf8), now: clock())
         else { return WebForms.json(.unauthorized, ["error": "missing, wrong or stale Ferry-Signature"]) }
+        // Ferry's `check-config --connect` pings with a signed body; like a real
+        // receiver, answer it without creating anything.
+        if (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["event"] as? String == "ping" {
+            return WebForms.json(.ok, ["ok": true])
+        }
         guard let key = request.headers[HTTPField.Name("Idempotency-Key")!], !key.isEmpty else {
             return WebForms.json(.badRequest, ["error": "Idempotency-Key is required"])
         }
@@ -456,6 +462,24 @@ public final class NewPlatform: Sendable {
     }
 
     /// `GET /Users?filter=userName eq "alice"` (the one filter provisioning clients need).
+    /// RFC 7643 §5: what this provider supports (no PATCH, bulk, sort or
+    /// password change; filters limited as `listUsers` says).
+    private func serviceProviderConfig(_ request: Request) throws -> Response {
+        if let refusal = refuseWithoutToken(request) { return refusal }
+        let unsupported: [String: Any] = ["supported": false]
+        return WebForms.json(
+            .ok,
+            [
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+                "patch": unsupported, "bulk": ["supported": false, "maxOperations": 0, "maxPayloadSize": 0],
+                "filter": ["supported": true, "maxResults": 100], "changePassword": unsupported,
+                "sort": unsupported, "etag": unsupported,
+                "authenticationSchemes": [
+                    ["type": "oauthbearertoken", "name": "Bearer token", "description": "A static bearer token"]
+                ],
+            ])
+    }
+
     private func listUsers(_ request: Request) throws -> Response {
         if let refusal = refuseWithoutToken(request) { return refusal }
         let filter = request.uri.queryParameters.get("filter") ?? ""

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import FerryConfig
 import FerryStore
 import Foundation
@@ -79,6 +80,21 @@ public enum ConnectionCheck {
             }
         }
         return findings
+    }
+
+    /// SCIM and webhook targets: one harmless call with Ferry's credentials
+    /// (see `ProvisioningTarget.probe`). nil for a config without an HTTP target.
+    public static func probeTarget(_ config: ProxyConfig) async -> Finding? {
+        guard let settings = config.target, settings.kind != .sql else { return nil }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProvisioningTargets.clientConfiguration)
+        let problem: String?
+        do {
+            problem = try await ProvisioningTargets.make(settings, client: client).probe()
+        } catch {
+            problem = "\(error)"
+        }
+        try? await client.shutdown()
+        return Finding(key: "target.url", problem: problem)
     }
 
     private static func open(_ path: String) throws -> DatabaseQueue {

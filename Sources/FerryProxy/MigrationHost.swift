@@ -16,13 +16,8 @@ final class MigrationHost: Sendable {
 
     init(config: ProxyConfig, metrics: ProxyMetrics, eventLoopGroup: any EventLoopGroup, logger: Logger) {
         services = MigrationServices.open(config: config, logger: logger) { metrics.migration($0) }
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        // A target that is down should fail the call now, so the login goes to
-        // legacy at once and the outbox retries later.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout = .init(connect: .seconds(5))
-        targetClient = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
+        targetClient = HTTPClient(
+            eventLoopGroupProvider: .shared(eventLoopGroup), configuration: ProvisioningTargets.clientConfiguration)
         self.logger = logger
     }
 
@@ -43,11 +38,7 @@ final class MigrationHost: Sendable {
         var target: (any ProvisioningTarget)?
         if let settings = config.target {
             do {
-                switch settings.kind {
-                case .sql: target = try SQLTarget(settings: settings)
-                case .scim: target = try SCIMTarget(settings: settings, client: targetClient)
-                case .webhook: target = try WebhookTarget(settings: settings, client: targetClient)
-                }
+                target = try ProvisioningTargets.make(settings, client: targetClient)
             } catch {
                 if strict { throw error }
                 logger.error(

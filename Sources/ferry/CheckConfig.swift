@@ -2,7 +2,7 @@ import ArgumentParser
 import FerryConfig
 import FerryMigration
 
-struct CheckConfig: ParsableCommand {
+struct CheckConfig: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Validate a proxy.conf file, like `nginx -t`.",
@@ -13,7 +13,9 @@ struct CheckConfig: ParsableCommand {
             variables are read to check they are usable; their values are never printed. \
             With --connect it also opens every SQL database the file names (read-only; the \
             state store is never created) and prepares every query and statement, so that a \
-            missing database, table or column shows now rather than at the first login.
+            missing database, table or column shows now rather than at the first login; a \
+            SCIM target is asked for its /ServiceProviderConfig and a webhook target gets a \
+            signed ping event, both with Ferry's credentials.
             """
     )
 
@@ -23,10 +25,10 @@ struct CheckConfig: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only errors; print nothing for a valid file.")
     var quiet = false
 
-    @Flag(help: "Also open every SQL database and prepare every query and statement.")
+    @Flag(help: "Also open every SQL database, prepare every query and call the HTTP target once.")
     var connect = false
 
-    func run() throws {
+    func run() async throws {
         let config: ProxyConfig
         do {
             config = try ProxyConfig.load(path: path)
@@ -38,7 +40,8 @@ struct CheckConfig: ParsableCommand {
             throw ExitCode.failure
         }
         if connect {
-            let findings = ConnectionCheck.run(config)
+            var findings = ConnectionCheck.run(config)
+            if let target = await ConnectionCheck.probeTarget(config) { findings.append(target) }
             for finding in findings where !quiet || finding.problem != nil {
                 if let problem = finding.problem {
                     printError("\(path): \(finding.key): \(problem)")

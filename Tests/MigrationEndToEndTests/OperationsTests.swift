@@ -1,3 +1,4 @@
+import FerryConfig
 import FerryDemo
 import FerryMigration
 import Foundation
@@ -493,5 +494,34 @@ import Testing
         return Run(
             status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
             stderr: try String(contentsOf: err, encoding: .utf8))
+    }
+}
+
+/// `check-config --connect` calls an HTTP target once, with Ferry's credentials,
+/// and creates nothing there.
+@Suite(.serialized) struct TargetProbeTests {
+    @Test(arguments: [DemoConfig.Target.scim, .webhook])
+    func probeProvesReachabilityAndCredentials(_ kind: DemoConfig.Target) async throws {
+        try await MigrationScenarioTests.inWorld(kind) { world in
+            let secretFile = world.directory.appendingPathComponent(kind == .scim ? "scim.token" : "webhook.key").path
+            let accounts = { try world.new.database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM accounts") } }
+            let before = try accounts()
+            let good = try ProxyConfig.load(path: world.configPath)
+            let fine = await ConnectionCheck.probeTarget(good)
+            #expect(fine?.key == "target.url" && fine?.problem == nil, "\(String(describing: fine))")
+            #expect(try accounts() == before)
+
+            let original = try String(contentsOfFile: secretFile, encoding: .utf8)
+            try "not-the-secret".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            let refused = await ConnectionCheck.probeTarget(try ProxyConfig.load(path: world.configPath))
+            #expect(refused?.problem?.contains("refused Ferry's credentials") == true, "\(String(describing: refused))")
+            #expect(refused?.problem?.contains("not-the-secret") == false)
+            try original.write(toFile: secretFile, atomically: true, encoding: .utf8)
+
+            try await world.takeTargetDown()
+            let down = await ConnectionCheck.probeTarget(good)
+            #expect(down?.problem?.contains("connection refused") == true, "\(String(describing: down))")
+            try await world.bringTargetBack()
+        }
     }
 }

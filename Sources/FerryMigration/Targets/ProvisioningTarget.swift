@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import FerryConfig
 import Foundation
 
@@ -7,6 +8,48 @@ import Foundation
 public protocol ProvisioningTarget: Sendable {
     var kind: TargetSettings.TargetKind { get }
     func provision(_ job: ProvisioningJob) async -> TargetOutcome
+    /// `check-config --connect`: one harmless call that proves the target is
+    /// reachable and accepts Ferry's credentials. nil when it does; otherwise
+    /// what an operator should fix.
+    func probe() async -> String?
+}
+
+extension ProvisioningTarget {
+    public func probe() async -> String? { nil }
+}
+
+/// Builds the target a config names.
+public enum ProvisioningTargets {
+    /// How Ferry's HTTP client talks to SCIM and webhook targets.
+    public static var clientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        // A target that is down should fail the call now, so the login goes to
+        // legacy at once and the outbox retries later.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout = .init(connect: .seconds(5))
+        return configuration
+    }
+
+    public static func make(_ settings: TargetSettings, client: HTTPClient) throws -> any ProvisioningTarget {
+        switch settings.kind {
+        case .sql: return try SQLTarget(settings: settings)
+        case .scim: return try SCIMTarget(settings: settings, client: client)
+        case .webhook: return try WebhookTarget(settings: settings, client: client)
+        }
+    }
+}
+
+/// How `probe()` reads the status an HTTP target answered.
+enum ProbeAnswer {
+    static func problem(status: UInt, target: String, call: String) -> String? {
+        switch status {
+        case 200..<300: return nil
+        case 401, 403: return "\(target) refused Ferry's credentials (\(status) to \(call)); check the token or key"
+        case 404: return "\(target) answered 404 to \(call); check target.url"
+        default: return "\(target) answered \(status) to \(call)"
+        }
+    }
 }
 
 /// What a target said. Reasons are for operators: status codes and SQLite

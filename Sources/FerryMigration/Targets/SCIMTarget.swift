@@ -53,6 +53,17 @@ public struct SCIMTarget: ProvisioningTarget {
         }
     }
 
+    /// `GET /ServiceProviderConfig` (RFC 7644 §4): read-only, and answered by
+    /// every SCIM service provider.
+    public func probe() async -> String? {
+        do {
+            let answer = try await send(.GET, baseURL + "/ServiceProviderConfig", body: nil)
+            return ProbeAnswer.problem(status: answer.status, target: "SCIM", call: "GET /ServiceProviderConfig")
+        } catch {
+            return HTTPFailure.describe(error, target: "SCIM")
+        }
+    }
+
     /// After a 409: is the existing user the one this job created earlier?
     func checkOwnership(_ legacyID: String) async -> TargetOutcome {
         let escaped = legacyID.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
@@ -145,6 +156,11 @@ enum HTTPFailure {
             case .remoteConnectionClosed: return "\(target): connection closed"
             default: return "\(target): \(error.shortDescription)"
             }
+        }
+        if let error = error as? IOError {
+            // errno only: NIO's description can carry the address.
+            return error.errnoCode == ECONNREFUSED
+                ? "\(target): connection refused" : "\(target): \(String(cString: strerror(error.errnoCode)))"
         }
         if "\(type(of: error))".contains("Connect") {
             return "\(target): connection refused"

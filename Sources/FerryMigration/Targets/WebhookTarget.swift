@@ -51,16 +51,35 @@ public struct WebhookTarget: ProvisioningTarget {
         return "t=\(timestamp),v1=\(Hex.encode(mac))"
     }
 
-    public func provision(_ job: ProvisioningJob) async -> TargetOutcome {
-        let body = Array(Self.body(job))
+    /// The body of the `ping` event `check-config --connect` sends; receivers
+    /// check its signature and answer 2xx without creating anything.
+    public static let pingBody = Array(#"{"event":"ping"}"#.utf8)
+
+    func signedRequest(_ body: [UInt8]) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Idempotency-Key", value: job.key)
         request.headers.add(
             name: Self.signatureHeader,
             value: Self.signature(body: body, key: signingKey, timestamp: Int(Date().timeIntervalSince1970)))
         request.body = .bytes(ByteBuffer(bytes: body))
+        return request
+    }
+
+    public func probe() async -> String? {
+        do {
+            let response = try await client.execute(
+                signedRequest(Self.pingBody), timeout: .nanoseconds(Int64(timeout.nanoseconds)))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return ProbeAnswer.problem(status: response.status.code, target: "webhook", call: "a signed ping event")
+        } catch {
+            return HTTPFailure.describe(error, target: "webhook")
+        }
+    }
+
+    public func provision(_ job: ProvisioningJob) async -> TargetOutcome {
+        var request = signedRequest(Array(Self.body(job)))
+        request.headers.add(name: "Idempotency-Key", value: job.key)
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.nanoseconds)))
             let bytes = try await response.body.collect(upTo: 1 << 20)
