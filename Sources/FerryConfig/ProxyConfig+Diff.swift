@@ -131,7 +131,7 @@ enum ConfigDiff {
     static let fileKeys = [
         "routes": "route", "hashFormat": "hash", "store": "url", "normalization": "normalize_identifier",
         "unsupportedMFA": "unsupported_mfa", "argon2MemoryKiB": "argon2_memory", "scryptLog2N": "scrypt_log2_n",
-        "maxPHPassLog2": "max_phpass_log2", "tls": "tls_cert_file",
+        "maxPHPassLog2": "max_phpass_log2", "tls": "tls_cert_file", "jwksURL": "jwks_url",
     ]
 
     /// `rolloutPercent` → `rollout_percent`, as the file spells keys.

@@ -172,7 +172,8 @@ struct ConfigBuilder {
         if let table, let auditKey, EncryptionKey(auditKey.value) == nil {
             let name = table.has("audit_key_file") ? "audit_key_file" : "audit_key_env"
             table.report(
-                name, "must hold a 32-byte Ed25519 seed as 64 hex characters or 44 base64 characters (\(auditKey) does not)")
+                name,
+                "must hold a 32-byte Ed25519 seed as 64 hex characters or 44 base64 characters (\(auditKey) does not)")
         }
         var settings = StateSettings(
             store: store,
@@ -264,6 +265,15 @@ struct ConfigBuilder {
         settings.jwksFile = table.string("jwks_file").map(resolvePath)
         if let path = settings.jwksFile, !FileManager.default.isReadableFile(atPath: path) {
             table.report("jwks_file", "names \"\(path)\", which cannot be read")
+        }
+        settings.jwksURL = table.string("jwks_url").flatMap { endpoint(table, "jwks_url", $0) }
+        if settings.jwksFile != nil && table.has("jwks_url") {
+            table.report("jwks_url", "cannot be set together with `sessions.jwks_file`; set one of them")
+        }
+        settings.jwksRefresh = table.duration("jwks_refresh", default: settings.jwksRefresh, max: .seconds(86_400))
+        if settings.jwksRefresh < .seconds(60) {
+            table.report("jwks_refresh", "must be at least 1m (legacy's key server is asked at most once a minute)")
+            settings.jwksRefresh = .seconds(60)
         }
         settings.retention = table.duration("retention", default: settings.retention, max: .seconds(86_400 * 365))
         return settings

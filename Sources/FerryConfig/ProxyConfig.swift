@@ -32,6 +32,11 @@ public struct SessionSettings: Equatable, Sendable {
     /// The legacy platform's token-signing keys (JWKS): a JWT counts as a
     /// legacy session only when its signature verifies with one of them.
     public var jwksFile: String?
+    /// The same keys served by legacy (`/.well-known/jwks.json`); fetched at
+    /// start, every `jwksRefresh`, and when a token names a key id the set
+    /// lacks (a key rotation), at most once a minute.
+    public var jwksURL: EndpointURL?
+    public var jwksRefresh: Duration = .seconds(3600)
     /// How long an ended or expired session's row is kept before it is pruned.
     public var retention: Duration = .seconds(86_400)
 

@@ -3,6 +3,7 @@ import FerryConfig
 import FerryStore
 import Foundation
 import GRDB
+import Logging
 
 /// `ferry check-config --connect`: what a config names must exist and answer.
 /// Opens every SQL database read-only (the state store is only checked, never
@@ -82,19 +83,30 @@ public enum ConnectionCheck {
         return findings
     }
 
-    /// SCIM and webhook targets: one harmless call with Ferry's credentials
-    /// (see `ProvisioningTarget.probe`). nil for a config without an HTTP target.
-    public static func probeTarget(_ config: ProxyConfig) async -> Finding? {
-        guard let settings = config.target, settings.kind != .sql else { return nil }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProvisioningTargets.clientConfiguration)
-        let problem: String?
-        do {
-            problem = try await ProvisioningTargets.make(settings, client: client).probe()
-        } catch {
-            problem = "\(error)"
+    /// What `--connect` reaches over HTTP: a SCIM or webhook target gets one
+    /// harmless call with Ferry's credentials (see `ProvisioningTarget.probe`),
+    /// and `sessions.jwks_url` is fetched and read as a key set.
+    public static func probeHTTP(_ config: ProxyConfig) async -> [Finding] {
+        var findings: [Finding] = []
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: ProvisioningTargets.clientConfiguration)
+        if let settings = config.target, settings.kind != .sql {
+            let problem: String?
+            do {
+                problem = try await ProvisioningTargets.make(settings, client: client).probe()
+            } catch {
+                problem = "\(error)"
+            }
+            findings.append(Finding(key: "target.url", problem: problem))
+        }
+        if let url = config.sessions.jwksURL {
+            let feed = LegacyTokenKeyFeed(
+                url: url, refresh: config.sessions.jwksRefresh, client: client,
+                logger: Logger(label: "ferry.check-config") { _ in SwiftLogNoOpLogHandler() })
+            findings.append(Finding(key: "sessions.jwks_url", problem: await feed.fetch()))
         }
         try? await client.shutdown()
-        return Finding(key: "target.url", problem: problem)
+        return findings
     }
 
     private static func open(_ path: String) throws -> DatabaseQueue {

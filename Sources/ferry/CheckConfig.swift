@@ -15,7 +15,7 @@ struct CheckConfig: AsyncParsableCommand {
             state store is never created) and prepares every query and statement, so that a \
             missing database, table or column shows now rather than at the first login; a \
             SCIM target is asked for its /ServiceProviderConfig and a webhook target gets a \
-            signed ping event, both with Ferry's credentials.
+            signed ping event, both with Ferry's credentials, and sessions.jwks_url is fetched.
             """
     )
 
@@ -41,7 +41,7 @@ struct CheckConfig: AsyncParsableCommand {
         }
         if connect {
             var findings = ConnectionCheck.run(config)
-            if let target = await ConnectionCheck.probeTarget(config) { findings.append(target) }
+            findings += await ConnectionCheck.probeHTTP(config)
             for finding in findings where !quiet || finding.problem != nil {
                 if let problem = finding.problem {
                     printError("\(path): \(finding.key): \(problem)")

@@ -75,6 +75,20 @@ struct ConfigErrorTests {
         #expect(issues(minimalConfig + "\n\n[migration]\nrollout_percent = 12.34\n") == [])
     }
 
+    @Test func legacyKeysComeFromOnePlaceAndAreNotAskedTooOften() {
+        let both = minimalConfig + "\n\n[sessions]\njwks_file = \"/etc/hostname\"\njwks_url = \"https://legacy/jwks\"\n"
+        #expect(
+            issues(both) == [
+                "proxy.conf:15: key `sessions.jwks_url` cannot be set together with `sessions.jwks_file`; set one of them"
+            ])
+        let eager = minimalConfig + "\n\n[sessions]\njwks_url = \"https://legacy/jwks\"\njwks_refresh = \"10s\"\n"
+        #expect(
+            issues(eager) == [
+                "proxy.conf:15: key `sessions.jwks_refresh` must be at least 1m (legacy's key server is asked at most once a minute)"
+            ])
+        #expect(issues(minimalConfig + "\n\n[sessions]\njwks_url = \"ftp://legacy/jwks\"\n").count == 1)
+    }
+
     @Test func missingRequiredKeyNamesTheTable() {
         let text = minimalConfig.replacingOccurrences(of: #"listen = "127.0.0.1:8080""#, with: "")
         #expect(issues(text) == ["proxy.conf:1: missing required key `server.listen`"])

@@ -504,22 +504,24 @@ import Testing
     func probeProvesReachabilityAndCredentials(_ kind: DemoConfig.Target) async throws {
         try await MigrationScenarioTests.inWorld(kind) { world in
             let secretFile = world.directory.appendingPathComponent(kind == .scim ? "scim.token" : "webhook.key").path
-            let accounts = { try world.new.database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM accounts") } }
+            let accounts = {
+                try world.new.database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM accounts") }
+            }
             let before = try accounts()
             let good = try ProxyConfig.load(path: world.configPath)
-            let fine = await ConnectionCheck.probeTarget(good)
+            let fine = await ConnectionCheck.probeHTTP(good).first
             #expect(fine?.key == "target.url" && fine?.problem == nil, "\(String(describing: fine))")
             #expect(try accounts() == before)
 
             let original = try String(contentsOfFile: secretFile, encoding: .utf8)
             try "not-the-secret".write(toFile: secretFile, atomically: true, encoding: .utf8)
-            let refused = await ConnectionCheck.probeTarget(try ProxyConfig.load(path: world.configPath))
+            let refused = await ConnectionCheck.probeHTTP(try ProxyConfig.load(path: world.configPath)).first
             #expect(refused?.problem?.contains("refused Ferry's credentials") == true, "\(String(describing: refused))")
             #expect(refused?.problem?.contains("not-the-secret") == false)
             try original.write(toFile: secretFile, atomically: true, encoding: .utf8)
 
             try await world.takeTargetDown()
-            let down = await ConnectionCheck.probeTarget(good)
+            let down = await ConnectionCheck.probeHTTP(good).first
             #expect(down?.problem?.contains("connection refused") == true, "\(String(describing: down))")
             try await world.bringTargetBack()
         }

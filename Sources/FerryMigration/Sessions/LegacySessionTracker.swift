@@ -40,7 +40,20 @@ public final class LegacySessionTracker: Sendable {
     let settings: SessionSettings
     let store: (any StateStore)?
     let sessionStore: DatabaseQueue?
-    let tokenKeys: LegacyTokenKeys?
+    let tokenKeys: TokenKeys?
+
+    /// Where legacy's token-signing keys come from.
+    enum TokenKeys {
+        case file(LegacyTokenKeys)
+        case url(LegacyTokenKeyFeed)
+
+        func keys(for token: String) -> LegacyTokenKeys? {
+            switch self {
+            case .file(let keys): return keys
+            case .url(let feed): return feed.keys(for: token)
+            }
+        }
+    }
     let clock: @Sendable () -> Date
     let logger: Logger
 
@@ -67,12 +80,17 @@ public final class LegacySessionTracker: Sendable {
         }
         if let path = config.sessions.jwksFile {
             do {
-                tokenKeys = try LegacyTokenKeys(jwks: try Data(contentsOf: URL(fileURLWithPath: path)))
+                tokenKeys = .file(try LegacyTokenKeys(jwks: try Data(contentsOf: URL(fileURLWithPath: path))))
             } catch let error as LegacyTokenKeysError {
                 throw LegacySourceError.unavailable("sessions.jwks_file \(path) \(error.message)")
             } catch {
                 throw LegacySourceError.unavailable("sessions.jwks_file \(path) cannot be read")
             }
+        } else if let url = config.sessions.jwksURL {
+            let feed = LegacyTokenKeyFeed(url: url, refresh: config.sessions.jwksRefresh, logger: logger, clock: clock)
+            tokenKeys = .url(feed)
+            // Read the keys now, so that the first token seen is judged with them.
+            _ = feed.keys(for: "")
         } else {
             tokenKeys = nil
         }
@@ -86,7 +104,7 @@ public final class LegacySessionTracker: Sendable {
     ///
     /// Only sessions legacy is known to have issued are ever written: those
     /// seen being set through Ferry, those the legacy session store confirms,
-    /// and JWTs whose signature verifies with `sessions.jwks_file`. A value
+    /// and JWTs whose signature verifies with `sessions.jwks_file` or `jwks_url`. A value
     /// never seen before is `.unknown` and leaves no trace, so forged cookies
     /// and tokens can neither grow the store nor hold the drain report open.
     public func verdict(for credential: SessionCredential) -> SessionVerdict {
@@ -109,7 +127,8 @@ public final class LegacySessionTracker: Sendable {
             if let known { return known.isAlive(at: now) ? .alive : .ended }
             // First sight of a token issued before Ferry watched: counted only
             // when legacy's key signed it, and then it says when it ends.
-            guard credential.kind == .token, let tokenKeys, tokenKeys.verifies(credential.value),
+            guard credential.kind == .token, let keys = tokenKeys?.keys(for: credential.value),
+                keys.verifies(credential.value),
                 let expiry = JWTClaims.expiry(of: credential.value, now: now)
             else { return .unknown }
             if expiry <= now { return .ended }

@@ -99,6 +99,17 @@ public struct LegacyTokenKeys: Sendable {
         }
     }
 
+    /// False when `token`'s header names a key id (`kid`) this set does not
+    /// hold: legacy has probably rotated its key since the set was read.
+    public func holdsKey(for token: String) -> Bool {
+        guard let headerPart = token.split(separator: ".", maxSplits: 1).first, headerPart.utf8.count <= 4096,
+            let headerData = Base64URL.decode(String(headerPart)),
+            let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any],
+            let keyID = header["kid"] as? String
+        else { return true }
+        return entries.contains { $0.id == nil || $0.id == keyID }
+    }
+
     private static func verify(_ signature: Data, of signed: Data, algorithm: String, with key: Key) -> Bool {
         switch (algorithm, key) {
         case ("RS256", .rsa(let key)):
