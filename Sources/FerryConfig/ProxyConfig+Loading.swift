@@ -84,10 +84,15 @@ struct ConfigBuilder {
         if !root.has("server") { root.missing("server") }
         let admin = admin(root.table("admin"))
         let state = state(root.table("state"))
+        let upstreamTables = root.namedTables("upstreams")
         let upstreams = Dictionary(
-            uniqueKeysWithValues: root.namedTables("upstreams").compactMap { entry in
+            uniqueKeysWithValues: upstreamTables.compactMap { entry in
                 upstream(entry.name, entry.reader).map { (entry.name, $0) }
             })
+        // Sections the file has, valid or not: a reference to one that failed
+        // to load is not a second error (its own error says what is wrong).
+        let written = WrittenSections(
+            upstreams: Set(upstreamTables.map(\.name)), legacy: root.has("legacy"), target: root.has("target"))
         let legacy = root.table("legacy").flatMap(legacySource)
         let target = root.table("target").flatMap(target)
         let migration = migration(root.table("migration"))
@@ -95,13 +100,25 @@ struct ConfigBuilder {
         let loginGuard = root.table("login_guard").map(loginGuard) ?? LoginGuardSettings()
         let sessions = root.table("sessions").map(sessions) ?? SessionSettings()
         root.finish()
-        checkRoutes(routes, upstreams: upstreams)
+        checkRouteNames(routes)
+        var references = routes.enumerated().compactMap { index, route -> UpstreamReference? in
+            guard case .proxy(let upstream) = route.action else { return nil }
+            return UpstreamReference(key: "route[\(index)].upstream", name: upstream)
+        }
+        if let migration, migration.mode != .off || routes.contains(where: \.isHandledByFerry) {
+            references.insert(
+                contentsOf: [
+                    UpstreamReference(key: "migration.legacy_upstream", name: migration.legacyUpstream),
+                    UpstreamReference(key: "migration.new_upstream", name: migration.newUpstream),
+                ], at: 0)
+        }
+        checkUpstreamReferences(references, written: written.upstreams, defined: upstreams)
 
         guard let server, let admin, let state, let migration else { return nil }
         let config = ProxyConfig(
             server: server, admin: admin, state: state, upstreams: upstreams, legacy: legacy, target: target,
             migration: migration, routes: routes, loginGuard: loginGuard, sessions: sessions)
-        checkRoles(config)
+        checkRoles(config, written: written)
         return config
     }
 
@@ -338,11 +355,7 @@ struct ConfigBuilder {
         } else if template != nil {
             table.report("template", "is only used with `salt_position = \"template\"`")
         }
-        guard table.has("digest") else {
-            table.missing("digest")
-            return nil
-        }
-        return ConfiguredHashFormat(
+        let format = ConfiguredHashFormat(
             digest: table.choice("digest", default: .sha256),
             saltPosition: position,
             template: template,
@@ -351,15 +364,16 @@ struct ConfigBuilder {
             passwordEncoding: table.choice("password_encoding", default: .utf8),
             pepper: secret(table, "pepper"),
             iterations: table.integer("iterations", in: 1...10_000_000, default: 1))
+        guard table.has("digest") else {
+            table.missing("digest")
+            return nil
+        }
+        return format
     }
 
     private func target(_ table: TableReader) -> TargetSettings? {
         defer { table.finish() }
-        guard table.has("kind") else {
-            table.missing("kind")
-            return nil
-        }
-        let kind = table.choice("kind", default: TargetSettings.TargetKind.scim)
+        guard let kind = table.deciding("kind", as: TargetSettings.TargetKind.self) else { return nil }
         let url = table.string("url").flatMap { endpoint(table, "url", $0) }
         let database = table.string("database").flatMap { storeLocation(table, "database", $0) }
         let statements = table.stringArray("statements") ?? []
@@ -521,11 +535,7 @@ struct ConfigBuilder {
             methods: methods, path: path, host: table.string("host")?.lowercased(), header: table.string("header"),
             cookie: table.string("cookie"))
 
-        guard table.has("action") else {
-            table.missing("action")
-            return nil
-        }
-        let actionWord = table.choice("action", default: ActionWord.proxy)
+        guard let actionWord = table.deciding("action", as: ActionWord.self) else { return nil }
         let affinity = table.bool("session_affinity", default: true)
         let action: RouteAction
         switch actionWord {
@@ -587,7 +597,7 @@ struct ConfigBuilder {
 
     // MARK: Checks across sections
 
-    private func checkRoutes(_ routes: [RouteSettings], upstreams: [String: UpstreamSettings]) {
+    private func checkRouteNames(_ routes: [RouteSettings]) {
         var firstUse: [String: Int] = [:]
         for (index, route) in routes.enumerated() {
             let path = "route[\(index)]"
@@ -596,12 +606,41 @@ struct ConfigBuilder {
             } else {
                 firstUse[route.name] = index
             }
-            if case .proxy(let upstream) = route.action, upstreams[upstream] == nil {
-                log.report(
-                    "\(path).upstream",
-                    "key `\(path).upstream` names upstream \"\(upstream)\", which is not defined (\(describeDefined(upstreams)))"
-                )
+        }
+    }
+
+    struct UpstreamReference {
+        var key: String
+        var name: String
+    }
+
+    struct WrittenSections {
+        var upstreams: Set<String>
+        var legacy: Bool
+        var target: Bool
+    }
+
+    /// Every upstream a route or a migration role names must be defined. One
+    /// missing name is one error, at its first use, listing the other uses;
+    /// a name whose table is written but invalid has its own error already.
+    private func checkUpstreamReferences(
+        _ references: [UpstreamReference], written: Set<String>, defined: [String: UpstreamSettings]
+    ) {
+        var reported: Set<String> = []
+        for reference in references
+        where defined[reference.name] == nil && !written.contains(reference.name)
+            && !reported.contains(reference.name)
+        {
+            reported.insert(reference.name)
+            let others = references.filter { $0.name == reference.name && $0.key != reference.key }.map {
+                "`\($0.key)`"
             }
+            var message =
+                "key `\(reference.key)` names upstream \"\(reference.name)\", which is not defined (\(describeDefined(defined)))"
+            if !others.isEmpty {
+                message += "; \(others.joined(separator: ", ")) name\(others.count == 1 ? "s" : "") it too"
+            }
+            log.report(reference.key, message)
         }
     }
 
@@ -610,33 +649,26 @@ struct ConfigBuilder {
     }
 
     /// The upstreams and sections the migration roles need must exist.
-    private func checkRoles(_ config: ProxyConfig) {
-        let definedList = describeDefined(config.upstreams)
-        let usesLogin = config.routes.contains { if case .proxy = $0.action { false } else { true } }
+    private func checkRoles(_ config: ProxyConfig, written: WrittenSections) {
         let migrating = config.migration.mode != .off
-        for route in config.routes where config.legacy == nil {
+        // A section that is written but invalid has its own error already.
+        let legacyMissing = config.legacy == nil && !written.legacy
+        for route in config.routes where legacyMissing {
             if case .signup = route.action {
                 log.report(
                     "route", "route \"\(route.name)\" checks sign-ups against legacy users: `[legacy]` is required")
             }
         }
-        if config.sessions.storeQuery != nil && config.sessions.storeDatabase == nil && config.legacy == nil {
+        if config.sessions.storeQuery != nil && config.sessions.storeDatabase == nil && legacyMissing {
             log.report(
                 "sessions.store_query",
                 "`sessions.store_database` or `[legacy]` is required to run `sessions.store_query`")
         }
-        for (key, name) in [
-            ("legacy_upstream", config.migration.legacyUpstream), ("new_upstream", config.migration.newUpstream),
-        ] where (usesLogin || migrating) && config.upstreams[name] == nil {
-            log.report(
-                "migration.\(key)",
-                "key `migration.\(key)` names upstream \"\(name)\", which is not defined (\(definedList))")
-        }
         if migrating {
-            if config.legacy == nil {
+            if legacyMissing {
                 log.report("migration.mode", "`[legacy]` is required when `migration.mode` is not \"off\"")
             }
-            if config.migration.mode == .migrate && config.target == nil {
+            if config.migration.mode == .migrate && config.target == nil && !written.target {
                 log.report("migration.mode", "`[target]` is required when `migration.mode = \"migrate\"`")
             }
             if config.migration.mode == .migrate, let target = config.target {

@@ -384,6 +384,15 @@ public enum RouteAction: Equatable, Sendable {
     case signup(UserRouteSettings)
 }
 
+extension RouteSettings {
+    /// Ferry decides where the request goes (by the user), so both migration
+    /// upstreams must exist.
+    var isHandledByFerry: Bool {
+        if case .proxy = action { return false }
+        return true
+    }
+}
+
 public struct LoginSettings: Equatable, Sendable {
     public var bodyFormat: BodyFormat
     /// Form field name, or JSON pointer (`/user/email`) for JSON bodies.

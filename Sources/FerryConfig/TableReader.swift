@@ -66,7 +66,28 @@ final class TableReader {
         return string(key)
     }
 
+    /// Keys reported missing from a table no header of its own made: one
+    /// error for the table, not one per key (a renamed `[legacy]` leaves
+    /// `[legacy.limits]` implying an empty `legacy`).
+    private var impliedOnlyReported = false
+
+    /// Whether the table holds a key that looks like a misspelling of `key`;
+    /// its "unknown key … did you mean" error then covers `key` being missing.
+    func hasMisspelling(of key: String) -> Bool {
+        table.keys.contains { $0 != key && closest(to: $0, in: [key]) == key }
+    }
+
     func missing(_ key: String) {
+        if hasMisspelling(of: key) { return }
+        if table.origin == .implicit {
+            guard !impliedOnlyReported else { return }
+            impliedOnlyReported = true
+            log.report(
+                path,
+                "table `[\(path)]` has no header of its own, only sub-tables such as `[\(path).…]`, so its required keys are missing (was `[\(path)]` renamed or removed?)"
+            )
+            return
+        }
         log.report(path, "missing required key `\(keyPath(key))`")
     }
 
@@ -212,6 +233,32 @@ final class TableReader {
         return choice
     }
 
+    /// A key that decides which other keys the table may hold (a route's
+    /// `action`, a target's `kind`). When it is missing or not one of its
+    /// words, the other keys cannot be judged: `finish()` then reports only
+    /// unknown keys that look like a misspelling, not every key of the kind
+    /// the operator meant.
+    func deciding<T: RawRepresentable & CaseIterable>(_ key: String, as type: T.Type) -> T?
+    where T.RawValue == String {
+        guard has(key) else {
+            missing(key)
+            undecided = true
+            return nil
+        }
+        let text = string(key)
+        guard let text, let choice = T(rawValue: text) else {
+            if let text {
+                let allowed = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                report(key, "must be one of \(allowed), found \"\(text)\"")
+            }
+            undecided = true
+            return nil
+        }
+        return choice
+    }
+
+    private var undecided = false
+
     func table(_ key: String) -> TableReader? {
         guard let value = value(key) else { return nil }
         guard let table = value.table else {
@@ -276,6 +323,8 @@ final class TableReader {
             var message = "unknown key `\(keyPath(key))`"
             if let suggestion = closest(to: key, in: Set(known).sorted()) {
                 message += " (did you mean `\(suggestion)`?)"
+            } else if undecided {
+                continue
             } else if !knownKeys.isEmpty {
                 message += " (expected one of: \(Set(known).sorted().joined(separator: ", ")))"
             }

@@ -37,12 +37,53 @@ struct ExampleConfigTests {
             "password_field", "session_affinity", "on_unavailable", "active_statuses", "totp_secret_encoding",
             "totp_statements", "recovery_code_statements", "consent_statements", "existing_query", "mfa_factors",
             "retry_initial", "retry_ceiling", "new_path", "new_body_format", "new_identifier_field",
-            "new_password_field", "new_static_fields",
+            "new_password_field", "new_static_fields", "jwks_file", "jwks_url", "jwks_refresh", "retention",
         ]
         for key in documented {
             #expect(
                 text.contains("\(key) =") || text.contains("# \(key)"), "proxy.conf.example does not mention \(key)")
         }
+    }
+
+    /// One wrong value is one error, not a cascade: every key of the example
+    /// given a wrong type, a control character or a misspelt name, and every
+    /// table header misspelt, yields one error. The one allowed exception is a
+    /// renamed table whose sub-tables remain (`[legacyx]` with `[legacy.hash]`
+    /// below): the misspelling and the now-headless `[legacy]` are both named.
+    @Test func oneWrongValueIsOneError() throws {
+        let lines = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var cascades: [String] = []
+        var mutations = 0
+        for (index, line) in lines.enumerated() {
+            var variants: [String] = []
+            if let equals = line.firstIndex(of: "="), let first = line.first, first.isLowercase,
+                !line.contains(#"""""#)
+            {
+                let key = line[..<equals].trimmingCharacters(in: .whitespaces)
+                let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                variants = ["\(key) = []", "\(key)x = \(value)", "\(key) = \"\u{1}\""]
+            } else if line.hasPrefix("["), let close = line.firstIndex(of: "]") {
+                let name = line[..<close].drop { $0 == "[" }
+                variants = [line.replacingOccurrences(of: name, with: name + "x")]
+            }
+            for variant in variants {
+                var text = lines
+                text[index] = variant
+                mutations += 1
+                do {
+                    _ = try ProxyConfig.parse(
+                        text.joined(separator: "\n"), file: "t.conf", baseDirectory: "/", environment: [:])
+                } catch {
+                    let headless = error.issues.contains { $0.message.contains("has no header of its own") }
+                    if error.issues.count > (headless ? 2 : 1) {
+                        cascades.append("line \(index + 1) `\(variant)`:\n" + error.description)
+                    }
+                }
+            }
+        }
+        #expect(mutations > 300)
+        #expect(cascades.isEmpty, "\(cascades.joined(separator: "\n"))")
     }
 
     @Test func missingFileIsReportedPlainly() {

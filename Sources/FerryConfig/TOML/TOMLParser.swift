@@ -186,6 +186,9 @@ struct TOMLParser {
         case nil:
             let created = TOMLTable(origin: .implicit)
             table[key] = .table(created)
+            // An implicit table's line is the header that made it, so that a
+            // typo such as `[upstream.new]` is reported where it is.
+            record(path + [key], line: line)
             return (created, path + [key])
         case .table(let existing) where existing.origin != .inline:
             return (existing, path + [key])
