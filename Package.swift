@@ -96,15 +96,23 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
 
-        .testTarget(name: "PasswordHashesTests", dependencies: ["PasswordHashes"]),
-        .testTarget(name: "FerryConfigTests", dependencies: ["FerryConfig"]),
+        .testTarget(name: "PasswordHashesTests", dependencies: ["PasswordHashes", "FerryTestSupport"]),
+        // What several test targets share: in-memory stores, sources and
+        // targets, a test clock, `eventually`, a free port, a seeded generator.
+        .target(
+            name: "FerryTestSupport",
+            dependencies: [
+                "FerryMigration", "FerryConfig", "FerryStore", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/FerryTestSupport"),
+        .testTarget(name: "FerryConfigTests", dependencies: ["FerryConfig", "FerryTestSupport"]),
         .testTarget(
             name: "FerryStoreTests",
             dependencies: ["FerryStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "FerryMigrationTests",
             dependencies: [
-                "FerryMigration", "FerryConfig", "FerryStore", "PasswordHashes",
+                "FerryMigration", "FerryConfig", "FerryStore", "PasswordHashes", "FerryTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -122,17 +130,18 @@ let package = Package(
         .testTarget(
             name: "FerryDemoTests",
             dependencies: [
-                "FerryDemo", "PasswordHashes",
+                "FerryDemo", "PasswordHashes", "FerryTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
-        .testTarget(name: "ferryTests", dependencies: ["ferry"]),
+        .testTarget(name: "ferryTests", dependencies: ["ferry", "FerryTestSupport"]),
         .testTarget(
             name: "MigrationEndToEndTests",
             dependencies: [
                 "ferry", "FerryProxy", "FerryDemo", "FerryMigration", "FerryStore", "PasswordHashes",
+                "FerryTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -22,6 +22,27 @@ public struct LegacyAccount: Sendable {
     public var mfa: CanonicalIdentity.MFA
     public var consents: [CanonicalIdentity.ConsentGrant]
 
+    public init(
+        legacyID: String, username: String?, email: String?, emailVerified: Bool, phone: String?,
+        passwordHash: String, salt: String?, status: String?, active: Bool, profile: CanonicalIdentity.Profile,
+        createdAt: Date?, lastLoginAt: Date?, mfa: CanonicalIdentity.MFA, consents: [CanonicalIdentity.ConsentGrant]
+    ) {
+        self.legacyID = legacyID
+        self.username = username
+        self.email = email
+        self.emailVerified = emailVerified
+        self.phone = phone
+        self.passwordHash = passwordHash
+        self.salt = salt
+        self.status = status
+        self.active = active
+        self.profile = profile
+        self.createdAt = createdAt
+        self.lastLoginAt = lastLoginAt
+        self.mfa = mfa
+        self.consents = consents
+    }
+
     /// The kinds of factor the user has enrolled.
     public var factorKinds: Set<MFAFactorKind> {
         var kinds = Set<MFAFactorKind>()

@@ -98,6 +98,17 @@ public struct OutboxJob: Equatable, Sendable {
     public var attempts: Int
     public var nextAttemptAt: Date
     public var lastError: String?
+
+    public init(
+        id: Int64, identifier: String, payload: [UInt8], attempts: Int, nextAttemptAt: Date, lastError: String?
+    ) {
+        self.id = id
+        self.identifier = identifier
+        self.payload = payload
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+    }
 }
 
 /// One audit event as stored, with its place in the hash chain.
@@ -110,6 +121,19 @@ public struct AuditEvent: Equatable, Sendable {
     public var details: String
     public var previousHash: String
     public var hash: String
+
+    public init(
+        sequence: Int64, at: Date, kind: String, identifier: String?, details: String, previousHash: String,
+        hash: String
+    ) {
+        self.sequence = sequence
+        self.at = at
+        self.kind = kind
+        self.identifier = identifier
+        self.details = details
+        self.previousHash = previousHash
+        self.hash = hash
+    }
 }
 
 /// Result of walking the audit chain.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FerryTestSupport
 import Foundation
 import GRDB
 import Logging
@@ -27,8 +28,8 @@ import Testing
         let clock = TestClock()
         let capture = LogCapture()
         let platform = try LegacyPlatform(
-            path: temporaryDatabase("legacy"), sessionLifetime: 600, clock: clock.function,
-            logger: Logger(label: "legacy", factory: { _ in capture }))
+            path: temporaryDatabase("legacy"), sessionLifetime: 600, clock: clock.now,
+            logger: Logger(label: "legacy", factory: capture.handler))
         let server = try await PlatformServer(router: platform.router())
         do { try await body(platform, server, clock, capture) } catch {
             try await server.stop()
@@ -90,7 +91,7 @@ import Testing
                 .POST, "/login/mfa", form: ["code": "000000"], cookies: ["legacy_mfa": pending])
             #expect(bad.status == 401)
             let good = try await server.send(
-                .POST, "/login/mfa", form: ["code": totp.code(at: clock.now)], cookies: ["legacy_mfa": pending])
+                .POST, "/login/mfa", form: ["code": totp.code(at: clock.date)], cookies: ["legacy_mfa": pending])
             #expect(good.status == 303)
             #expect(good.cookies["legacy_session"] != nil)
 

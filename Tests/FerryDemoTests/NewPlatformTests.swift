@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FerryTestSupport
 import Foundation
 import NIOHTTP1
 import PasswordHashes
@@ -41,7 +42,7 @@ import Testing
 
     static func withPlatform(_ body: (NewPlatform, PlatformServer, TestClock) async throws -> Void) async throws {
         let clock = TestClock()
-        let platform = try NewPlatform(path: temporaryDatabase("new"), scimToken: token, clock: clock.function)
+        let platform = try NewPlatform(path: temporaryDatabase("new"), scimToken: token, clock: clock.now)
         let server = try await PlatformServer(router: platform.router())
         do { try await body(platform, server, clock) } catch {
             try await server.stop()
@@ -114,7 +115,7 @@ import Testing
                 .POST, "/login", form: ["username": "ada@example.com", "password": "pässword 9"])
             #expect(first.status == 200)
             let pending = try #require(first.cookies["new_mfa"])
-            let code = TOTP(secret: Self.secret).code(at: clock.now)
+            let code = TOTP(secret: Self.secret).code(at: clock.date)
             let second = try await server.send(.POST, "/login/mfa", form: ["code": code], cookies: ["new_mfa": pending])
             #expect(second.status == 303)
             let session = try #require(second.cookies["new_session"])

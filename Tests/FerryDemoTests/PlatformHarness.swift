@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FerryTestSupport
 import Foundation
 import Hummingbird
 import Logging
@@ -7,35 +8,6 @@ import NIOHTTP1
 import Synchronization
 
 @testable import FerryDemo
-
-/// A clock tests move by hand, so session expiry is tested without sleeping.
-final class TestClock: Sendable {
-    private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
-    var now: Date { current.withLock { $0 } }
-    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
-    var function: @Sendable () -> Date { { self.now } }
-}
-
-/// Collects log records so a test can read what a platform printed (the
-/// reset token the legacy platform "mails").
-final class LogCapture: LogHandler, @unchecked Sendable {
-    private let records = Mutex<[(String, Logger.Metadata)]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        records.withLock { $0.append(("\(event.message)", event.metadata ?? [:])) }
-    }
-
-    func value(_ key: String) -> String? {
-        records.withLock { $0.last { $0.1[key] != nil }?.1[key].map { "\($0)" } }
-    }
-}
 
 /// One platform's router on an ephemeral loopback port, and a client that
 /// does not follow redirects (so tests see the platform's own answers).

@@ -1,4 +1,5 @@
 import FerryDemo
+import FerryTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -9,28 +10,6 @@ import Testing
 /// after a restart and the outbox draining, every user is migrated exactly once
 /// or not at all, and migrates on the next login.
 @Suite(.serialized) struct CrashTests {
-    static func freePort() -> Int {
-        // Below Linux's ephemeral range (32768–60999): a port the kernel hands
-        // to a port-0 listener of a test running meanwhile cannot take it
-        // between this check and the process that binds it.
-        for _ in 0..<500 {
-            let port = Int.random(in: 20_000..<32_000)
-            let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(socket) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            if bound == 0 { return port }
-        }
-        return 0
-    }
-
     /// The built `ferry` binary, next to the test bundle.
     static var ferryBinary: URL {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -69,8 +48,8 @@ import Testing
 
     @Test(.timeLimit(.minutes(5)), arguments: [DemoConfig.Target.scim, .sql])
     func sigkillDuringMigrationsLeavesNoGhostAndNoDuplicate(target: DemoConfig.Target) async throws {
-        let port = Self.freePort()
-        let adminPort = Self.freePort()
+        let port = freeLoopbackPort()
+        let adminPort = freeLoopbackPort()
         let world = try await MigrationWorld(target: target, users: 36, ferryRunning: false) { config in
             config.ferryListen = "127.0.0.1:\(port)"
             config.adminListen = "127.0.0.1:\(adminPort)"

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import FerryDemo
 import FerryProxy
+import FerryTestSupport
 import Foundation
 import GRDB
 import Hummingbird
@@ -42,25 +43,6 @@ final class PlatformProcess: Sendable {
     }
 }
 
-/// Every line anything in the world logged, for the secrets check.
-final class LogLines: LogHandler, @unchecked Sendable {
-    private let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let meta = (event.metadata ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
-        lines.withLock { $0.append("\(event.level) \(event.message) \(meta)") }
-    }
-
-    var all: [String] { lines.withLock { $0 } }
-}
-
 /// The sample legacy and new platforms with Ferry in front, configured by
 /// `DemoConfig` for one provisioning target, in a temporary folder.
 final class MigrationWorld: Sendable {
@@ -74,9 +56,10 @@ final class MigrationWorld: Sendable {
     let config: DemoConfig
     let browser: DemoBrowser
     var client: HTTPClient { browser.client }
-    let logs = LogLines()
+    /// Every line Ferry logged, for the secrets check.
+    let logs = LogCapture()
     /// The sample legacy platform's log: its reset "mails" land here.
-    let legacyLogs = LogLines()
+    let legacyLogs = LogCapture()
     let accessLog: FileHandle
     let lockHolder = Mutex<(Process, Pipe)?>(nil)
     private let ferry = Mutex<(server: FerryServer, task: Task<Void, any Error>)?>(nil)
@@ -97,7 +80,7 @@ final class MigrationWorld: Sendable {
         var platformLogger = Logger(label: "platforms") { _ in SwiftLogNoOpLogHandler() }
         platformLogger.logLevel = .critical
         let legacyLogs = legacyLogs
-        var legacyLogger = Logger(label: "legacy") { _ in legacyLogs }
+        var legacyLogger = Logger(label: "legacy", factory: legacyLogs.handler)
         legacyLogger.logLevel = .notice
         legacy = try LegacyPlatform(
             path: directory.appendingPathComponent("legacy.db").path, sessionLifetime: legacySessionLifetime,
@@ -130,7 +113,7 @@ final class MigrationWorld: Sendable {
 
     func startFerry() async throws {
         let logs = logs
-        let logger = Logger(label: "ferry") { _ in logs }
+        let logger = Logger(label: "ferry", factory: logs.handler)
         let server = try FerryServer(configPath: configPath, logger: logger, accessLog: true, accessLogTo: accessLog)
         let task = Task { try await server.run(handleSignals: false) }
         ferry.withLock { $0 = (server, task) }

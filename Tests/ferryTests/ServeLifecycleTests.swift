@@ -1,3 +1,4 @@
+import FerryTestSupport
 import Foundation
 import Testing
 
@@ -36,28 +37,6 @@ import Testing
         return (process, port)
     }
 
-    static func freePort() throws -> Int {
-        // Below Linux's ephemeral range (32768–60999): a port the kernel hands
-        // to a port-0 listener of a test running meanwhile cannot take it
-        // between this check and the process that binds it.
-        for _ in 0..<500 {
-            let port = Int.random(in: 20_000..<32_000)
-            let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(socket) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            if bound == 0 { return port }
-        }
-        return 0
-    }
-
     static func fetch(_ url: String) async throws -> (Int, String) {
         let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
         return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
@@ -67,8 +46,8 @@ import Testing
         let (upstream, upstreamPort) = try Self.startSlowUpstream()
         // SIGKILL: the test process may block SIGTERM, and children inherit that.
         defer { kill(upstream.processIdentifier, SIGKILL) }
-        let port = try Self.freePort()
-        let adminPort = try Self.freePort()
+        let port = freeLoopbackPort()
+        let adminPort = freeLoopbackPort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-serve-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
