@@ -86,6 +86,11 @@ public final class LoginGuard: Sendable {
         }
     }
 
+    /// How many identifiers and client addresses are counted now.
+    var keyCounts: (identifiers: Int, clients: Int) {
+        counters.withLock { ($0.identifiers.count, $0.clients.count) }
+    }
+
     /// A right password clears the identifier's failures (not the client's: one
     /// address guessing many accounts stays counted).
     public func recordSuccess(identifier: String) {

@@ -82,6 +82,7 @@ public final class MigrationEngine: Sendable {
     let sessionRetention: Duration
     /// Signed checkpoints of the audit chain's head; nil when no key can be had.
     public let auditCheckpoints: AuditCheckpoints?
+    let statusCache = StatusCache()
 
     public init(
         config: ProxyConfig, services: MigrationServices, source: (any LegacySource)?,
@@ -124,6 +125,14 @@ public final class MigrationEngine: Sendable {
         let now = services.clock()
         return try StatusReport.build(
             config: config, store: store, source: source, sessions: try store.sessionDrain(at: now), at: now)
+    }
+
+    /// The report the status page and `/admin/status` serve: built at most
+    /// every few seconds (see `StatusCache`), on the store's threads.
+    public func servedStatusReport(config: ProxyConfig) async throws -> StatusReport {
+        try await statusCache.report { [self] in
+            try await StoreExecutor.run { try self.statusReport(config: config) }
+        }
     }
 
     public struct StatusUnavailable: Error, CustomStringConvertible {

@@ -35,7 +35,7 @@ struct AdminAPI {
             var headers = HTTPFields()
             headers[.contentType] = "text/html; charset=utf-8"
             do {
-                let report = try await StoreExecutor.run { try runtime.migration.statusReport(config: runtime.config) }
+                let report = try await runtime.migration.servedStatusReport(config: runtime.config)
                 return Response(
                     status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: StatusPage.html(report))))
             } catch {
@@ -60,7 +60,7 @@ struct AdminAPI {
         let config = runtime.config
         let migration: Any
         do {
-            let data = try await StoreExecutor.run { try runtime.migration.statusReport(config: config).json() }
+            let data = try await runtime.migration.servedStatusReport(config: config).json()
             migration = try JSONSerialization.jsonObject(with: data)
         } catch {
             migration = ["error": "\(error)"]

@@ -53,13 +53,16 @@ actor ConfigReloader {
     let logger: Logger
     let certificates: CertificateStore
     let migration: MigrationHost
+    let clientLedger: UpstreamClient.Ledger
     private(set) var history: [ReloadRecord] = []
 
     init(
         path: String, runtimes: RuntimeStore, metrics: ProxyMetrics, eventLoopGroup: any EventLoopGroup,
-        certificates: CertificateStore, migration: MigrationHost, logger: Logger
+        certificates: CertificateStore, migration: MigrationHost, clientLedger: UpstreamClient.Ledger,
+        logger: Logger
     ) {
         self.path = path
+        self.clientLedger = clientLedger
         self.migration = migration
         self.runtimes = runtimes
         self.metrics = metrics
@@ -84,8 +87,10 @@ actor ConfigReloader {
                 record.outcome = .unchanged
             } else {
                 let engine = try migration.engine(for: config, strict: true)
-                let upstreams = try Self.clients(for: config, reusing: current, eventLoopGroup: eventLoopGroup)
                 let sessions = try migration.sessionTracker(for: config, strict: true)
+                // After every step that can fail: clients are connection pools.
+                let upstreams = Self.clients(
+                    for: config, reusing: current, eventLoopGroup: eventLoopGroup, ledger: clientLedger)
                 let runtime = ProxyRuntime(
                     config: config, generation: current.generation + 1, upstreams: upstreams, migration: engine,
                     sessions: sessions)
@@ -140,15 +145,18 @@ actor ConfigReloader {
     }
 
     /// Upstream clients for `config`: unchanged upstreams keep their pools.
-    static func clients(for config: ProxyConfig, reusing current: ProxyRuntime?, eventLoopGroup: any EventLoopGroup)
-        throws -> [String: UpstreamClient]
-    {
+    /// Cannot fail, so a reload makes them after every step that can: a
+    /// rejected reload must not leave connection pools behind.
+    static func clients(
+        for config: ProxyConfig, reusing current: ProxyRuntime?, eventLoopGroup: any EventLoopGroup,
+        ledger: UpstreamClient.Ledger
+    ) -> [String: UpstreamClient] {
         var clients: [String: UpstreamClient] = [:]
         for (name, settings) in config.upstreams {
             if let existing = current?.upstreams[name], existing.settings == settings {
                 clients[name] = existing
             } else {
-                clients[name] = try UpstreamClient(settings: settings, eventLoopGroup: eventLoopGroup)
+                clients[name] = UpstreamClient(settings: settings, eventLoopGroup: eventLoopGroup, ledger: ledger)
             }
         }
         return clients

@@ -19,6 +19,8 @@ public final class FerryServer: Sendable {
     let runtimes: RuntimeStore
     let metrics = ProxyMetrics()
     let reloader: ConfigReloader
+    /// Upstream connection pools made and not yet shut down.
+    let clientLedger = UpstreamClient.Ledger()
     let certificates = CertificateStore()
     let migration: MigrationHost
     let logger: Logger
@@ -37,15 +39,16 @@ public final class FerryServer: Sendable {
         self.accessLog = AccessLog(enabled: accessLog, to: accessLogTo) { [metrics] in metrics.accessLogLineDropped() }
         let config = try ProxyConfig.load(path: configPath)
         if let tls = config.server.tls { certificates.install(try CertificateStore.read(tls)) }
-        let upstreams = try ConfigReloader.clients(for: config, reusing: nil, eventLoopGroup: eventLoopGroup)
         migration = MigrationHost(config: config, metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger)
+        let engine = try migration.engine(for: config)
+        let sessions = try migration.sessionTracker(for: config)
+        let upstreams = ConfigReloader.clients(
+            for: config, reusing: nil, eventLoopGroup: eventLoopGroup, ledger: clientLedger)
         runtimes = RuntimeStore(
-            ProxyRuntime(
-                config: config, generation: 1, upstreams: upstreams, migration: try migration.engine(for: config),
-                sessions: try migration.sessionTracker(for: config)))
+            ProxyRuntime(config: config, generation: 1, upstreams: upstreams, migration: engine, sessions: sessions))
         reloader = ConfigReloader(
             path: configPath, runtimes: runtimes, metrics: metrics, eventLoopGroup: eventLoopGroup,
-            certificates: certificates, migration: migration, logger: logger)
+            certificates: certificates, migration: migration, clientLedger: clientLedger, logger: logger)
     }
 
     /// The bound port of the public listener, once it is running.

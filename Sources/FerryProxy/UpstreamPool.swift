@@ -3,6 +3,7 @@ import FerryConfig
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// One HTTP client per upstream, configured the way a reverse proxy needs:
 /// redirects are passed back to the client, never followed; no decompression;
@@ -10,9 +11,18 @@ import NIOSSL
 final class UpstreamClient: Sendable {
     let settings: UpstreamSettings
     let client: HTTPClient
+    let ledger: Ledger
 
-    init(settings: UpstreamSettings, eventLoopGroup: any EventLoopGroup) throws {
+    /// How many clients one server has made and not yet shut down: a reload
+    /// that is rejected must leave it where it was.
+    final class Ledger: Sendable {
+        let open = Atomic<Int>(0)
+        init() {}
+    }
+
+    init(settings: UpstreamSettings, eventLoopGroup: any EventLoopGroup, ledger: Ledger) {
         self.settings = settings
+        self.ledger = ledger
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
@@ -35,10 +45,12 @@ final class UpstreamClient: Sendable {
             configuration.tlsConfiguration = tls
         }
         client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
+        ledger.open.add(1, ordering: .relaxed)
     }
 
     func shutdown() async {
         try? await client.shutdown()
+        ledger.open.subtract(1, ordering: .relaxed)
     }
 }
 

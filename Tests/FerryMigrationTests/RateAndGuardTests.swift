@@ -139,7 +139,10 @@ import Testing
         let settings = Self.settings()
         for index in 0..<1000 {
             guardian.recordFailure(
-                identifier: "spray\(index)", client: nil, settings: settings, at: Self.start + Double(index))
+                identifier: "spray\(index)", client: "10.0.\(index / 250).\(index % 250)", settings: settings,
+                at: Self.start + Double(index))
+            let counts = guardian.keyCounts
+            #expect(counts.identifiers <= 100 && counts.clients <= 100, "after \(index + 1): \(counts)")
         }
         // The newest failures are still counted.
         guardian.recordFailure(identifier: "spray999", client: nil, settings: settings, at: Self.start + 1000)

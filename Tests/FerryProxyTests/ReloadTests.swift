@@ -70,6 +70,30 @@ import Testing
         await new.stop()
     }
 
+    /// A reload rejected after the new upstreams were read (here: a session
+    /// store that does not exist) leaves no connection pool behind.
+    @Test func aRejectedReloadMakesNoUpstreamClients() async throws {
+        let legacy = TestUpstream(name: "legacy")
+        try await legacy.start()
+        let proxy = try await ProxyHarness(config: ProxyHarness.config(legacy: legacy.url, new: "http://127.0.0.1:1"))
+        let open = { proxy.server.clientLedger.open.load(ordering: .relaxed) }
+        #expect(open() == 2)
+        for port in 2..<7 {
+            try proxy.rewrite(
+                ProxyHarness.config(legacy: legacy.url, new: "http://127.0.0.1:\(port)") + """
+
+                    [sessions]
+                    store_query = "SELECT expires_at FROM sessions WHERE id = :session_id"
+                    store_database = "sqlite:///nonexistent/sessions.db"
+                    """)
+            let record = await proxy.server.reload(trigger: .admin(caller: "test"))
+            #expect(record.outcome == .rejected)
+        }
+        #expect(open() == 2)
+        try await proxy.stop()
+        await legacy.stop()
+    }
+
     @Test func adminAPINeedsTheTokenAndReportsReloads() async throws {
         let legacy = TestUpstream(name: "legacy")
         try await legacy.start()
