@@ -10,7 +10,7 @@ public final class LoginTally: Sendable {
     public init() {}
 
     func add(_ outcome: LoginOutcome, at now: Date) {
-        let key = LoginTallyKey(at: now, destination: outcome.destination.rawValue, reason: outcome.reason)
+        let key = LoginTallyKey(at: now, destination: outcome.destination.rawValue, reason: outcome.reason.label)
         pending.withLock { $0[key, default: 0] += 1 }
     }
 

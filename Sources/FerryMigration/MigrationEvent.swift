@@ -1,31 +1,3 @@
-/// Where a login was sent, and why. The reason is a fixed word, safe as a
-/// metric label.
-public struct LoginOutcome: Equatable, Sendable {
-    public enum Destination: String, Sendable {
-        case legacy, new
-        /// Fail-closed: the state store is unavailable and policy says refuse.
-        case reject
-        /// The brute-force guard refuses the login for `retryAfter` seconds.
-        case throttle
-    }
-
-    public var destination: Destination
-    public var reason: String
-    /// Seconds until a throttled login may try again.
-    public var retryAfter: Int?
-
-    public init(destination: Destination, reason: String, retryAfter: Int? = nil) {
-        self.destination = destination
-        self.reason = reason
-        self.retryAfter = retryAfter
-    }
-
-    public static func legacy(_ reason: LegacyReason) -> LoginOutcome {
-        .init(destination: .legacy, reason: reason.rawValue)
-    }
-    public static func new(_ reason: NewReason) -> LoginOutcome { .init(destination: .new, reason: reason.rawValue) }
-}
-
 /// What the engine reports to metrics. Carries no identifier and no secret.
 public enum MigrationEvent: Equatable, Sendable {
     case login(LoginOutcome)

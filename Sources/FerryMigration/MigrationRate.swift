@@ -28,6 +28,11 @@ public struct TokenBucket: Equatable, Sendable {
         return copy.tokens >= 1
     }
 
+    /// Returns a token taken for a migration that did not start.
+    public mutating func giveBack(burst: Int) {
+        tokens = min(Double(burst), tokens + 1)
+    }
+
     /// Takes one token if there is one.
     public mutating func take(at now: Date, rate: Double, burst: Int) -> Bool {
         refill(at: now, rate: rate, burst: burst)
@@ -44,12 +49,9 @@ public final class MigrationRateLimiter: Sendable {
 
     public init() {}
 
-    /// Whether a migration could start now; spends nothing.
-    public func hasToken(_ settings: MigrationSettings, at now: Date) -> Bool {
-        bucket.withLock { bucket in
-            (bucket ?? TokenBucket(burst: settings.burst, at: now)).hasToken(
-                at: now, rate: settings.ratePerSecond, burst: settings.burst)
-        }
+    /// Gives back a token `take` granted to a login that did not provision.
+    public func release(_ settings: MigrationSettings) {
+        bucket.withLock { bucket in bucket?.giveBack(burst: settings.burst) }
     }
 
     public func take(_ settings: MigrationSettings, at now: Date) -> Bool {

@@ -110,7 +110,7 @@ final class ProxyMetrics: Sendable {
             registry.makeCounter(
                 descriptor: Self.named(
                     "ferry_logins_total", "Logins seen by the migration engine, by destination and reason"),
-                labels: [("destination", outcome.destination.rawValue), ("reason", outcome.reason)]
+                labels: [("destination", outcome.destination.rawValue), ("reason", outcome.reason.label)]
             ).increment()
         case .provisioning(let via, let result):
             registry.makeCounter(

@@ -121,7 +121,7 @@ struct ProxyResponder: HTTPResponder {
             {
             case .failure(let error):
                 log.bytesIn = error.bytesRead
-                if let outcome = error.outcome { log.login = outcome.destination.rawValue + ":" + outcome.reason }
+                if let outcome = error.outcome { log.login = outcome.label }
                 return error.response
             case .success(.laterStep(let body, let upstream)):
                 log.bytesIn = body.readableBytes
@@ -129,7 +129,7 @@ struct ProxyResponder: HTTPResponder {
                 outbound = .buffered(body)
             case .success(.judged(let login)):
                 log.bytesIn = login.body.readableBytes
-                log.login = login.outcome.destination.rawValue + ":" + login.outcome.reason
+                log.login = login.outcome.label
                 upstreamName = login.upstream
                 outbound = login.outbound
                 intercepted = login
@@ -201,12 +201,7 @@ struct ProxyResponder: HTTPResponder {
             }
         }
         if let intercepted {
-            let status = response.status.code
-            await StoreExecutor.run {
-                runtime.migration.noteLegacyAnswer(
-                    identifier: intercepted.identifier, client: intercepted.client, status: status,
-                    outcome: intercepted.outcome)
-            }
+            runtime.migration.finishLogin(intercepted.journey, status: response.status.code)
         }
         return response
     }
@@ -246,17 +241,17 @@ struct ProxyResponder: HTTPResponder {
                 LoginRefusal(response: ProxyError.malformedLogin(error.description).response, bytesRead: bytes.count))
         case .success(let value): login = value
         }
-        let outcome = await StoreExecutor.run {
-            await runtime.migration.route(identifier: login.identifier, password: login.password, client: client)
+        let journey = await StoreExecutor.run {
+            await runtime.migration.beginLogin(identifier: login.identifier, password: login.password, client: client)
         }
+        let outcome = journey.outcome
         let migration = runtime.config.migration
         func sending(to upstream: String, _ outbound: OutboundRequest) -> Result<LoginStep, LoginRefusal> {
             .success(
                 .judged(
                     InterceptedLogin(
-                        outcome: outcome, upstream: upstream, body: body, outbound: outbound,
-                        identifier: login.identifier,
-                        client: client)))
+                        journey: journey, upstream: upstream, body: body, outbound: outbound,
+                        identifier: login.identifier)))
         }
         switch outcome.destination {
         case .reject:
@@ -502,14 +497,15 @@ enum LoginStep {
 }
 
 struct InterceptedLogin {
-    var outcome: LoginOutcome
+    /// The engine's journey for this login, waiting for the upstream's answer.
+    var journey: LoginJourney
+    var outcome: LoginOutcome { journey.outcome }
     var upstream: String
     /// The body as the client sent it.
     var body: ByteBuffer
     var outbound: OutboundRequest
-    /// As typed, kept only to count legacy's answer for the brute-force guard.
+    /// As typed: the user of the legacy sessions this login's answer sets.
     var identifier: String
-    var client: String?
 }
 
 struct LoginRefusal: Error {

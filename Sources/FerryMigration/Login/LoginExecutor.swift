@@ -1,0 +1,257 @@
+import FerryConfig
+import FerryStore
+import Foundation
+import PasswordHashes
+
+/// A login on its way: where the proxy sends it, and the machine waiting for
+/// the upstream's answer (`MigrationEngine.finishLogin`).
+public struct LoginJourney: Sendable {
+    public let outcome: LoginOutcome
+    var machine: LoginMachine
+    /// Normalized.
+    let identifier: String
+    let client: String?
+}
+
+/// What the executor carries between actions: data, never decisions.
+private struct LoginWork {
+    var account: LegacyAccount?
+    var scheme: String?
+    var fit: MFAFit = .carried
+    var newHash = ""
+    var job: ProvisioningJob?
+    var jobID: Int64 = 0
+}
+
+/// The one place a login's actions are done. `LoginMachine` decides; this runs
+/// each action against the guard, the rate, the store, the legacy source, the
+/// hash workers and the target, and feeds back what happened.
+extension MigrationEngine {
+    var machineSettings: LoginMachine.Settings {
+        LoginMachine.Settings(
+            mode: settings.mode, overLimit: guardSettings.overLimit, storeFailure: storeFailure,
+            legacyFailureStatuses: Set(guardSettings.legacyFailureStatuses))
+    }
+
+    /// Decides where a login goes, doing on the way what the decision needs.
+    /// `identifier` is as the customer typed it; `client` is the client's
+    /// address for the brute-force guard.
+    public func beginLogin(identifier raw: String, password: String, client: String? = nil) async -> LoginJourney {
+        let identifier = normalizer.normalize(raw)
+        var machine = LoginMachine(settings: machineSettings)
+        var work = LoginWork()
+        let verdict = services.loginGuard.check(
+            identifier: identifier, client: client, settings: guardSettings, at: services.clock())
+        if case .blocked(let scope, _) = verdict {
+            logger.notice("login over the failure limit", metadata: ["scope": "\(scope)"])
+        }
+        var action = machine.next(
+            .started(identifierIsEmpty: identifier.isEmpty, guard: verdict, storeIsOpen: services.store != nil))
+        while true {
+            switch action {
+            case .lookUp:
+                action = machine.next(
+                    storing { store in
+                        .lookedUp(try store.record(for: identifier)?.state, eligibility.evaluate(identifier))
+                    })
+            case .reserveRate:
+                action = machine.next(.rateReserved(services.rateLimiter.take(settings, at: services.clock())))
+            case .verify:
+                let verification: Verification
+                (verification, work.account, work.scheme) = await verify(identifier: identifier, password: password)
+                if case .match(let fit) = verification { work.fit = fit }
+                action = machine.next(.verified(verification, accountFound: work.account != nil))
+            case .recordSeen:
+                let account = work.account
+                action = machine.next(
+                    storing { store in
+                        _ = try store.seen(
+                            identifier, legacyID: account?.legacyID, legacyScheme: work.scheme, at: services.clock())
+                        return .seenRecorded
+                    })
+            case .rehash:
+                action = machine.next(.rehashed(await rehash(password, into: &work)))
+            case .claim:
+                action = machine.next(storing { store in .claimed(try claim(identifier, work: &work, store: store)) })
+            case .provision:
+                guard let target, let job = work.job else {
+                    action = machine.next(.provisioned(.unavailable("no target")))
+                    continue
+                }
+                if work.fit == .reenroll { services.events(.mfaNotCarried(policy: "require_reenroll")) }
+                let outcome = await target.provision(job)
+                services.events(.provisioning(via: "login", result: outcome.label))
+                action = machine.next(.provisioned(outcome))
+            case .recordProvisioning(let outcome):
+                action = machine.next(
+                    storing { store in
+                        guard let job = work.job, let targetSettings else { return .provisioningRecorded }
+                        try Outbox.record(
+                            outcome, job: job, jobID: work.jobID, identifier: identifier, attempt: 0, via: "login",
+                            targetSettings: targetSettings, store: store, clock: services.clock, logger: logger)
+                        return .provisioningRecorded
+                    })
+            case .note(let reason):
+                action = machine.next(
+                    storing { store in
+                        try note(reason, identifier: identifier, account: work.account, store: store)
+                        return .noted
+                    })
+            case .forward(let outcome, let effects), .refuse(let outcome, let effects):
+                apply(effects, identifier: identifier, client: client)
+                services.events(.login(outcome))
+                services.tally.add(outcome, at: services.clock())
+                return LoginJourney(outcome: outcome, machine: machine, identifier: identifier, client: client)
+            case .finish(let effects):
+                apply(effects, identifier: identifier, client: client)
+                return LoginJourney(
+                    outcome: .legacy(.storeUnavailable), machine: machine, identifier: identifier, client: client)
+            }
+        }
+    }
+
+    /// The upstream answered a forwarded login with `status` (nil: no answer).
+    public func finishLogin(_ journey: LoginJourney, status: Int?) {
+        var machine = journey.machine
+        if case .finish(let effects) = machine.next(.answered(status: status)) {
+            apply(effects, identifier: journey.identifier, client: journey.client)
+        }
+    }
+
+    /// Decides where a login goes and treats it as answered at once; for
+    /// callers that do not forward it themselves (tests, tools).
+    public func route(identifier: String, password: String, client: String? = nil) async -> LoginOutcome {
+        await beginLogin(identifier: identifier, password: password, client: client).outcome
+    }
+
+    private func apply(_ effects: LoginEffects, identifier: String, client: String?) {
+        let now = services.clock()
+        if effects.guardFailure {
+            services.loginGuard.recordFailure(identifier: identifier, client: client, settings: guardSettings, at: now)
+        }
+        if effects.guardSuccess { services.loginGuard.recordSuccess(identifier: identifier) }
+        if effects.releaseRate { services.rateLimiter.release(settings) }
+    }
+
+    /// Runs one store call; a failure is logged once and becomes `.storeFailed`.
+    private func storing(_ body: (any StateStore) throws -> LoginEvent) -> LoginEvent {
+        guard let store = services.store else { return .storeFailed }
+        do {
+            return try body(store)
+        } catch {
+            logger.error(
+                "state store unavailable; login not migrated",
+                metadata: ["policy": "\(storeFailure.rawValue)", "error": "\(databaseErrorSummary(error))"])
+            return .storeFailed
+        }
+    }
+
+    /// What sending a login to legacy for `reason` leaves in the store.
+    private func note(_ reason: LegacyReason, identifier: String, account: LegacyAccount?, store: any StateStore) throws
+    {
+        let now = services.clock()
+        switch reason {
+        case .wrongPassword:
+            try store.recordFailedLogin(identifier, at: now)
+        case .shadow:
+            try store.recordWouldMigrate(identifier, at: now)
+        case .mfaKeptOnLegacy:
+            let missing = (account?.factorKinds ?? []).subtracting(targetSettings?.mfaFactors ?? [])
+            let names = missing.sorted().map(\.rawValue).joined(separator: ",")
+            services.events(.mfaNotCarried(policy: "keep_on_legacy"))
+            try store.markFailed(
+                identifier, state: .skipped, reason: "target cannot hold MFA factors: \(names)", closingJob: nil,
+                audit: ["policy": "keep_on_legacy", "factors": names], at: now)
+        default:
+            break
+        }
+    }
+
+    // MARK: Verify
+
+    /// The verification, the legacy account when there is one, and the legacy
+    /// scheme when the hash could be read.
+    private func verify(identifier: String, password: String) async -> (Verification, LegacyAccount?, String?) {
+        guard let source else { return (.sourceUnavailable, nil, nil) }
+        let account: LegacyAccount?
+        do {
+            account = try source.account(for: identifier)
+        } catch {
+            logger.warning("legacy source unavailable; login forwarded to legacy", metadata: ["error": "\(error)"])
+            return (.sourceUnavailable, nil, nil)
+        }
+        let catalog = catalog
+        guard let account, account.active else {
+            // The same hash work as a real user, so response time does not tell
+            // who exists or who is disabled.
+            let decoy = account.map { ($0.passwordHash, $0.salt) } ?? services.decoy.decoy(for: identifier)
+            _ = try? await services.hashPool.run { catalog.verify(password: password, hash: decoy.0, salt: decoy.1) }
+            return account == nil ? (.unknownUser, nil, nil) : (.disabledUser, account, nil)
+        }
+        let result: VerificationResult
+        let seconds: Double
+        do {
+            (result, seconds) = try await services.hashPool.run {
+                let started = ContinuousClock.now
+                let result = catalog.verify(password: password, hash: account.passwordHash, salt: account.salt)
+                return (result, Self.seconds(ContinuousClock.now - started))
+            }
+        } catch {
+            return (.hashQueueFull, account, nil)
+        }
+        if case .error = result {
+        } else {
+            services.decoy.record(.init(hash: account.passwordHash, salt: account.salt, seconds: seconds))
+        }
+        switch result {
+        case .match(let scheme):
+            let fit = MFAPolicy.fit(
+                has: account.factorKinds, targetHolds: Set(targetSettings?.mfaFactors ?? []),
+                policy: settings.unsupportedMFA)
+            return (.match(fit), account, scheme)
+        case .mismatch(let scheme): return (.mismatch, account, scheme)
+        case .error(let error):
+            logger.notice("legacy hash unusable; login forwarded to legacy", metadata: ["reason": "\(error.code)"])
+            return (.unusableHash, account, nil)
+        }
+    }
+
+    // MARK: Provision
+
+    private func rehash(_ password: String, into work: inout LoginWork) async -> LoginEvent.RehashOutcome {
+        guard target != nil, targetSettings != nil, services.sealer != nil, work.account != nil else {
+            // check-config requires both in migrate mode; a reload cannot remove them
+            // without failing validation, so this is a broken deployment, not a login.
+            logger.error("migrate mode without a target or state key; login forwarded to legacy")
+            return .noTarget
+        }
+        let rehasher = rehasher
+        do {
+            work.newHash = try await services.hashPool.run { () -> String? in try? rehasher.hash(password) } ?? ""
+        } catch {
+            return .queueFull
+        }
+        return work.newHash.isEmpty ? .failed : .hashed
+    }
+
+    private func claim(_ identifier: String, work: inout LoginWork, store: any StateStore) throws
+        -> ProvisioningClaim
+    {
+        guard let account = work.account, let targetSettings, let sealer = services.sealer else {
+            return .notEligible(.legacy)
+        }
+        let identity = canonicalIdentity(
+            account, newHash: work.newHash, scheme: work.scheme ?? "unknown", fit: work.fit,
+            holds: Set(targetSettings.mfaFactors))
+        let job = ProvisioningJob(identity: identity)
+        let now = services.clock()
+        let lease = now.addingTimeInterval(Self.seconds(targetSettings.timeout) + 5)
+        let claim = try store.claimProvisioning(
+            identifier, job: sealer.seal(job, identifier: identifier), at: now, leaseUntil: lease)
+        if case .claimed(let id) = claim {
+            work.job = job
+            work.jobID = id
+        }
+        return claim
+    }
+}
