@@ -236,7 +236,7 @@ public final class NewPlatform: Sendable {
             for consent in consents {
                 let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: consent["granted_at"]))
                 html +=
-                    "<li>\(WebForms.escape(consent["purpose"])) v\(WebForms.escape(consent["version"])) for \(WebForms.escape(consent["client"])): "
+                    "<li>\(WebForms.escape(consent["purpose"])) version \(WebForms.escape(consent["version"])) for \(WebForms.escape(consent["client"])): "
                 html += "\((consent["granted"] as Bool) ? "granted" : "refused") \(when)</li>"
             }
             html += "</ul>"

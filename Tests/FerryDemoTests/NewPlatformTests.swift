@@ -121,8 +121,8 @@ import Testing
             let session = try #require(second.cookies["new_session"])
             let account = try await server.send(.GET, "/account", cookies: ["new_session": session])
             #expect(account.body.contains("TOTP enrolled"))
-            #expect(account.body.contains("marketing-email v2019-03 for web: granted 2019-03-14T09:26:53Z"))
-            #expect(account.body.contains("analytics vv4 for ios: refused 2021-07-01T00:00:00Z"))
+            #expect(account.body.contains("marketing-email version 2019-03 for web: granted 2019-03-14T09:26:53Z"))
+            #expect(account.body.contains("analytics version v4 for ios: refused 2021-07-01T00:00:00Z"))
             clock.advance(3601)
             #expect(try await server.send(.GET, "/account", cookies: ["new_session": session]).status == 401)
         }

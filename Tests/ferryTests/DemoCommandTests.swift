@@ -18,7 +18,7 @@ struct DemoCommandTests {
         #expect(out.contains("POST /login → 303, session from the new platform"))
         #expect(out.contains("the new platform on its own accepts the same password → 303"))
         #expect(out.contains("password → 200 (code asked by the new platform), code → 303 (the new platform)"))
-        #expect(out.contains("terms-of-service v2019-03 for web: granted"))
+        #expect(out.contains("terms-of-service version 2019-03 for web: granted"))
         #expect(out.contains("GET /account with legacy_session → 200 (the legacy account page)"))
         #expect(out.contains("POST /login → 401 from legacy"))
         #expect(out.contains(#""changed_keys":["migration.rollout_percent"]"#))
