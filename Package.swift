@@ -41,7 +41,9 @@ let package = Package(
         .target(name: "FerryConfig"),
         .target(
             name: "FerryStore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .target(
             name: "FerryMigration",
             dependencies: [
@@ -57,7 +59,9 @@ let package = Package(
         .target(
             name: "FerryProxy",
             dependencies: [
-                "FerryMigration",
+                // The store only through FerryMigration.
+                "FerryMigration", "FerryConfig", "PasswordHashes",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -78,6 +82,8 @@ let package = Package(
             dependencies: [
                 "PasswordHashes",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -36,6 +36,23 @@ public final class MigrationServices: Sendable {
         self.events = events
     }
 
+    /// An applied reload's changed keys, old and new values (secrets by their
+    /// source only), as a `config_changed` audit event.
+    public func recordConfigChange(_ changes: [ConfigChange], trigger: String, generation: Int, at: Date) {
+        guard let store else { return }
+        var details = ["trigger": trigger, "generation": String(generation)]
+        for change in changes {
+            details["\(change.key).old"] = change.old ?? "(unset)"
+            details["\(change.key).new"] = change.new ?? "(unset)"
+        }
+        do {
+            try store.appendAudit(kind: "config_changed", identifier: nil, details: details, at: at)
+        } catch {
+            logger.error(
+                "config change not written to the audit log", metadata: ["error": "\(databaseErrorSummary(error))"])
+        }
+    }
+
     /// Opens the store and starts the hash workers for `config`. A store that
     /// cannot be opened is logged and left nil: Ferry keeps proxying.
     public static func open(

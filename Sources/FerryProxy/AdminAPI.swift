@@ -18,7 +18,12 @@ struct AdminAPI {
         let router = Router(context: AdminRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in
-            if let drain = runtimes.runtime.migration.sessionDrain() { metrics.legacySessions(drain) }
+            if let drain = runtimes.runtime.migration.sessionDrain() {
+                metrics.legacyDrain(
+                    sessions: drain.sessionsAlive, tokens: drain.tokensAlive,
+                    users: drain.usersWithSessions + drain.usersWithTokens,
+                    lastExpiry: [drain.lastSessionExpiry, drain.lastTokenExpiry].compactMap { $0 }.max())
+            }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(

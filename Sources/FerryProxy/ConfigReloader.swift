@@ -1,5 +1,4 @@
 import FerryConfig
-import FerryStore
 import Foundation
 import Logging
 import NIOCore
@@ -130,18 +129,8 @@ actor ConfigReloader {
     /// Each applied change goes to the audit log with its old and new value, so
     /// the evidence shows which rules were in force when (secrets by source only).
     private func audit(_ changes: [ConfigChange], record: ReloadRecord) {
-        guard let store = migration.services.store else { return }
-        var details = ["trigger": record.trigger, "generation": String(record.generation)]
-        for change in changes {
-            details["\(change.key).old"] = change.old ?? "(unset)"
-            details["\(change.key).new"] = change.new ?? "(unset)"
-        }
-        do {
-            try store.appendAudit(kind: "config_changed", identifier: nil, details: details, at: record.time)
-        } catch {
-            logger.error(
-                "config change not written to the audit log", metadata: ["error": "\(databaseErrorSummary(error))"])
-        }
+        migration.services.recordConfigChange(
+            changes, trigger: record.trigger, generation: record.generation, at: record.time)
     }
 
     /// Upstream clients for `config`: unchanged upstreams keep their pools.

@@ -1,5 +1,5 @@
 import FerryMigration
-import FerryStore
+import Foundation
 import Prometheus
 import Synchronization
 
@@ -47,12 +47,11 @@ final class ProxyMetrics: Sendable {
     }
 
     /// The drain report, refreshed when metrics are scraped.
-    func legacySessions(_ drain: SessionDrain) {
-        legacySessions.set(Double(drain.sessionsAlive))
-        legacyTokens.set(Double(drain.tokensAlive))
-        legacyUsers.set(Double(drain.usersWithSessions + drain.usersWithTokens))
-        let last = [drain.lastSessionExpiry, drain.lastTokenExpiry].compactMap { $0 }.max()
-        lastLegacyExpiry.set(last?.timeIntervalSince1970 ?? 0)
+    func legacyDrain(sessions: Int, tokens: Int, users: Int, lastExpiry: Date?) {
+        legacySessions.set(Double(sessions))
+        legacyTokens.set(Double(tokens))
+        legacyUsers.set(Double(users))
+        lastLegacyExpiry.set(lastExpiry?.timeIntervalSince1970 ?? 0)
     }
 
     func request(route: String, upstream: String, status: Int) {

@@ -287,7 +287,7 @@ public final class SQLiteStateStore: StateStore {
         let previous: String = last?["hash"] ?? genesisHash
         let sequence: Int64 = (last?["sequence"] ?? 0) + 1
         let timestamp = at.timeIntervalSince1970
-        let hash = SHA256.hex(
+        let hash = AuditDigest.hex(
             chainInput(
                 previous: previous, sequence: sequence, at: timestamp, kind: kind, identifier: identifier,
                 details: detailText))
@@ -335,7 +335,7 @@ public final class SQLiteStateStore: StateStore {
                 guard (row["previous_hash"] as String) == previous else {
                     return .broken(atSequence: sequence, reason: "does not point at the previous event's hash")
                 }
-                let hash = SHA256.hex(
+                let hash = AuditDigest.hex(
                     Self.chainInput(
                         previous: previous, sequence: sequence, at: row["at"], kind: row["kind"],
                         identifier: row["identifier"],

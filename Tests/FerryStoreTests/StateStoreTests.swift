@@ -12,7 +12,7 @@ struct StateStoreTests {
 
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    /// FIPS 180-4 examples (and the empty message).
+    /// The audit digest is SHA-256 in lowercase hex: FIPS 180-4 examples (and the empty message).
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
@@ -22,12 +22,12 @@ struct StateStoreTests {
         ),
     ])
     func sha256(message: String, expected: String) {
-        #expect(SHA256.hex(Array(message.utf8)) == expected)
+        #expect(AuditDigest.hex(Array(message.utf8)) == expected)
     }
 
     @Test func aMillionAs() {
         #expect(
-            SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000))
+            AuditDigest.hex([UInt8](repeating: 0x61, count: 1_000_000))
                 == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
