@@ -19,6 +19,8 @@ public final class MigrationServices: Sendable {
     public let rateLimiter = MigrationRateLimiter()
     public let loginGuard = LoginGuard()
     public let tally = LoginTally()
+    /// Legacy sessions learned by routing questions, written in the background.
+    public let sessionObservations = SessionObservations()
     /// The legacy hash an unknown identifier costs, fixed once calibrated.
     let decoy = DecoyCalibration()
     let logger: Logger

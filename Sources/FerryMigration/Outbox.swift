@@ -98,14 +98,20 @@ public final class OutboxRetrier: Sendable {
         }
     }
 
-    /// The login tally rides on the retrier's loop: both are the store's
-    /// background writes.
+    /// The login tally and the sessions routing learned ride on the
+    /// retrier's loop: they are the store's background writes.
     func flushTally() {
         guard let store = services.store else { return }
         do {
             try services.tally.flush(to: store)
         } catch {
             services.logger.warning("login tally not written", metadata: ["error": "\(databaseErrorSummary(error))"])
+        }
+        do {
+            try services.sessionObservations.flush(to: store)
+        } catch {
+            services.logger.warning(
+                "legacy sessions seen by routing not written", metadata: ["error": "\(databaseErrorSummary(error))"])
         }
     }
 

@@ -62,7 +62,8 @@ final class MigrationHost: Sendable {
     func sessionTracker(for config: ProxyConfig, strict: Bool = false) throws -> LegacySessionTracker? {
         do {
             return try LegacySessionTracker(
-                config: config, store: services.store, logger: logger, clock: services.clock)
+                config: config, store: services.store, observations: services.sessionObservations, logger: logger,
+                clock: services.clock)
         } catch {
             if strict { throw error }
             logger.error(

@@ -102,13 +102,22 @@ import _CryptoExtras
         #expect(world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: foreign)) == .unknown)
         #expect(try world.rows() == 0)
 
-        for genuine in [world.token(exp: later), world.token(alg: "EdDSA", kid: nil, exp: later)] {
+        let genuineTokens = [world.token(exp: later), world.token(alg: "EdDSA", kid: nil, exp: later)]
+        for genuine in genuineTokens {
             #expect(
                 world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: genuine)) == .alive)
         }
         let expired = world.token(exp: world.now.timeIntervalSince1970 - 1)
         #expect(world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: expired)) == .ended)
+        // A routing question never writes: what it learned waits for the
+        // retrier's loop, and is already known to the next question.
+        #expect(try world.rows() == 0)
+        #expect(world.tracker.observations.count == 2)
+        let first = SessionCredential(kind: .token, name: "bearer", value: genuineTokens[0])
+        #expect(world.tracker.verdict(for: first) == .alive)
+        try world.tracker.observations.flush(to: world.store)
         #expect(try world.rows() == 2)
+        #expect(world.tracker.observations.count == 0)
         let drain = try world.store.sessionDrain(at: world.now)
         #expect(drain.tokensAlive == 2)
         #expect(drain.lastTokenExpiry == Date(timeIntervalSince1970: later))

@@ -41,6 +41,8 @@ public final class LegacySessionTracker: Sendable {
     let store: (any StateStore)?
     let sessionStore: DatabaseQueue?
     let tokenKeys: TokenKeys?
+    /// Where `verdict(for:)` puts what it learns; the retrier writes it.
+    public let observations: SessionObservations
 
     /// Where legacy's token-signing keys come from.
     enum TokenKeys {
@@ -58,11 +60,12 @@ public final class LegacySessionTracker: Sendable {
     let logger: Logger
 
     public init(
-        config: ProxyConfig, store: (any StateStore)?, logger: Logger,
-        clock: @escaping @Sendable () -> Date = { Date() }
+        config: ProxyConfig, store: (any StateStore)?, observations: SessionObservations = SessionObservations(),
+        logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
     ) throws {
         settings = config.sessions
         self.store = store
+        self.observations = observations
         self.clock = clock
         self.logger = logger
         if config.sessions.storeQuery != nil,
@@ -102,6 +105,9 @@ public final class LegacySessionTracker: Sendable {
     /// Whether `credential` still belongs to a live legacy session. Errors
     /// answer `.unknown`, which leaves the request with legacy.
     ///
+    /// Never writes: what it learns is held in `observations` until the
+    /// retrier's loop writes it.
+    ///
     /// Only sessions legacy is known to have issued are ever written: those
     /// seen being set through Ferry, those the legacy session store confirms,
     /// and JWTs whose signature verifies with `sessions.jwks_file` or `jwks_url`. A value
@@ -111,7 +117,9 @@ public final class LegacySessionTracker: Sendable {
         guard settings.track || sessionStore != nil, let store else { return .unknown }
         let now = clock()
         do {
-            let known = try store.legacySession(idHash: credential.idHash)
+            let known =
+                try observations.held(idHash: credential.idHash)
+                ?? store.legacySession(idHash: credential.idHash)
             if let answer = try askSessionStore(credential) {
                 let alive = answer.expiresAt.map { $0 > now } ?? false
                 guard known != nil || alive else { return .ended }
@@ -120,8 +128,8 @@ public final class LegacySessionTracker: Sendable {
                     identifier: known?.identifier ?? answer.user.map { "legacy:\($0)" },
                     issuedAt: known?.issuedAt ?? now, expiresAt: answer.expiresAt ?? known?.expiresAt,
                     endedAt: alive ? nil : (known?.endedAt ?? now), expirySource: "session_store")
-                // Every pinned request asks; only a changed answer is written.
-                if current != known { try store.recordLegacySession(current) }
+                // Every pinned request asks; only a changed answer is kept.
+                if current != known { observations.add(current) }
                 return alive ? .alive : .ended
             }
             if let known { return known.isAlive(at: now) ? .alive : .ended }
@@ -132,7 +140,7 @@ public final class LegacySessionTracker: Sendable {
                 let expiry = JWTClaims.expiry(of: credential.value, now: now)
             else { return .unknown }
             if expiry <= now { return .ended }
-            try store.recordLegacySession(
+            observations.add(
                 ObservedSession(
                     idHash: credential.idHash, kind: credential.kind, name: credential.name, identifier: nil,
                     issuedAt: now, expiresAt: expiry, expirySource: "jwt"))
