@@ -16,6 +16,11 @@ final class ClientDisconnectWatcher: ChannelInboundHandler, RemovableChannelHand
     }
 
     private let state = Mutex(State())
+    private let watchers: ConnectionWatchers
+
+    init(watchers: ConnectionWatchers) {
+        self.watchers = watchers
+    }
 
     /// Runs `operation`, calling `cancel` if the client disconnects meanwhile.
     func whileWaiting<T>(cancel: @escaping @Sendable () -> Void, _ operation: () async throws -> T) async rethrows -> T
@@ -31,16 +36,16 @@ final class ClientDisconnectWatcher: ChannelInboundHandler, RemovableChannelHand
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        ClientDisconnectWatcher.registry.withLock { $0[ObjectIdentifier(context.channel)] = self }
+        watchers.add(self, for: ObjectIdentifier(context.channel))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        _ = ClientDisconnectWatcher.registry.withLock { $0.removeValue(forKey: ObjectIdentifier(context.channel)) }
+        watchers.remove(ObjectIdentifier(context.channel))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         clientGone()
-        _ = ClientDisconnectWatcher.registry.withLock { $0.removeValue(forKey: ObjectIdentifier(context.channel)) }
+        watchers.remove(ObjectIdentifier(context.channel))
         context.fireChannelInactive()
     }
 
@@ -57,11 +62,32 @@ final class ClientDisconnectWatcher: ChannelInboundHandler, RemovableChannelHand
         }
         cancel?()
     }
+}
 
-    /// Watchers by channel, so a request handler can find its connection's.
-    private static let registry = Mutex<[ObjectIdentifier: ClientDisconnectWatcher]>([:])
+/// One server's disconnect watchers by connection, so that a request handler
+/// finds its own connection's. Owned by the server, not the process: two
+/// servers in one process (tests, the demo) never see each other's.
+///
+/// Why not Hummingbird's `RequestBody.consumeWithInboundCloseHandler`: it
+/// learns of a close by reading the connection past the request, which takes
+/// the next request's head and ends keep-alive ("if the response finishes the
+/// connection will be closed") — a proxy would reconnect every client on every
+/// request. A handler in the pipeline sees `channelInactive` and half-closure
+/// without reading anything.
+final class ConnectionWatchers: Sendable {
+    private let watchers = Mutex<[ObjectIdentifier: ClientDisconnectWatcher]>([:])
 
-    static func watcher(for channel: ObjectIdentifier) -> ClientDisconnectWatcher? {
-        registry.withLock { $0[channel] }
+    func add(_ watcher: ClientDisconnectWatcher, for channel: ObjectIdentifier) {
+        watchers.withLock { $0[channel] = watcher }
     }
+
+    func remove(_ channel: ObjectIdentifier) {
+        _ = watchers.withLock { $0.removeValue(forKey: channel) }
+    }
+
+    func watcher(for channel: ObjectIdentifier) -> ClientDisconnectWatcher? {
+        watchers.withLock { $0[channel] }
+    }
+
+    var count: Int { watchers.withLock { $0.count } }
 }

@@ -21,6 +21,8 @@ public final class FerryServer: Sendable {
     let reloader: ConfigReloader
     /// Upstream connection pools made and not yet shut down.
     let clientLedger = UpstreamClient.Ledger()
+    /// This server's client-disconnect watchers, by connection.
+    let connectionWatchers = ConnectionWatchers()
     let certificates = CertificateStore()
     let migration: MigrationHost
     let logger: Logger
@@ -71,7 +73,7 @@ public final class FerryServer: Sendable {
         let proxy = Application(
             responder: ProxyResponder(
                 runtimes: runtimes, metrics: metrics, accessLog: accessLog,
-                scheme: config.server.tls == nil ? "http" : "https"),
+                scheme: config.server.tls == nil ? "http" : "https", connectionWatchers: connectionWatchers),
             server: try serverBuilder(config),
             configuration: .init(
                 address: .hostname(config.server.listen.host, port: config.server.listen.port), serverName: nil,
@@ -128,8 +130,11 @@ public final class FerryServer: Sendable {
         // The parser's own ceiling sits above the configured limit, so that Ferry
         // answers an oversized head with 431 rather than the parser's bare 400.
         let parserCeiling = max(config.server.maxHeaderSize * 2, 80 << 10)
+        let connectionWatchers = connectionWatchers
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ClientDisconnectWatcher(), ConnectionPersistenceInstaller()],
+            additionalChannelHandlers: [
+                ClientDisconnectWatcher(watchers: connectionWatchers), ConnectionPersistenceInstaller(),
+            ],
             idleTimeout: config.server.idleTimeout.timeAmount,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: parserCeiling, maxHeaderListSize: parserCeiling))
         guard config.server.tls != nil else { return .http1(configuration: http1) }

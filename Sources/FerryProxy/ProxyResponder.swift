@@ -38,6 +38,7 @@ struct ProxyResponder: HTTPResponder {
     let metrics: ProxyMetrics
     let accessLog: AccessLog
     let scheme: String
+    let connectionWatchers: ConnectionWatchers
 
     func respond(to request: Request, context: ProxyRequestContext) async throws -> Response {
         let runtime = runtimes.runtime
@@ -363,7 +364,7 @@ struct ProxyResponder: HTTPResponder {
             // Its own task, so that either the client going away (the watcher) or
             // this handler being cancelled can cancel the upstream call.
             let call = Task { try await client.execute(outbound, deadline: .now() + wait.timeAmount) }
-            let watcher = ClientDisconnectWatcher.watcher(for: context.channelID)
+            let watcher = connectionWatchers.watcher(for: context.channelID)
             response = try await withTaskCancellationHandler {
                 guard let watcher else { return try await call.value }
                 return try await watcher.whileWaiting(cancel: { call.cancel() }) { try await call.value }

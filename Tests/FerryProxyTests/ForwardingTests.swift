@@ -166,6 +166,26 @@ import Testing
         }
     }
 
+    /// Each connection's watcher is this server's, and leaves with the
+    /// connection: nothing process-wide grows with the connections served.
+    @Test func disconnectWatchersLeaveWithTheirConnections() async throws {
+        try await Self.withProxy { proxy, _, _ in
+            for _ in 0..<20 {
+                let reply = try await RawConnection.with(port: proxy.server.proxyPort ?? 0) { connection in
+                    try await connection.send("GET /hello HTTP/1.1\r\nHost: shop.example\r\n\r\n")
+                    return try await connection.readResponse()
+                }
+                #expect(reply.status == 200)
+            }
+            var open = proxy.server.connectionWatchers.count
+            for _ in 0..<100 where open > 0 {
+                try await Task.sleep(for: .milliseconds(20))
+                open = proxy.server.connectionWatchers.count
+            }
+            #expect(open == 0)
+        }
+    }
+
     @Test func serverRequestTimeoutCapsTheWait() async throws {
         try await Self.withProxy(extraServer: #"request_timeout = "300ms""#) { proxy, _, _ in
             let (response, _) = try await proxy.get("/slow/3000")
