@@ -109,6 +109,7 @@ let package = Package(
             name: "FerryTestSupport",
             dependencies: [
                 "FerryMigration", "FerryConfig", "FerryStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryConfigTests", dependencies: ["FerryConfig", "FerryTestSupport"]),
@@ -127,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "FerryProxyTests",
             dependencies: [
-                "FerryProxy",
+                "FerryProxy", "FerryTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

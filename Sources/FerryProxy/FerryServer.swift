@@ -28,7 +28,23 @@ public final class FerryServer: Sendable {
     let logger: Logger
     let accessLog: AccessLog
     let eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    private let ports = Mutex<(proxy: Int?, admin: Int?)>((nil, nil))
+    private let ports = Mutex<Listening>(Listening())
+
+    /// The bound ports, and who waits for both.
+    private struct Listening {
+        var proxy: Int?
+        var admin: Int?
+        var waiting: [CheckedContinuation<Void, Never>] = []
+
+        /// Records one port; returns the waiters to resume once both are known.
+        mutating func set(proxy: Int? = nil, admin: Int? = nil) -> [CheckedContinuation<Void, Never>] {
+            if let proxy { self.proxy = proxy }
+            if let admin { self.admin = admin }
+            guard self.proxy != nil, self.admin != nil else { return [] }
+            defer { waiting = [] }
+            return waiting
+        }
+    }
     private let group = Mutex<ServiceGroup?>(nil)
 
     /// Loads and validates the config; throws the config's problems.
@@ -57,6 +73,19 @@ public final class FerryServer: Sendable {
     public var proxyPort: Int? { ports.withLock { $0.proxy } }
     /// The bound port of the admin listener, once it is running.
     public var adminPort: Int? { ports.withLock { $0.admin } }
+
+    /// Returns once both listeners are bound (as Hummingbird reports them
+    /// running), or `run()` has ended, for callers that started it in a task.
+    public func waitUntilListening() async {
+        await withCheckedContinuation { continuation in
+            let ready = ports.withLock { ports in
+                guard ports.proxy == nil || ports.admin == nil else { return true }
+                ports.waiting.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
     public var generation: Int { runtimes.runtime.generation }
 
     /// Re-reads the config file and swaps it in if it is valid.
@@ -69,6 +98,14 @@ public final class FerryServer: Sendable {
     /// connections and lets requests in flight finish within the configured
     /// deadline.
     public func run(handleSignals: Bool = true) async throws {
+        // A listener that cannot bind ends `run`: nobody waits for it forever.
+        defer {
+            let waiting = ports.withLock { ports in
+                defer { ports.waiting = [] }
+                return ports.waiting
+            }
+            for waiter in waiting { waiter.resume() }
+        }
         let config = runtimes.runtime.config
         let proxy = Application(
             responder: ProxyResponder(
@@ -79,7 +116,7 @@ public final class FerryServer: Sendable {
                 address: .hostname(config.server.listen.host, port: config.server.listen.port), serverName: nil,
                 availableConnectionsDelegate: ConnectionCounter(metrics: metrics)),
             onServerRunning: { [self] channel in
-                ports.withLock { $0.proxy = channel.localAddress?.port }
+                for waiter in ports.withLock({ $0.set(proxy: channel.localAddress?.port ?? 0) }) { waiter.resume() }
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
@@ -87,7 +124,7 @@ public final class FerryServer: Sendable {
             router: AdminAPI(runtimes: runtimes, metrics: metrics, reloader: reloader, startedAt: Date()).router(),
             configuration: .init(address: .hostname(config.admin.listen.host, port: config.admin.listen.port)),
             onServerRunning: { [self] channel in
-                ports.withLock { $0.admin = channel.localAddress?.port }
+                for waiter in ports.withLock({ $0.set(admin: channel.localAddress?.port ?? 0) }) { waiter.resume() }
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)

@@ -77,7 +77,7 @@ struct DemoCommand: AsyncParsableCommand {
                 group.addTask { try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint]) }
             }
             group.addTask { try await server.run() }
-            while server.proxyPort == nil || server.adminPort == nil { try await Task.sleep(for: .milliseconds(20)) }
+            await server.waitUntilListening()
 
             DemoWalkthrough.printIntroduction(ports: ports, directory: directory, credentials: credentials)
             if walkthrough {

@@ -30,7 +30,7 @@ import Testing
         let platform = try LegacyPlatform(
             path: temporaryDatabase("legacy"), sessionLifetime: 600, clock: clock.now,
             logger: Logger(label: "legacy", factory: capture.handler))
-        let server = try await PlatformServer(router: platform.router())
+        let server = try await PlatformServer { platform.router() }
         do { try await body(platform, server, clock, capture) } catch {
             try await server.stop()
             throw error

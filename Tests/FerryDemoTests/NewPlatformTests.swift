@@ -43,7 +43,7 @@ import Testing
     static func withPlatform(_ body: (NewPlatform, PlatformServer, TestClock) async throws -> Void) async throws {
         let clock = TestClock()
         let platform = try NewPlatform(path: temporaryDatabase("new"), scimToken: token, clock: clock.now)
-        let server = try await PlatformServer(router: platform.router())
+        let server = try await PlatformServer { platform.router() }
         do { try await body(platform, server, clock) } catch {
             try await server.stop()
             throw error

@@ -13,25 +13,16 @@ import Synchronization
 /// does not follow redirects (so tests see the platform's own answers).
 final class PlatformServer: Sendable {
     let client: HTTPClient
-    private let port = Mutex<Int>(0)
-    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let server: TestServer
 
-    var base: String { "http://127.0.0.1:\(port.withLock { $0 })" }
+    var base: String { server.url }
 
-    init(router: Router<BasicRequestContext>) async throws {
+    init(router: @escaping @Sendable () -> Router<BasicRequestContext>) async throws {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let ready = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "platform-test")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { ready.continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
-        var iterator = ready.stream.makeAsyncIterator()
-        let bound = await iterator.next() ?? 0
-        port.withLock { $0 = bound }
+        server = TestServer(router)
+        try await server.start()
     }
 
     struct Reply {
@@ -75,9 +66,7 @@ final class PlatformServer: Sendable {
 
     func stop() async throws {
         try await client.shutdown()
-        let running = task.withLock { $0 }
-        running?.cancel()
-        _ = await running?.result
+        await server.stop()
     }
 }
 

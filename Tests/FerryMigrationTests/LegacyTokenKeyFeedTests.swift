@@ -1,8 +1,8 @@
 import Crypto
 import FerryConfig
+import FerryTestSupport
 import Foundation
 import Logging
-import Synchronization
 import Testing
 
 @testable import FerryMigration
@@ -38,31 +38,27 @@ import Testing
     final class KeyServer {
         let directory: URL
         let process = Process()
-        final class Counter: Sendable { let value = Mutex(0) }
-        let counter = Counter()
-        var requests: Int { counter.value.withLock { $0 } }
+        /// The server's request log (its standard error), a plain file: no
+        /// dispatch source reads a pipe while the process is killed.
+        let log: URL
+        var requests: Int {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            return text.components(separatedBy: "GET /jwks.json").count - 1
+        }
         var port = 0
 
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-jwks-\(UUID())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            log = directory.appendingPathComponent("requests.log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [
                 "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.path,
             ]
             let output = Pipe()
-            let log = Pipe()
             process.standardOutput = output
-            process.standardError = log
-            let counter = counter
-            log.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                // At end of file the handler would be called again and again.
-                if data.isEmpty { handle.readabilityHandler = nil }
-                let text = String(decoding: data, as: UTF8.self)
-                let count = text.components(separatedBy: "GET /jwks.json").count - 1
-                counter.value.withLock { $0 += count }
-            }
+            process.standardError = try FileHandle(forWritingTo: log)
             try process.run()
             var banner = ""
             while !banner.contains(")") {
@@ -102,14 +98,6 @@ import Testing
         return head + "." + body + "." + Base64URL.encode(signature)
     }
 
-    static func eventually(_ condition: () -> Bool) async throws -> Bool {
-        for _ in 0..<200 {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        return condition()
-    }
-
     @Test(.timeLimit(.minutes(1))) func keysAreFetchedRotatedAndKeptWhenTheServerIsDown() async throws {
         let server = try KeyServer()
         defer { server.stop() }
@@ -127,9 +115,9 @@ import Testing
             jwks_url = "http://127.0.0.1:\(server.port)/jwks.json"
             jwks_refresh = "10m"
             """, file: "t.conf", baseDirectory: folder.path, environment: [:])
-        let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
         let tracker = try LegacySessionTracker(
-            config: config, store: store, logger: Logger(label: "test"), clock: { clock.withLock { $0 } })
+            config: config, store: store, logger: Logger(label: "test"), clock: clock.now)
         let later = 1_800_000_000.0 + 86_400
         func verdict(_ token: String) -> SessionVerdict {
             tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: token))
@@ -137,7 +125,7 @@ import Testing
 
         // Fetched at start.
         let genuine = Self.token(first, kid: "k1", exp: later)
-        #expect(try await Self.eventually { verdict(genuine) == .alive })
+        #expect(try await eventually { verdict(genuine) == .alive })
         #expect(server.requests == 1)
 
         // A stream of forged key ids within one minute: no further fetch.
@@ -151,13 +139,13 @@ import Testing
         try server.publish([("k1", first), ("k2", second)])
         let rotated = Self.token(second, kid: "k2", exp: later)
         #expect(verdict(rotated) == .unknown)
-        clock.withLock { $0 += 61 }
-        #expect(try await Self.eventually { verdict(rotated) == .alive })
+        clock.advance(61)
+        #expect(try await eventually { verdict(rotated) == .alive })
         #expect(server.requests == 2)
 
         // Legacy's key server goes away: the keys Ferry has keep verifying.
         server.stop()
-        clock.withLock { $0 += 601 }
+        clock.advance(601)
         let afterOutage = Self.token(second, kid: "k2", exp: later + 1)
         _ = verdict(afterOutage)
         try await Task.sleep(for: .milliseconds(300))

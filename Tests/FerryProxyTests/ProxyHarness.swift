@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FerryTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -13,16 +14,21 @@ import Synchronization
 /// streams, redirects, sets cookies, sleeps and reports what it received.
 final class TestUpstream: Sendable {
     let name: String
-    private let port = Mutex<Int?>(nil)
-    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let server: TestServer
 
-    init(name: String) { self.name = name }
+    init(name: String) {
+        self.name = name
+        server = TestServer { TestUpstream.router(name: name) }
+    }
 
-    var url: String { "http://127.0.0.1:\(port.withLock { $0 } ?? 0)" }
+    var url: String { server.url }
 
-    func start() async throws {
+    func start() async throws { try await server.start() }
+
+    func stop() async { await server.stop() }
+
+    static func router(name: String) -> Router<BasicRequestContext> {
         let router = Router()
-        let name = self.name
         router.get("/hello") { _, _ in "hello from \(name)\n" }
         router.post("/echo") { request, _ in
             Response(status: .ok, body: ResponseBody(asyncSequence: request.body))
@@ -94,23 +100,7 @@ final class TestUpstream: Sendable {
             try await Task.sleep(for: .milliseconds(ms))
             return "slept \(ms)ms from \(name)\n"
         }
-        let ready = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "upstream-\(name)")
-        logger.logLevel = .critical  // cancelling the app at the end of a test logs a harmless error
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in ready.continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: logger)
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
-        var iterator = ready.stream.makeAsyncIterator()
-        let bound = await iterator.next()
-        port.withLock { $0 = bound }
-    }
-
-    func stop() async {
-        let running = task.withLock { $0 }
-        running?.cancel()
-        _ = await running?.result
+        return router
     }
 }
 
@@ -141,7 +131,7 @@ final class ProxyHarness: Sendable {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        while server.proxyPort == nil || server.adminPort == nil { try await Task.sleep(for: .milliseconds(10)) }
+        await server.waitUntilListening()
     }
 
     func rewrite(_ config: String) throws {

@@ -12,45 +12,14 @@ import Synchronization
 
 @testable import FerryStore
 
-/// One platform's router served on a loopback port that survives a stop and a
-/// start, so a test can take the new platform down and bring it back.
-final class PlatformProcess: Sendable {
-    let makeRouter: @Sendable () -> Router<BasicRequestContext>
-    private let state = Mutex<(port: Int, task: Task<Void, any Error>?)>((0, nil))
-
-    init(_ makeRouter: @escaping @Sendable () -> Router<BasicRequestContext>) { self.makeRouter = makeRouter }
-
-    var port: Int { state.withLock { $0.port } }
-    var url: String { "http://127.0.0.1:\(port)" }
-
-    func start() async throws {
-        let ready = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "platform")
-        logger.logLevel = .critical
-        let app = Application(
-            router: makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { ready.continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var iterator = ready.stream.makeAsyncIterator()
-        let bound = await iterator.next() ?? 0
-        state.withLock { $0 = (bound, task) }
-    }
-
-    func stop() async {
-        let task = state.withLock { $0.task }
-        task?.cancel()
-        _ = await task?.result
-    }
-}
-
 /// The sample legacy and new platforms with Ferry in front, configured by
 /// `DemoConfig` for one provisioning target, in a temporary folder.
 final class MigrationWorld: Sendable {
     let directory: URL
     let legacy: LegacyPlatform
     let new: NewPlatform
-    let legacyServer: PlatformProcess
-    let newServer: PlatformProcess
+    let legacyServer: TestServer
+    let newServer: TestServer
     let credentials: [DemoSeed.Credential]
     let secrets: DemoConfig.Secrets
     let config: DemoConfig
@@ -91,8 +60,8 @@ final class MigrationWorld: Sendable {
         credentials = try DemoSeed.seed(legacy, count: users)
         let legacy = legacy
         let new = new
-        legacyServer = PlatformProcess { legacy.router() }
-        newServer = PlatformProcess { new.router() }
+        legacyServer = TestServer { legacy.router() }
+        newServer = TestServer { new.router() }
         try await legacyServer.start()
         try await newServer.start()
         var config = DemoConfig(
@@ -117,7 +86,7 @@ final class MigrationWorld: Sendable {
         let server = try FerryServer(configPath: configPath, logger: logger, accessLog: true, accessLogTo: accessLog)
         let task = Task { try await server.run(handleSignals: false) }
         ferry.withLock { $0 = (server, task) }
-        while server.proxyPort == nil || server.adminPort == nil { try await Task.sleep(for: .milliseconds(10)) }
+        await server.waitUntilListening()
     }
 
     func stopFerry() async {
@@ -200,12 +169,7 @@ final class MigrationWorld: Sendable {
 
     /// Waits until `condition` holds (the outbox retrier works in the background).
     func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try condition()
+        try await FerryTestSupport.eventually(within: seconds) { try condition() }
     }
 
     func metrics() async throws -> String {

@@ -190,6 +190,7 @@ import Testing
                             while !log.stop.withLock({ $0 }) {
                                 do {
                                     let reply = try await world.login(user.username, user.password)
+                                    log.logins.withLock { $0 += 1 }
                                     if Self.loggedInOnNew(reply) {
                                         _ = log.sawNew.withLock { $0.insert(user.username) }
                                     } else if !Self.loggedInOnLegacy(reply) {
@@ -203,7 +204,8 @@ import Testing
                     }
                 }
             }
-            try await Task.sleep(for: .milliseconds(500))
+            // Every user has logged in a few times at 0 %, not a fixed wait.
+            #expect(try await world.eventually(30) { log.logins.withLock { $0 } >= users.count * 3 })
             #expect(log.sawNew.withLock { $0.isEmpty }, "nobody migrates at 0 %")
             try await Self.reload(world) { $0.rolloutPercent = 100 }
             let allMigrated = try await world.eventually(30) { log.sawNew.withLock { $0.count } == users.count }
@@ -237,13 +239,18 @@ import Testing
                 })
             #expect(Self.loggedInOnNew(try await world.login(email, users[0].password)))
             #expect(try await world.login(users[4].username, "wrong").status == 401)
-            // The login tally is written in the background.
-            try await Task.sleep(for: .milliseconds(1500))
+            // The login tally is written in the background, by the second.
+            let store = try world.store()
+            #expect(
+                try await world.eventually(10) {
+                    try store.pool.read { db in
+                        try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(count), 0) FROM login_tally") ?? 0
+                    } >= 5
+                })
 
             let run = try Self.ferry(["status", "--config", world.configPath, "--json"], in: world)
             #expect(run.status == 0, "stderr: \(run.stderr)")
             let report = try StatusReport.decode(Data(run.stdout.utf8))
-            let store = try world.store()
             let total = world.credentials.count
             let migratedIDs = try await store.pool.read { db in
                 try Int.fetchOne(
@@ -334,6 +341,7 @@ import Testing
         let failures = Mutex<[String]>([])
         let sawNew = Mutex<Set<String>>([])
         let stop = Mutex(false)
+        let logins = Mutex(0)
     }
 
     struct Exported {
