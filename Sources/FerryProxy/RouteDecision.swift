@@ -51,6 +51,11 @@ public enum RouteDecision: Equatable, Sendable {
         }
     }
 
+    public var isSignup: Bool {
+        if case .signup = self { return true }
+        return false
+    }
+
     public var routeName: String? {
         switch self {
         case .proxy(let route, _, _), .login(let route, _, _), .byUser(let route, _, _), .signup(let route, _):
