@@ -118,8 +118,9 @@ extension MigrationEngine {
         }
     }
 
-    /// Decides where a login goes and treats it as answered at once; for
-    /// callers that do not forward it themselves (tests, tools).
+    /// Decides where a login goes, for callers that do not forward it
+    /// themselves (tests, tools): no upstream answer is ever fed back, so
+    /// only Ferry's own verdicts count for the brute-force guard.
     public func route(identifier: String, password: String, client: String? = nil) async -> LoginOutcome {
         await beginLogin(identifier: identifier, password: password, client: client).outcome
     }
