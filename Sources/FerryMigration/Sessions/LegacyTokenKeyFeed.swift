@@ -36,6 +36,8 @@ public final class LegacyTokenKeyFeed: Sendable {
     }
 
     let url: String
+    /// What logs name: the host only, as a query string may carry a key.
+    let host: String
     let refresh: TimeInterval
     let client: HTTPClient
     let logger: Logger
@@ -48,6 +50,7 @@ public final class LegacyTokenKeyFeed: Sendable {
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.url = url.description
+        host = url.host
         self.refresh = Double(refresh.components.seconds)
         self.client = client
         self.logger = logger
@@ -91,7 +94,7 @@ public final class LegacyTokenKeyFeed: Sendable {
         case .failure(let problem):
             logger.warning(
                 "legacy token keys could not be fetched; tokens already recorded still count",
-                metadata: ["url": "\(url)", "problem": "\(problem.message)"])
+                metadata: ["host": "\(host)", "problem": "\(problem.message)"])
             return problem.message
         }
     }
