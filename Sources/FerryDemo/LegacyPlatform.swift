@@ -192,8 +192,8 @@ public final class LegacyPlatform: Sendable {
         }
         router.post("/login") { request, _ in try await self.login(request) }
         router.post("/login/mfa") { request, _ in try await self.secondFactor(request) }
-        router.get("/account") { request, _ in try self.account(request) }
-        router.post("/logout") { request, _ in try self.logout(request) }
+        router.get("/account") { request, _ in try await self.account(request) }
+        router.post("/logout") { request, _ in try await self.logout(request) }
         router.post("/password/reset") { request, _ in try await self.requestReset(request) }
         router.post("/password/reset/confirm") { request, _ in try await self.confirmReset(request) }
         return router
@@ -207,14 +207,15 @@ public final class LegacyPlatform: Sendable {
         let fields = WebForms.fields(of: request, body: body)
         let identifier = (fields["username"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = fields["password"] ?? ""
-        let row = try database.read { db in
+        let found = try await database.read { db -> (id: Int64, hash: String, salt: String?, status: String)? in
             try Row.fetchOne(
                 db, sql: "SELECT id, password_hash, salt, status FROM users WHERE username = ? OR email = ?",
-                arguments: [identifier, identifier])
+                arguments: [identifier, identifier]
+            ).map { ($0["id"], $0["password_hash"], $0["salt"], $0["status"]) }
         }
-        guard let row else { return Self.invalidCredentials() }
-        let id: Int64 = row["id"]
-        guard let verified = await passwords.verify(password: password, hash: row["password_hash"], salt: row["salt"])
+        guard let found else { return Self.invalidCredentials() }
+        let id = found.id
+        guard let verified = await passwords.verify(password: password, hash: found.hash, salt: found.salt)
         else { return PasswordChecker.busy }
         guard verified.isMatch else {
             try await database.write { db in
@@ -222,21 +223,21 @@ public final class LegacyPlatform: Sendable {
             }
             return Self.invalidCredentials()
         }
-        guard (row["status"] as String) == "active" else {
+        guard found.status == "active" else {
             return WebForms.page(.forbidden, title: "Account disabled", body: "<p>This account is disabled.</p>")
         }
         let hasTOTP = try await database.read { db in
             try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM totp WHERE user_id = ?", arguments: [id]) ?? false
         }
         if hasTOTP {
-            let pending = try startSession(user: id, kind: "mfa_pending", lifetime: 300)
+            let pending = try await startSession(user: id, kind: "mfa_pending", lifetime: 300)
             return WebForms.page(
                 .ok, title: "Enter your code",
                 body:
                     #"<form method="post" action="/login/mfa"><input name="code" autocomplete="one-time-code"><button>Verify</button></form>"#,
                 cookies: ["legacy_mfa=\(pending); Path=/; HttpOnly; SameSite=Lax; Max-Age=300"])
         }
-        return try completeLogin(user: id)
+        return try await completeLogin(user: id)
     }
 
     private func secondFactor(_ request: Request) async throws -> Response {
@@ -244,7 +245,7 @@ public final class LegacyPlatform: Sendable {
         let body = try await request.collectBody(upTo: 16 << 10)
         let code = WebForms.fields(of: request, body: body)["code"] ?? ""
         guard let pending = WebForms.cookie("legacy_mfa", in: request),
-            let user = try session(pending, kind: "mfa_pending")
+            let user = try await session(pending, kind: "mfa_pending")
         else {
             return WebForms.page(.unauthorized, title: "Login expired", body: "<p>Please log in again.</p>")
         }
@@ -268,18 +269,19 @@ public final class LegacyPlatform: Sendable {
         guard accepted else {
             return WebForms.page(.unauthorized, title: "Wrong code", body: "<p>That code is not valid.</p>")
         }
-        try endSession(pending)
-        var response = try completeLogin(user: user)
+        try await endSession(pending)
+        var response = try await completeLogin(user: user)
         response.headers.append(HTTPField(name: .setCookie, value: "legacy_mfa=; Path=/; Max-Age=0"))
         return response
     }
 
-    private func completeLogin(user: Int64) throws -> Response {
-        let session = try startSession(user: user, kind: "session", lifetime: sessionLifetime)
-        try database.write { db in
+    private func completeLogin(user: Int64) async throws -> Response {
+        let session = try await startSession(user: user, kind: "session", lifetime: sessionLifetime)
+        let now = clock().timeIntervalSince1970
+        try await database.write { db in
             try db.execute(
                 sql: "UPDATE users SET failed_logins = 0, last_login_at = ? WHERE id = ?",
-                arguments: [clock().timeIntervalSince1970, user])
+                arguments: [now, user])
         }
         return WebForms.page(
             .seeOther, title: "Logged in", body: #"<p><a href="/account">Your account</a></p>"#,
@@ -293,43 +295,42 @@ public final class LegacyPlatform: Sendable {
 
     // MARK: Sessions and account
 
-    private func startSession(user: Int64, kind: String, lifetime: TimeInterval) throws -> String {
+    private func startSession(user: Int64, kind: String, lifetime: TimeInterval) async throws -> String {
         let token = WebForms.randomToken()
-        try database.write { db in
+        let expiresAt = clock().timeIntervalSince1970 + lifetime
+        try await database.write { db in
             try db.execute(
                 sql: "INSERT INTO sessions (id_sha256, user_id, kind, expires_at) VALUES (?, ?, ?, ?)",
-                arguments: [WebForms.tokenHash(token), user, kind, clock().timeIntervalSince1970 + lifetime])
+                arguments: [WebForms.tokenHash(token), user, kind, expiresAt])
         }
         return token
     }
 
     /// The user of a live session of `kind`, or nil when unknown or expired.
-    func session(_ token: String, kind: String = "session") throws -> Int64? {
-        try database.read { db in
+    func session(_ token: String, kind: String = "session") async throws -> Int64? {
+        let now = clock().timeIntervalSince1970
+        return try await database.read { db in
             try Int64.fetchOne(
                 db, sql: "SELECT user_id FROM sessions WHERE id_sha256 = ? AND kind = ? AND expires_at > ?",
-                arguments: [WebForms.tokenHash(token), kind, clock().timeIntervalSince1970])
+                arguments: [WebForms.tokenHash(token), kind, now])
         }
     }
 
-    private func endSession(_ token: String) throws {
-        try database.write { db in
+    private func endSession(_ token: String) async throws {
+        try await database.write { db in
             try db.execute(sql: "DELETE FROM sessions WHERE id_sha256 = ?", arguments: [WebForms.tokenHash(token)])
         }
     }
 
-    private func account(_ request: Request) throws -> Response {
-        guard let token = WebForms.cookie("legacy_session", in: request), let user = try session(token),
-            let row = try database.read({ db in
-                try Row.fetchOne(
-                    db, sql: "SELECT username, email, given_name, family_name FROM users WHERE id = ?",
-                    arguments: [user])
+    private func account(_ request: Request) async throws -> Response {
+        guard let token = WebForms.cookie("legacy_session", in: request), let user = try await session(token),
+            let (username, email) = try await database.read({ db -> (String, String)? in
+                try Row.fetchOne(db, sql: "SELECT username, email FROM users WHERE id = ?", arguments: [user])
+                    .map { ($0["username"], $0["email"]) }
             })
         else {
             return WebForms.page(.unauthorized, title: "Not logged in", body: #"<p><a href="/login">Log in</a></p>"#)
         }
-        let username: String = row["username"]
-        let email: String = row["email"]
         return WebForms.page(
             .ok, title: "Legacy account",
             body:
@@ -337,8 +338,8 @@ public final class LegacyPlatform: Sendable {
         )
     }
 
-    private func logout(_ request: Request) throws -> Response {
-        if let token = WebForms.cookie("legacy_session", in: request) { try endSession(token) }
+    private func logout(_ request: Request) async throws -> Response {
+        if let token = WebForms.cookie("legacy_session", in: request) { try await endSession(token) }
         return WebForms.page(
             .ok, title: "Logged out", body: "<p>Bye.</p>", cookies: ["legacy_session=; Path=/; Max-Age=0"])
     }

@@ -97,14 +97,15 @@ public final class NewPlatform: Sendable {
         let router = Router()
         router.post("/login") { request, _ in try await self.login(request) }
         router.post("/login/mfa") { request, _ in try await self.secondFactor(request) }
-        router.get("/account") { request, _ in try self.account(request) }
-        router.post("/logout") { request, _ in try self.logout(request) }
+        router.get("/account") { request, _ in try await self.account(request) }
+        router.post("/logout") { request, _ in try await self.logout(request) }
         router.post("/signup") { request, _ in try await self.signup(request) }
         let scim = router.group("/scim/v2")
         scim.post("/Users") { request, _ in try await self.createUser(request) }
-        scim.get("/Users/{id}") { request, context in try self.getUser(request, id: context.parameters.get("id") ?? "")
+        scim.get("/Users/{id}") { request, context in
+            try await self.getUser(request, id: context.parameters.get("id") ?? "")
         }
-        scim.get("/Users") { request, _ in try self.listUsers(request) }
+        scim.get("/Users") { request, _ in try await self.listUsers(request) }
         scim.get("/ServiceProviderConfig") { request, _ in try self.serviceProviderConfig(request) }
         router.post("/hooks/ferry") { request, _ in try await self.webhook(request) }
         return router
@@ -120,29 +121,30 @@ public final class NewPlatform: Sendable {
         let password = fields["password"] ?? ""
         let failed = WebForms.page(.unauthorized, title: "Login failed", body: "<p>Wrong username or password.</p>")
         guard
-            let row = try database.read({ db in
+            let row = try await database.read({ db -> (id: String, phc: String?, active: Bool, reenroll: Bool)? in
                 try Row.fetchOne(
                     db,
                     sql:
                         "SELECT id, password_phc, active, mfa_reenroll_required FROM accounts WHERE user_name = ? OR email = ?",
-                    arguments: [identifier, identifier])
-            }), let phc = row["password_phc"] as String?, row["active"] as Bool
+                    arguments: [identifier, identifier]
+                ).map { ($0["id"], $0["password_phc"], $0["active"], $0["mfa_reenroll_required"]) }
+            }), let phc = row.phc, row.active
         else { return failed }
         guard let verified = await passwords.verify(password: password, hash: phc) else { return PasswordChecker.busy }
         guard verified.isMatch else { return failed }
-        let id: String = row["id"]
+        let id = row.id
         let hasTOTP = try await database.read { db in
             try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM totp_factors WHERE account_id = ?", arguments: [id])
                 ?? false
         }
         if hasTOTP {
-            let pending = try startSession(account: id, kind: "mfa_pending", lifetime: 300)
+            let pending = try await startSession(account: id, kind: "mfa_pending", lifetime: 300)
             return WebForms.page(
                 .ok, title: "Two-step verification",
                 body: #"<form method="post" action="/login/mfa"><input name="code"><button>Verify</button></form>"#,
                 cookies: ["new_mfa=\(pending); Path=/; HttpOnly; SameSite=Lax; Max-Age=300"])
         }
-        return try completeLogin(account: id, enrollNotice: row["mfa_reenroll_required"])
+        return try await completeLogin(account: id, enrollNotice: row.reenroll)
     }
 
     private func secondFactor(_ request: Request) async throws -> Response {
@@ -150,7 +152,7 @@ public final class NewPlatform: Sendable {
         let body = try await request.collectBody(upTo: 16 << 10)
         let code = WebForms.fields(of: request, body: body)["code"] ?? ""
         guard let pending = WebForms.cookie("new_mfa", in: request),
-            let account = try session(pending, kind: "mfa_pending")
+            let account = try await session(pending, kind: "mfa_pending")
         else {
             return WebForms.page(.unauthorized, title: "Login expired", body: "<p>Please log in again.</p>")
         }
@@ -180,40 +182,42 @@ public final class NewPlatform: Sendable {
             try db.execute(
                 sql: "DELETE FROM web_sessions WHERE id_sha256 = ?", arguments: [WebForms.tokenHash(pending)])
         }
-        return try completeLogin(account: account, enrollNotice: false)
+        return try await completeLogin(account: account, enrollNotice: false)
     }
 
-    private func completeLogin(account: String, enrollNotice: Bool) throws -> Response {
-        let session = try startSession(account: account, kind: "session", lifetime: sessionLifetime)
+    private func completeLogin(account: String, enrollNotice: Bool) async throws -> Response {
+        let session = try await startSession(account: account, kind: "session", lifetime: sessionLifetime)
         return WebForms.page(
             .seeOther, title: "Welcome", body: #"<p><a href="/account">Your account</a></p>"#,
             cookies: ["new_session=\(session); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Int(sessionLifetime))"],
             location: enrollNotice ? "/account?enroll=mfa" : "/account")
     }
 
-    private func startSession(account: String, kind: String, lifetime: TimeInterval) throws -> String {
+    private func startSession(account: String, kind: String, lifetime: TimeInterval) async throws -> String {
         let token = WebForms.randomToken()
-        try database.write { db in
+        let expiresAt = clock().timeIntervalSince1970 + lifetime
+        try await database.write { db in
             try db.execute(
                 sql: "INSERT INTO web_sessions (id_sha256, account_id, kind, expires_at) VALUES (?, ?, ?, ?)",
-                arguments: [WebForms.tokenHash(token), account, kind, clock().timeIntervalSince1970 + lifetime])
+                arguments: [WebForms.tokenHash(token), account, kind, expiresAt])
         }
         return token
     }
 
-    func session(_ token: String, kind: String = "session") throws -> String? {
-        try database.read { db in
+    func session(_ token: String, kind: String = "session") async throws -> String? {
+        let now = clock().timeIntervalSince1970
+        return try await database.read { db in
             try String.fetchOne(
                 db, sql: "SELECT account_id FROM web_sessions WHERE id_sha256 = ? AND kind = ? AND expires_at > ?",
-                arguments: [WebForms.tokenHash(token), kind, clock().timeIntervalSince1970])
+                arguments: [WebForms.tokenHash(token), kind, now])
         }
     }
 
-    private func account(_ request: Request) throws -> Response {
-        guard let token = WebForms.cookie("new_session", in: request), let account = try session(token) else {
+    private func account(_ request: Request) async throws -> Response {
+        guard let token = WebForms.cookie("new_session", in: request), let account = try await session(token) else {
             return WebForms.page(.unauthorized, title: "Not logged in", body: "<p>Please log in.</p>")
         }
-        return try database.read { db in
+        let html = try await database.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [account])!
             let factors =
                 try Int.fetchOne(
@@ -240,13 +244,14 @@ public final class NewPlatform: Sendable {
                 html += "\((consent["granted"] as Bool) ? "granted" : "refused") \(when)</li>"
             }
             html += "</ul>"
-            return WebForms.page(.ok, title: "New account", body: html)
+            return html
         }
+        return WebForms.page(.ok, title: "New account", body: html)
     }
 
-    private func logout(_ request: Request) throws -> Response {
+    private func logout(_ request: Request) async throws -> Response {
         if let token = WebForms.cookie("new_session", in: request) {
-            try database.write { db in
+            try await database.write { db in
                 try db.execute(
                     sql: "DELETE FROM web_sessions WHERE id_sha256 = ?", arguments: [WebForms.tokenHash(token)])
             }
@@ -306,7 +311,7 @@ public final class NewPlatform: Sendable {
             return Self.scimError(
                 .conflict, "a user with this userName or externalId already exists", scimType: "uniqueness")
         }
-        var response = try getUser(id: id)
+        var response = try await getUser(id: id)
         response.status = .created
         response.headers[.location] = "/scim/v2/Users/\(id)"
         return response
@@ -419,15 +424,14 @@ public final class NewPlatform: Sendable {
             let id = delivery["new_id"] as? String, let user = delivery["user"] as? [String: Any],
             let input = try? SCIMUserInput(webhook: user)
         else { return WebForms.json(.badRequest, ["error": "body is not a Ferry user.migrated delivery"]) }
-        let existing = try database.read { db in
+        let existing = try await database.read { db -> (id: String, legacyID: String?)? in
             try Row.fetchOne(
                 db, sql: "SELECT id, external_id FROM accounts WHERE user_name = ? OR external_id = ?",
-                arguments: [input.userName, input.externalId])
+                arguments: [input.userName, input.externalId]
+            ).map { ($0["id"], $0["external_id"]) }
         }
         if let existing {
-            return WebForms.json(
-                .conflict,
-                ["id": existing["id"] as String, "legacy_id": (existing["external_id"] as String?) ?? ""])
+            return WebForms.json(.conflict, ["id": existing.id, "legacy_id": existing.legacyID ?? ""])
         }
         try await database.write { db in
             try self.insert(input, id: id, db)
@@ -451,13 +455,13 @@ public final class NewPlatform: Sendable {
         return constantTimeEquals(mac, expected)
     }
 
-    private func getUser(_ request: Request, id: String) throws -> Response {
+    private func getUser(_ request: Request, id: String) async throws -> Response {
         if let refusal = refuseWithoutToken(request) { return refusal }
-        return try getUser(id: id)
+        return try await getUser(id: id)
     }
 
-    private func getUser(id: String) throws -> Response {
-        guard let resource = try resource(id: id) else { return Self.scimError(.notFound, "no such user") }
+    private func getUser(id: String) async throws -> Response {
+        guard let resource = try await resource(id: id) else { return Self.scimError(.notFound, "no such user") }
         return WebForms.json(.ok, resource, contentType: "application/scim+json")
     }
 
@@ -480,7 +484,7 @@ public final class NewPlatform: Sendable {
             ])
     }
 
-    private func listUsers(_ request: Request) throws -> Response {
+    private func listUsers(_ request: Request) async throws -> Response {
         if let refusal = refuseWithoutToken(request) { return refusal }
         let filter = request.uri.queryParameters.get("filter") ?? ""
         let parts = filter.split(separator: " ", maxSplits: 2)
@@ -488,14 +492,17 @@ public final class NewPlatform: Sendable {
         if parts.count == 3, parts[1].lowercased() == "eq", ["username", "externalid"].contains(parts[0].lowercased()) {
             let value = parts[2].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             let column = parts[0].lowercased() == "username" ? "user_name" : "external_id"
-            ids = try database.read { db in
+            ids = try await database.read { db in
                 try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE \(column) = ?", arguments: [value])
             }
         } else if !filter.isEmpty {
             return Self.scimError(
                 .badRequest, "only userName eq and externalId eq filters are supported", scimType: "invalidFilter")
         }
-        let resources = try ids.compactMap { try resource(id: $0) }
+        var resources: [[String: Any]] = []
+        for id in ids {
+            if let resource = try await resource(id: id) { resources.append(resource) }
+        }
         return WebForms.json(
             .ok,
             [
@@ -505,8 +512,8 @@ public final class NewPlatform: Sendable {
     }
 
     /// The SCIM representation; secrets (hash, TOTP secrets, recovery codes) never leave.
-    private func resource(id: String) throws -> [String: Any]? {
-        try database.read { db -> [String: Any]? in
+    private func resource(id: String) async throws -> [String: Any]? {
+        try await database.read { db -> JSONObject? in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]) else {
                 return nil
             }
@@ -545,8 +552,15 @@ public final class NewPlatform: Sendable {
             if let email = row["email"] as String? {
                 resource["emails"] = [["value": email, "primary": true, "verified": row["email_verified"] as Bool]]
             }
-            return resource
-        }
+            return JSONObject(value: resource)
+        }?.value
+    }
+
+    /// A JSON object built inside a read and handed out of it. Unchecked: it
+    /// holds only strings, numbers, booleans, NSNull and arrays and objects of
+    /// them, made fresh for each call and shared with nobody.
+    private struct JSONObject: @unchecked Sendable {
+        var value: [String: Any]
     }
 }
 

@@ -22,17 +22,17 @@ public enum ConnectionCheck {
     /// Column aliases the code reads from each user row.
     static let requiredUserColumns = ["legacy_id", "password_hash"]
 
-    public static func run(_ config: ProxyConfig) -> [Finding] {
+    public static func run(_ config: ProxyConfig) async -> [Finding] {
         var findings: [Finding] = []
-        func check(_ key: String, _ body: () throws -> String?) {
+        func check(_ key: String, _ body: () async throws -> String?) async {
             do {
-                findings.append(Finding(key: key, problem: try body()))
+                findings.append(Finding(key: key, problem: try await body()))
             } catch {
                 findings.append(Finding(key: key, problem: describe(error)))
             }
         }
         if case .sqlite(let path) = config.state.store {
-            check("state.url") {
+            await check("state.url") {
                 let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
                 if FileManager.default.fileExists(atPath: path) {
                     _ = try open(path)
@@ -44,29 +44,35 @@ public enum ConnectionCheck {
         }
         if let legacy = config.legacy, case .sqlite(let path) = legacy.database {
             var database: DatabaseQueue?
-            check("legacy.database") {
+            await check("legacy.database") {
                 database = try open(path)
                 return nil
             }
             if let database {
-                check("legacy.user_query") { try prepare(legacy.userQuery, in: database, needs: requiredUserColumns) }
-                if let query = legacy.mfaQuery { check("legacy.mfa_query") { try prepare(query, in: database) } }
+                await check("legacy.user_query") {
+                    try await prepare(legacy.userQuery, in: database, needs: requiredUserColumns)
+                }
+                if let query = legacy.mfaQuery {
+                    await check("legacy.mfa_query") { try await prepare(query, in: database) }
+                }
                 if let query = legacy.consentsQuery {
-                    check("legacy.consents_query") { try prepare(query, in: database) }
+                    await check("legacy.consents_query") { try await prepare(query, in: database) }
                 }
                 if let query = legacy.allUsersQuery {
-                    check("legacy.all_users_query") { try prepare(query, in: database, needs: requiredUserColumns) }
+                    await check("legacy.all_users_query") {
+                        try await prepare(query, in: database, needs: requiredUserColumns)
+                    }
                 }
             }
         }
         if let query = config.sessions.storeQuery,
             case .sqlite(let path)? = config.sessions.storeDatabase ?? config.legacy?.database
         {
-            check("sessions.store_query") { try prepare(query, in: try open(path), needs: ["expires_at"]) }
+            await check("sessions.store_query") { try await prepare(query, in: try open(path), needs: ["expires_at"]) }
         }
         if let target = config.target, target.kind == .sql, case .sqlite(let path)? = target.database {
             var database: DatabaseQueue?
-            check("target.database") {
+            await check("target.database") {
                 database = try open(path)
                 return nil
             }
@@ -77,7 +83,7 @@ public enum ConnectionCheck {
                     + target.recoveryCodeStatements.map { ("target.recovery_code_statements", $0) }
                     + target.consentStatements.map { ("target.consent_statements", $0) }
                     + (target.existingQuery.map { [("target.existing_query", $0)] } ?? [])
-                for (key, sql) in statements { check(key) { try prepare(sql, in: database) } }
+                for (key, sql) in statements { await check(key) { try await prepare(sql, in: database) } }
             }
         }
         return findings
@@ -118,10 +124,10 @@ public enum ConnectionCheck {
     }
 
     /// Prepares `sql` (never runs it) and checks its result columns.
-    private static func prepare(_ sql: String, in database: DatabaseQueue, needs columns: [String] = []) throws
-        -> String?
+    private static func prepare(_ sql: String, in database: DatabaseQueue, needs columns: [String] = [])
+        async throws -> String?
     {
-        try database.read { db in
+        try await database.read { db in
             let statement = try db.makeStatement(sql: sql)
             let present = Set(statement.columnNames.map { $0.lowercased() })
             let missing = columns.filter { !present.contains($0) }

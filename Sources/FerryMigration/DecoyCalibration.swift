@@ -57,3 +57,24 @@ final class DecoyCalibration: Sendable {
         }
     }
 }
+
+/// A uniform sample (reservoir) of the first `scanned` legacy hashes, so that
+/// the decoys' scheme mix is the population's, not the oldest accounts'.
+struct DecoySample: Sendable {
+    var hashes: [(hash: String, salt: String?)] = []
+    var seen = 0
+    /// How many users are read before sampling stops.
+    var scanned = 20_000
+    var size = DecoyCalibration.sampleSize
+
+    /// Offers one user's hash; true once enough users have been read.
+    mutating func offer(hash: String, salt: String?) -> Bool {
+        seen += 1
+        if hashes.count < size {
+            hashes.append((hash, salt))
+        } else if case let slot = Int.random(in: 0..<seen), slot < hashes.count {
+            hashes[slot] = (hash, salt)
+        }
+        return seen >= scanned
+    }
+}

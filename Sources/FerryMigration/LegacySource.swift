@@ -57,11 +57,13 @@ public struct LegacyAccount: Sendable {
 /// Where legacy records come from. SQLite now; PostgreSQL can follow.
 public protocol LegacySource: Sendable {
     /// nil when no user has this (normalized) identifier.
-    func account(for identifier: String) throws(LegacySourceError) -> LegacyAccount?
+    func account(for identifier: String) async throws(LegacySourceError) -> LegacyAccount?
     /// Every legacy user through `all_users_query` (user rows only, no MFA or
-    /// consents), or `.notConfigured`.
+    /// consents), or `.notConfigured`. `body` runs on the source's own thread,
+    /// one user after another, while the rows stream: millions of users are
+    /// never held at once.
     /// Errors of the source are `LegacySourceError`s; `body`'s own pass through.
-    func forEachUser(_ body: (LegacyAccount) throws -> Void) throws
+    func forEachUser(_ body: @Sendable (LegacyAccount) throws -> Void) async throws
 }
 
 public enum LegacySourceError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -103,10 +105,10 @@ public final class SQLiteLegacySource: LegacySource {
         self.settings = settings
     }
 
-    public func account(for identifier: String) throws(LegacySourceError) -> LegacyAccount? {
+    public func account(for identifier: String) async throws(LegacySourceError) -> LegacyAccount? {
         let settings = settings
         do {
-            return try database.read { db -> LegacyAccount? in
+            return try await database.read { db -> LegacyAccount? in
                 let rows = try Row.fetchAll(db, sql: settings.userQuery, arguments: ["identifier": identifier])
                 guard let row = rows.first else { return nil }
                 var account = try Self.account(row, activeStatuses: settings.activeStatuses)
@@ -128,11 +130,11 @@ public final class SQLiteLegacySource: LegacySource {
         }
     }
 
-    public func forEachUser(_ body: (LegacyAccount) throws -> Void) throws {
+    public func forEachUser(_ body: @Sendable (LegacyAccount) throws -> Void) async throws {
         guard let query = settings.allUsersQuery else { throw LegacySourceError.notConfigured }
         let activeStatuses = settings.activeStatuses
         do {
-            try database.read { db in
+            try await database.read { db in
                 let rows = try Row.fetchCursor(db, sql: query)
                 while let row = try rows.next() { try body(Self.account(row, activeStatuses: activeStatuses)) }
             }

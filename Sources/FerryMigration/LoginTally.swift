@@ -16,14 +16,14 @@ public final class LoginTally: Sendable {
 
     /// Writes what has been counted; on failure the counts are kept for the
     /// next flush.
-    public func flush(to store: any StateStore) throws {
+    public func flush(to store: any StateStore) async throws {
         let batch = pending.withLock { counts in
             let taken = counts
             counts = [:]
             return taken
         }
         do {
-            try store.addLoginTally(batch)
+            try await store.addLoginTally(batch)
         } catch {
             pending.withLock { counts in counts.merge(batch, uniquingKeysWith: +) }
             throw error

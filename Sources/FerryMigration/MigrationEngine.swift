@@ -40,7 +40,7 @@ public final class MigrationServices: Sendable {
 
     /// An applied reload's changed keys, old and new values (secrets by their
     /// source only), as a `config_changed` audit event.
-    public func recordConfigChange(_ changes: [ConfigChange], trigger: String, generation: Int, at: Date) {
+    public func recordConfigChange(_ changes: [ConfigChange], trigger: String, generation: Int, at: Date) async {
         guard let store else { return }
         var details = ["trigger": trigger, "generation": String(generation)]
         for change in changes {
@@ -48,7 +48,7 @@ public final class MigrationServices: Sendable {
             details["\(change.key).new"] = change.new ?? "(unset)"
         }
         do {
-            try store.appendAudit(kind: "config_changed", identifier: nil, details: details, at: at)
+            try await store.appendAudit(kind: "config_changed", identifier: nil, details: details, at: at)
         } catch {
             logger.error(
                 "config change not written to the audit log", metadata: ["error": "\(databaseErrorSummary(error))"])
@@ -124,10 +124,10 @@ public final class MigrationEngine: Sendable {
 
     /// Writes a checkpoint when enough events came since the last (or, with
     /// `force`, when any did: at shutdown).
-    public func checkpointAudit(force: Bool = false) {
+    public func checkpointAudit(force: Bool = false) async {
         guard let store = services.store, let auditCheckpoints else { return }
         do {
-            if let checkpoint = try auditCheckpoints.checkpoint(store, at: services.clock(), force: force) {
+            if let checkpoint = try await auditCheckpoints.checkpoint(store, at: services.clock(), force: force) {
                 services.events(.auditCheckpoint(sequence: checkpoint.sequence))
             }
         } catch {
@@ -139,18 +139,18 @@ public final class MigrationEngine: Sendable {
 
     /// Where the migration stands, from the store and this generation's legacy
     /// source.
-    public func statusReport(config: ProxyConfig) throws -> StatusReport {
+    public func statusReport(config: ProxyConfig) async throws -> StatusReport {
         guard let store = services.store else { throw StatusUnavailable() }
         let now = services.clock()
-        return try StatusReport.build(
-            config: config, store: store, source: source, sessions: try store.sessionDrain(at: now), at: now)
+        return try await StatusReport.build(
+            config: config, store: store, source: source, sessions: try await store.sessionDrain(at: now), at: now)
     }
 
     /// The report the status page and `/admin/status` serve: built at most
-    /// every few seconds (see `StatusCache`), on the store's threads.
+    /// every few seconds (see `StatusCache`).
     public func servedStatusReport(config: ProxyConfig) async throws -> StatusReport {
         try await statusCache.report { [self] in
-            try await StoreExecutor.run { try self.statusReport(config: config) }
+            try await self.statusReport(config: config)
         }
     }
 
@@ -170,25 +170,17 @@ public final class MigrationEngine: Sendable {
     public func calibrateDecoy() async {
         guard let source, !services.decoy.isCalibrated else { return }
         struct Enough: Error {}
-        // A uniform sample (reservoir) of the first 20,000 users, so that the
-        // scheme mix is the population's, not that of the oldest accounts.
-        var hashes: [(String, String?)] = []
-        var seen = 0
-        var random = SystemRandomNumberGenerator()
+        let sample = Mutex(DecoySample())
         do {
-            try source.forEachUser { account in
-                seen += 1
-                if hashes.count < DecoyCalibration.sampleSize {
-                    hashes.append((account.passwordHash, account.salt))
-                } else if case let slot = Int.random(in: 0..<seen, using: &random), slot < hashes.count {
-                    hashes[slot] = (account.passwordHash, account.salt)
-                }
-                if seen >= 20_000 { throw Enough() }
+            try await source.forEachUser { account in
+                let enough = sample.withLock { $0.offer(hash: account.passwordHash, salt: account.salt) }
+                if enough { throw Enough() }
             }
         } catch is Enough {
         } catch {
             return
         }
+        let hashes = sample.withLock { $0.hashes }
         let catalog = catalog
         let probe = UUID().uuidString
         for (hash, salt) in hashes {

@@ -9,7 +9,7 @@ enum Outbox {
     static func record(
         _ outcome: TargetOutcome, job: ProvisioningJob, jobID: Int64, identifier: String, attempt: Int, via: String,
         targetSettings: TargetSettings, store: any StateStore, clock: @Sendable () -> Date, logger: Logger
-    ) throws {
+    ) async throws {
         let now = clock()
         let identity = job.identity
         let facts = [
@@ -21,7 +21,7 @@ enum Outbox {
             var audit = facts
             audit["new_id"] = newID
             audit["result"] = outcome.label
-            try store.completeMigration(
+            try await store.completeMigration(
                 MigrationCompletion(
                     identifier: identifier, jobID: jobID, newID: newID, mfaSummary: identity.mfaSummary,
                     consentSummary: identity.consentSummary, audit: audit), at: now)
@@ -34,14 +34,15 @@ enum Outbox {
         case .conflict(let reason), .rejected(let reason):
             var audit = facts
             audit["reason"] = reason
-            try store.markFailed(identifier, state: .failed, reason: reason, closingJob: jobID, audit: audit, at: now)
+            try await store.markFailed(
+                identifier, state: .failed, reason: reason, closingJob: jobID, audit: audit, at: now)
             logger.warning(
                 "provisioning refused; user stays on legacy", metadata: ["reason": "\(reason)", "via": "\(via)"])
         case .unavailable(let reason):
             let delay = RetryBackoff.delay(
                 attempt: attempt, initial: targetSettings.retryInitial, ceiling: targetSettings.retryCeiling,
                 jitter: Double.random(in: 0...1))
-            try store.rescheduleJob(
+            try await store.rescheduleJob(
                 jobID, nextAttemptAt: now.addingTimeInterval(MigrationEngine.seconds(delay)), error: reason)
             logger.warning(
                 "provisioning target unavailable; job stays in the outbox",
@@ -74,24 +75,24 @@ public final class OutboxRetrier: Sendable {
         await engine()?.calibrateDecoy()
         while !Task.isCancelled {
             _ = await drainOnce()
-            flushTally()
-            engine()?.checkpointAudit()
+            await flushTally()
+            await engine()?.checkpointAudit()
             if ContinuousClock.now - lastPrune >= .seconds(60) {
-                pruneSessions()
+                await pruneSessions()
                 lastPrune = .now
             }
             try? await Task.sleep(for: pollInterval)
         }
-        flushTally()
+        await flushTally()
     }
 
     /// Ended and expired legacy sessions leave the store after the retention:
     /// the table holds what the drain report needs, not history.
-    func pruneSessions() {
+    func pruneSessions() async {
         guard let store = services.store, let retention = engine()?.sessionRetention else { return }
         let cutoff = services.clock().addingTimeInterval(-Double(retention.components.seconds))
         do {
-            try store.pruneLegacySessions(endedBefore: cutoff)
+            try await store.pruneLegacySessions(endedBefore: cutoff)
         } catch {
             services.logger.warning(
                 "ended legacy sessions not pruned", metadata: ["error": "\(databaseErrorSummary(error))"])
@@ -100,15 +101,15 @@ public final class OutboxRetrier: Sendable {
 
     /// The login tally and the sessions routing learned ride on the
     /// retrier's loop: they are the store's background writes.
-    func flushTally() {
+    func flushTally() async {
         guard let store = services.store else { return }
         do {
-            try services.tally.flush(to: store)
+            try await services.tally.flush(to: store)
         } catch {
             services.logger.warning("login tally not written", metadata: ["error": "\(databaseErrorSummary(error))"])
         }
         do {
-            try services.sessionObservations.flush(to: store)
+            try await services.sessionObservations.flush(to: store)
         } catch {
             services.logger.warning(
                 "legacy sessions seen by routing not written", metadata: ["error": "\(databaseErrorSummary(error))"])
@@ -123,7 +124,7 @@ public final class OutboxRetrier: Sendable {
         else { return 0 }
         let jobs: [OutboxJob]
         do {
-            jobs = try store.dueJobs(at: services.clock(), limit: limit)
+            jobs = try await store.dueJobs(at: services.clock(), limit: limit)
         } catch {
             services.logger.warning("outbox cannot be read", metadata: ["error": "\(databaseErrorSummary(error))"])
             return 0
@@ -134,7 +135,7 @@ public final class OutboxRetrier: Sendable {
                 guard let job = sealer.open(entry.payload, identifier: entry.identifier) else {
                     // Sealed under another state key: the new hash is lost, so the
                     // user goes back to legacy and migrates on their next login.
-                    try store.markFailed(
+                    try await store.markFailed(
                         entry.identifier, state: .legacy,
                         reason: "outbox job cannot be opened with the current state key",
                         closingJob: entry.id, audit: ["via": "outbox", "reason": "unreadable job"], at: services.clock()
@@ -143,7 +144,7 @@ public final class OutboxRetrier: Sendable {
                 }
                 let outcome = await target.provision(job)
                 services.events(.provisioning(via: "outbox", result: outcome.label))
-                try Outbox.record(
+                try await Outbox.record(
                     outcome, job: job, jobID: entry.id, identifier: entry.identifier, attempt: entry.attempts + 1,
                     via: "outbox", targetSettings: targetSettings, store: store, clock: services.clock,
                     logger: services.logger)

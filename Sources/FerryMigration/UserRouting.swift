@@ -7,17 +7,17 @@ import Foundation
 extension MigrationEngine {
     /// Migrated users' flows go to the new platform; everyone else's to legacy.
     /// A store that cannot be read sends the flow to legacy, where the user was.
-    public func platform(forUser raw: String) -> LoginOutcome.Destination {
+    public func platform(forUser raw: String) async -> LoginOutcome.Destination {
         let identifier = normalize(raw)
         guard let store = services.store, !identifier.isEmpty,
-            let record = try? store.record(for: identifier)
+            let record = try? await store.record(for: identifier)
         else { return .legacy }
         return record.state == .migrated ? .new : .legacy
     }
 
     /// Live legacy sessions and tokens; nil when the store cannot say.
-    public func sessionDrain() -> SessionDrain? {
-        try? services.store?.sessionDrain(at: services.clock())
+    public func sessionDrain() async -> SessionDrain? {
+        try? await services.store?.sessionDrain(at: services.clock())
     }
 
     /// The answer to a sign-up with these identifiers.
@@ -31,13 +31,13 @@ extension MigrationEngine {
         case unknown
     }
 
-    public func checkSignup(identifiers raw: [String]) -> SignupCheck {
+    public func checkSignup(identifiers raw: [String]) async -> SignupCheck {
         guard let source else { return .unknown }
         for identifier in raw.map(normalize) where !identifier.isEmpty {
-            if let store = services.store, (try? store.record(for: identifier))??.state == .migrated { continue }
+            if let store = services.store, (try? await store.record(for: identifier))??.state == .migrated { continue }
             do {
-                guard let account = try source.account(for: identifier) else { continue }
-                if let store = services.store, (try? store.hasMigrated(legacyID: account.legacyID)) == true {
+                guard let account = try await source.account(for: identifier) else { continue }
+                if let store = services.store, (try? await store.hasMigrated(legacyID: account.legacyID)) == true {
                     continue
                 }
                 return .livesOnLegacy

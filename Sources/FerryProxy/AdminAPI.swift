@@ -18,7 +18,7 @@ struct AdminAPI {
         let router = Router(context: AdminRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in
-            if let drain = runtimes.runtime.migration.sessionDrain() {
+            if let drain = await runtimes.runtime.migration.sessionDrain() {
                 metrics.legacyDrain(
                     sessions: drain.sessionsAlive, tokens: drain.tokensAlive,
                     users: drain.usersWithSessions + drain.usersWithTokens,

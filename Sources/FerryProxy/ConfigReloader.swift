@@ -97,7 +97,7 @@ actor ConfigReloader {
                 record.outcome = .applied
                 record.generation = runtime.generation
                 retire(old, keeping: upstreams)
-                audit(config.changes(from: current.config), record: record)
+                await audit(config.changes(from: current.config), record: record)
             }
             // Re-read on every reload, also when the file names did not change.
             if let certificate { certificates.install(certificate) }
@@ -128,8 +128,8 @@ actor ConfigReloader {
 
     /// Each applied change goes to the audit log with its old and new value, so
     /// the evidence shows which rules were in force when (secrets by source only).
-    private func audit(_ changes: [ConfigChange], record: ReloadRecord) {
-        migration.services.recordConfigChange(
+    private func audit(_ changes: [ConfigChange], record: ReloadRecord) async {
+        await migration.services.recordConfigChange(
             changes, trigger: record.trigger, generation: record.generation, at: record.time)
     }
 

@@ -148,7 +148,7 @@ public final class FerryServer: Sendable {
         for client in runtimes.runtime.upstreams.values { await client.shutdown() }
         // The chain's head at shutdown is anchored, so truncation after it shows.
         let engine = runtimes.runtime.migration
-        await StoreExecutor.run { engine.checkpointAudit(force: true) }
+        await engine.checkpointAudit(force: true)
         await migration.shutdown()
         logger.notice("ferry stopped")
     }

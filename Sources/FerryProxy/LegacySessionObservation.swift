@@ -20,12 +20,10 @@ extension ProxyResponder {
         guard !issued.isEmpty else { return }
         let user = user.map { runtime.migration.normalize($0) }
         let credentials = carried()
-        await StoreExecutor.run {
-            for cookie in issued {
-                sessions.issued(
-                    name: cookie.name, value: cookie.value, expiresAt: cookie.expiresAt, identifier: user,
-                    carried: credentials)
-            }
+        for cookie in issued {
+            await sessions.issued(
+                name: cookie.name, value: cookie.value, expiresAt: cookie.expiresAt, identifier: user,
+                carried: credentials)
         }
     }
 }

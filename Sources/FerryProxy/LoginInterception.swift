@@ -45,9 +45,8 @@ extension ProxyResponder {
                 LoginRefusal(response: ProxyError.malformedLogin(error.description).response, bytesRead: bytes.count))
         case .success(let value): login = value
         }
-        let journey = await StoreExecutor.run {
-            await runtime.migration.beginLogin(identifier: login.identifier, password: login.password, client: client)
-        }
+        let journey = await runtime.migration.beginLogin(
+            identifier: login.identifier, password: login.password, client: client)
         let outcome = journey.outcome
         let migration = runtime.config.migration
         func sending(to upstream: String, _ outbound: OutboundRequest) -> Result<LoginStep, LoginRefusal> {

@@ -84,8 +84,7 @@ struct OutboxService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            // Its store calls block: on the store's threads, not the cooperative pool.
-            await StoreExecutor.run { await retrier.run() }
+            await retrier.run()
         }
     }
 }

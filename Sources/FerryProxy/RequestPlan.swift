@@ -36,9 +36,8 @@ extension ProxyResponder {
         let legacyName = runtime.config.migration.legacyUpstream
         guard decision.sessionUpstream == legacyName, let sessions = runtime.sessions else { return decision }
         let credentials = carried()
-        guard !credentials.isEmpty,
-            await StoreExecutor.run({ credentials.allSatisfy { sessions.verdict(for: $0) == .ended } })
-        else { return decision }
+        guard !credentials.isEmpty else { return decision }
+        for credential in credentials where await sessions.verdict(for: credential) != .ended { return decision }
         return runtime.router.decide(runtime.router.affinity.removingSessions(of: legacyName, from: facts))
     }
 }

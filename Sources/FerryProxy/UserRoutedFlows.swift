@@ -32,10 +32,10 @@ extension ProxyResponder {
         case .success(let found): identifiers = found
         }
         guard isSignup else {
-            let platform = await StoreExecutor.run { runtime.migration.platform(forUser: identifiers[0]) }
+            let platform = await runtime.migration.platform(forUser: identifiers[0])
             return .to(platform == .new ? config.migration.newUpstream : legacyName, .buffered(body))
         }
-        switch await StoreExecutor.run({ runtime.migration.checkSignup(identifiers: identifiers) }) {
+        switch await runtime.migration.checkSignup(identifiers: identifiers) {
         case .allowed:
             return .to(config.migration.newUpstream, .buffered(body))
         case .livesOnLegacy where settings.onLegacyIdentifier == .legacy:

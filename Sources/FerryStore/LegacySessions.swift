@@ -90,8 +90,8 @@ extension SQLiteStateStore {
 
     /// Records a session, or updates the one with the same id hash (a renewed
     /// cookie moves its expiry; a known user is never forgotten).
-    public func recordLegacySession(_ session: ObservedSession) throws {
-        try write { db in
+    public func recordLegacySession(_ session: ObservedSession) async throws {
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO legacy_sessions (id_hash, kind, name, identifier, issued_at, expires_at, ended_at,
@@ -111,8 +111,8 @@ extension SQLiteStateStore {
         }
     }
 
-    public func legacySession(idHash: String) throws -> ObservedSession? {
-        try read { db in
+    public func legacySession(idHash: String) async throws -> ObservedSession? {
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM legacy_sessions WHERE id_hash = ?", arguments: [idHash]).map {
                 row in
                 ObservedSession(
@@ -127,8 +127,8 @@ extension SQLiteStateStore {
     }
 
     /// Logout, revocation or an expired answer from the session store.
-    public func endLegacySession(idHash: String, at: Date) throws {
-        try write { db in
+    public func endLegacySession(idHash: String, at: Date) async throws {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE legacy_sessions SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL",
                 arguments: [at.timeIntervalSince1970, idHash])
@@ -136,8 +136,8 @@ extension SQLiteStateStore {
     }
 
     @discardableResult
-    public func pruneLegacySessions(endedBefore cutoff: Date) throws -> Int {
-        try write { db in
+    public func pruneLegacySessions(endedBefore cutoff: Date) async throws -> Int {
+        try await write { db in
             try db.execute(
                 sql: """
                     DELETE FROM legacy_sessions
@@ -149,8 +149,8 @@ extension SQLiteStateStore {
         }
     }
 
-    public func sessionDrain(at now: Date) throws -> SessionDrain {
-        try read { db in
+    public func sessionDrain(at now: Date) async throws -> SessionDrain {
+        try await read { db in
             var drain = SessionDrain()
             let alive = "ended_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
             for row in try Row.fetchAll(

@@ -30,14 +30,17 @@ public final class SQLiteStateStore: StateStore {
         guard current == identity else { throw StateStoreError.replaced(path) }
     }
 
-    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+    /// GRDB's async write: the transaction runs on the pool's writer queue,
+    /// so a locked database never holds a thread of Swift's cooperative pool.
+    func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
         try checkFile()
-        return try pool.write(updates)
+        return try await pool.write(updates)
     }
 
-    func read<T>(_ value: (Database) throws -> T) throws -> T {
+    /// GRDB's async read, on one of the pool's reader queues.
+    func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
         try checkFile()
-        return try pool.read(value)
+        return try await pool.read(value)
     }
 
     static var migrator: DatabaseMigrator {
@@ -104,8 +107,8 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Records
 
-    public func record(for identifier: String) throws -> MigrationRecord? {
-        try read { db in try Self.record(db, identifier) }
+    public func record(for identifier: String) async throws -> MigrationRecord? {
+        try await read { db in try Self.record(db, identifier) }
     }
 
     static func record(_ db: Database, _ identifier: String) throws -> MigrationRecord? {
@@ -125,9 +128,10 @@ public final class SQLiteStateStore: StateStore {
             wouldMigrateAt: (row["would_migrate_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
-    public func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) throws -> MigrationRecord
+    public func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) async throws
+        -> MigrationRecord
     {
-        try write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO migration_records (identifier, legacy_id, state, legacy_scheme, first_seen_at, updated_at)
@@ -142,12 +146,12 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date, leaseUntil: Date) throws
+    public func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date, leaseUntil: Date) async throws
         -> ProvisioningClaim
     {
         // One write transaction: SQLite serializes writers, so the state check
         // and the transition cannot interleave with another claim.
-        try write { db in
+        try await write { db in
             guard let record = try Self.record(db, identifier) else {
                 throw StateStoreError.unknownIdentifier
             }
@@ -168,8 +172,8 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func completeMigration(_ completion: MigrationCompletion, at: Date) throws {
-        try write { db in
+    public func completeMigration(_ completion: MigrationCompletion, at: Date) async throws {
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE migration_records SET state = 'migrated', new_id = ?, mfa_summary = ?, consent_summary = ?,
@@ -189,8 +193,8 @@ public final class SQLiteStateStore: StateStore {
     public func markFailed(
         _ identifier: String, state: MigrationState, reason: String, closingJob jobID: Int64?,
         audit: [String: String], at: Date
-    ) throws {
-        try write { db in
+    ) async throws {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE migration_records SET state = ?, last_failure = ?, updated_at = ? WHERE identifier = ?",
                 arguments: [state.rawValue, reason, at.timeIntervalSince1970, identifier])
@@ -202,16 +206,16 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func recordWouldMigrate(_ identifier: String, at: Date) throws {
-        try write { db in
+    public func recordWouldMigrate(_ identifier: String, at: Date) async throws {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE migration_records SET would_migrate_at = ?, updated_at = ? WHERE identifier = ?",
                 arguments: [at.timeIntervalSince1970, at.timeIntervalSince1970, identifier])
         }
     }
 
-    public func recordFailedLogin(_ identifier: String, at: Date) throws {
-        try write { db in
+    public func recordFailedLogin(_ identifier: String, at: Date) async throws {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE migration_records SET failures = failures + 1, updated_at = ? WHERE identifier = ?",
                 arguments: [at.timeIntervalSince1970, identifier])
@@ -220,8 +224,8 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Outbox
 
-    public func dueJobs(at: Date, limit: Int) throws -> [OutboxJob] {
-        try read { db in
+    public func dueJobs(at: Date, limit: Int) async throws -> [OutboxJob] {
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -245,16 +249,17 @@ public final class SQLiteStateStore: StateStore {
             arguments: [at.timeIntervalSince1970, id])
     }
 
-    public func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) throws {
-        try write { db in
+    public func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) async throws {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
                 arguments: [nextAttemptAt.timeIntervalSince1970, error, id])
         }
     }
 
-    public func pendingJobCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE completed_at IS NULL") ?? 0 }
+    public func pendingJobCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE completed_at IS NULL") ?? 0
+        }
     }
 
     // MARK: Audit
@@ -271,9 +276,10 @@ public final class SQLiteStateStore: StateStore {
     }
 
     @discardableResult
-    public func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) throws -> AuditEvent
+    public func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) async throws
+        -> AuditEvent
     {
-        try write { db in try Self.appendAudit(db, kind: kind, identifier: identifier, details: details, at: at) }
+        try await write { db in try Self.appendAudit(db, kind: kind, identifier: identifier, details: details, at: at) }
     }
 
     /// Appends inside the caller's transaction, so an event is written exactly
@@ -300,16 +306,16 @@ public final class SQLiteStateStore: StateStore {
             previousHash: previous, hash: hash)
     }
 
-    public func auditHead() throws -> (sequence: Int64, hash: String)? {
-        try read { db in
+    public func auditHead() async throws -> (sequence: Int64, hash: String)? {
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1").map {
                 ($0["sequence"], $0["hash"])
             }
         }
     }
 
-    public func auditEvents(after sequence: Int64, limit: Int) throws -> [AuditEvent] {
-        try read { db in
+    public func auditEvents(after sequence: Int64, limit: Int) async throws -> [AuditEvent] {
+        try await read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?",
                 arguments: [sequence, limit]
@@ -322,8 +328,8 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func verifyAuditChain() throws -> AuditVerification {
-        try read { db in
+    public func verifyAuditChain() async throws -> AuditVerification {
+        try await read { db in
             var previous = Self.genesisHash
             var expectedSequence: Int64 = 1
             let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY sequence")

@@ -3,55 +3,55 @@ import Foundation
 /// Ferry's durable state. SQLite now; the protocol leaves room for a PostgreSQL
 /// implementation shared by several Ferry instances.
 public protocol StateStore: Sendable {
-    func record(for identifier: String) throws -> MigrationRecord?
+    func record(for identifier: String) async throws -> MigrationRecord?
 
     /// Notes a login for `identifier`, creating its record in `legacy` state.
-    func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) throws -> MigrationRecord
+    func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) async throws -> MigrationRecord
 
     /// Atomically moves the user from `legacy` (or `skipped`) to `provisioning`
     /// and queues the job, so that of many simultaneous logins exactly one
     /// provisions. The job is leased to the caller until `leaseUntil`; after that
     /// the outbox retrier may take it (the caller crashed or gave up).
-    func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date, leaseUntil: Date) throws
+    func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date, leaseUntil: Date) async throws
         -> ProvisioningClaim
 
     /// In one transaction: the user becomes `migrated`, the job is done, and the
     /// audit event is appended.
-    func completeMigration(_ completion: MigrationCompletion, at: Date) throws
+    func completeMigration(_ completion: MigrationCompletion, at: Date) async throws
     /// In one transaction: the user leaves provisioning for `state` (`failed`,
     /// `skipped`, or `legacy` to release the claim), the job (if any) is closed,
     /// and the audit event is appended.
     func markFailed(
         _ identifier: String, state: MigrationState, reason: String, closingJob jobID: Int64?,
         audit: [String: String], at: Date
-    ) throws
-    func recordFailedLogin(_ identifier: String, at: Date) throws
+    ) async throws
+    func recordFailedLogin(_ identifier: String, at: Date) async throws
     /// Shadow mode: the password was right and the user would have migrated.
-    func recordWouldMigrate(_ identifier: String, at: Date) throws
+    func recordWouldMigrate(_ identifier: String, at: Date) async throws
 
-    func dueJobs(at: Date, limit: Int) throws -> [OutboxJob]
-    func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) throws
-    func pendingJobCount() throws -> Int
+    func dueJobs(at: Date, limit: Int) async throws -> [OutboxJob]
+    func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) async throws
+    func pendingJobCount() async throws -> Int
 
     /// Adds login counts (flushed in batches, not per login).
-    func addLoginTally(_ counts: [LoginTallyKey: Int]) throws
-    func statusFigures(at: Date) throws -> StoreFigures
-    func migratedLegacyIDs() throws -> Set<String>
-    func hasMigrated(legacyID: String) throws -> Bool
+    func addLoginTally(_ counts: [LoginTallyKey: Int]) async throws
+    func statusFigures(at: Date) async throws -> StoreFigures
+    func migratedLegacyIDs() async throws -> Set<String>
+    func hasMigrated(legacyID: String) async throws -> Bool
 
-    func recordLegacySession(_ session: ObservedSession) throws
-    func legacySession(idHash: String) throws -> ObservedSession?
-    func endLegacySession(idHash: String, at: Date) throws
+    func recordLegacySession(_ session: ObservedSession) async throws
+    func legacySession(idHash: String) async throws -> ObservedSession?
+    func endLegacySession(idHash: String, at: Date) async throws
     /// Deletes sessions that ended, or expired, before `cutoff`; returns how many.
     @discardableResult
-    func pruneLegacySessions(endedBefore cutoff: Date) throws -> Int
-    func sessionDrain(at: Date) throws -> SessionDrain
+    func pruneLegacySessions(endedBefore cutoff: Date) async throws -> Int
+    func sessionDrain(at: Date) async throws -> SessionDrain
 
     @discardableResult
-    func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) throws -> AuditEvent
-    func verifyAuditChain() throws -> AuditVerification
+    func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) async throws -> AuditEvent
+    func verifyAuditChain() async throws -> AuditVerification
     /// The newest event's sequence and hash; nil while the log is empty.
-    func auditHead() throws -> (sequence: Int64, hash: String)?
+    func auditHead() async throws -> (sequence: Int64, hash: String)?
     /// Events after `sequence`, oldest first, at most `limit`.
-    func auditEvents(after sequence: Int64, limit: Int) throws -> [AuditEvent]
+    func auditEvents(after sequence: Int64, limit: Int) async throws -> [AuditEvent]
 }

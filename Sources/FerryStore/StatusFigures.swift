@@ -65,9 +65,9 @@ extension SQLiteStateStore {
         }
     }
 
-    public func addLoginTally(_ counts: [LoginTallyKey: Int]) throws {
+    public func addLoginTally(_ counts: [LoginTallyKey: Int]) async throws {
         guard !counts.isEmpty else { return }
-        try write { db in
+        try await write { db in
             for (key, count) in counts {
                 try db.execute(
                     sql: """
@@ -79,8 +79,8 @@ extension SQLiteStateStore {
         }
     }
 
-    public func statusFigures(at now: Date) throws -> StoreFigures {
-        try read { db in
+    public func statusFigures(at now: Date) async throws -> StoreFigures {
+        try await read { db in
             var figures = StoreFigures(at: now)
             let seconds = now.timeIntervalSince1970
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM migration_records GROUP BY state") {
@@ -156,8 +156,8 @@ extension SQLiteStateStore {
     }
 
     /// The legacy ids of every migrated user, to tell who remains.
-    public func migratedLegacyIDs() throws -> Set<String> {
-        try read { db in
+    public func migratedLegacyIDs() async throws -> Set<String> {
+        try await read { db in
             Set(
                 try String.fetchAll(
                     db,
@@ -168,8 +168,8 @@ extension SQLiteStateStore {
     }
 
     /// Whether the legacy user with this id is migrated, under any identifier.
-    public func hasMigrated(legacyID: String) throws -> Bool {
-        try read { db in
+    public func hasMigrated(legacyID: String) async throws -> Bool {
+        try await read { db in
             try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM migration_records WHERE legacy_id = ? AND state = 'migrated')",
                 arguments: [legacyID]) ?? false

@@ -10,7 +10,7 @@ struct AuditCommand: ParsableCommand {
         subcommands: [AuditVerify.self, AuditList.self, AuditExport.self])
 }
 
-struct AuditVerify: ParsableCommand {
+struct AuditVerify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check that the audit log's hash chain is intact and not cut short.",
@@ -26,11 +26,11 @@ struct AuditVerify: ParsableCommand {
     @Option(name: .shortAndLong, help: "Path of the proxy.conf whose [state] store to check.")
     var config: String
 
-    func run() throws {
+    func run() async throws {
         let context = try OperatorContext.open(config)
         let path = context.storePath
         let events: Int
-        switch try context.store.verifyAuditChain() {
+        switch try await context.store.verifyAuditChain() {
         case .intact(let count):
             events = count
         case .broken(let sequence, let reason):
@@ -45,7 +45,7 @@ struct AuditVerify: ParsableCommand {
             throw ExitCode.failure
         }
         let summary = "\(events) event\(events == 1 ? "" : "s")"
-        switch try checkpoints.verify(context.store) {
+        switch try await checkpoints.verify(context.store) {
         case .matches(let checkpoint):
             print(
                 "audit chain intact: \(summary); holds the checkpoint of event \(checkpoint.sequence) signed \(Self.time(checkpoint.at)) (\(path))"
@@ -80,7 +80,7 @@ struct AuditVerify: ParsableCommand {
 
 /// Audit events as JSON Lines: one object per event with every field, hashes
 /// included, so an auditor can recompute the chain with their own tools.
-struct AuditExport: ParsableCommand {
+struct AuditExport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write every audit event as JSON Lines (with hashes, to recompute the chain).")
@@ -91,13 +91,15 @@ struct AuditExport: ParsableCommand {
     @Option(help: "Only events after this sequence number.")
     var after: Int64 = 0
 
-    func run() throws {
-        try AuditLines.forEach(in: OperatorContext.open(config).store, after: after) { print(AuditLines.json($0)) }
+    func run() async throws {
+        try await AuditLines.forEach(in: OperatorContext.open(config).store, after: after) {
+            print(AuditLines.json($0))
+        }
     }
 }
 
 /// Recent audit events for a person: time, kind, identifier, details.
-struct AuditList: ParsableCommand {
+struct AuditList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "Show audit events, newest last (JSON Lines with --json).")
@@ -114,9 +116,9 @@ struct AuditList: ParsableCommand {
     @Flag(help: "One JSON object per line instead of text.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         var shown: [AuditEvent] = []
-        try AuditLines.forEach(in: OperatorContext.open(config).store) { event in
+        try await AuditLines.forEach(in: OperatorContext.open(config).store) { event in
             guard kind == nil || event.kind == kind else { return }
             shown.append(event)
             if shown.count > last { shown.removeFirst() }
@@ -135,12 +137,12 @@ struct AuditList: ParsableCommand {
 
 enum AuditLines {
     /// Every event after `sequence`, oldest first, read a page at a time.
-    static func forEach(in store: SQLiteStateStore, after sequence: Int64 = 0, _ body: (AuditEvent) throws -> Void)
-        throws
-    {
+    static func forEach(
+        in store: SQLiteStateStore, after sequence: Int64 = 0, _ body: (AuditEvent) throws -> Void
+    ) async throws {
         var after = sequence
         while true {
-            let page = try store.auditEvents(after: after, limit: 1000)
+            let page = try await store.auditEvents(after: after, limit: 1000)
             for event in page { try body(event) }
             guard let end = page.last?.sequence else { return }
             after = end

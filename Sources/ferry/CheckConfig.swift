@@ -40,7 +40,7 @@ struct CheckConfig: AsyncParsableCommand {
             throw ExitCode.failure
         }
         if connect {
-            var findings = ConnectionCheck.run(config)
+            var findings = await ConnectionCheck.run(config)
             findings += await ConnectionCheck.probeHTTP(config)
             for finding in findings where !quiet || finding.problem != nil {
                 if let problem = finding.problem {

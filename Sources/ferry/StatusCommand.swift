@@ -2,7 +2,7 @@ import ArgumentParser
 import FerryMigration
 import Foundation
 
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Report where the migration stands.",
@@ -21,14 +21,14 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print JSON (sorted keys, snake_case) instead of a table.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let context = try OperatorContext.open(config)
         let source = try context.legacySource(required: false)
         let report: StatusReport
         do {
-            report = try StatusReport.build(
+            report = try await StatusReport.build(
                 config: context.config, store: context.store, source: source,
-                sessions: try context.store.sessionDrain(at: Date()), at: Date())
+                sessions: try await context.store.sessionDrain(at: Date()), at: Date())
         } catch {
             printError("status cannot be computed: \(error)")
             throw ExitCode.failure

@@ -2,8 +2,9 @@ import ArgumentParser
 import FerryMigration
 import Foundation
 import PasswordHashes
+import Synchronization
 
-struct StragglersCommand: ParsableCommand {
+struct StragglersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stragglers",
         abstract: "Export the legacy users not migrated yet.",
@@ -27,7 +28,7 @@ struct StragglersCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file (mode 0600) instead of standard output.")
     var output: String?
 
-    func run() throws {
+    func run() async throws {
         guard let format = StragglerFormat(rawValue: format) else {
             printError(
                 "unknown format \"\(format)\"; choose one of "
@@ -38,33 +39,37 @@ struct StragglersCommand: ParsableCommand {
         guard let source = try context.legacySource(required: true) else { throw ExitCode.failure }
         let migrated: Set<String>
         do {
-            migrated = try context.store.migratedLegacyIDs()
+            migrated = try await context.store.migratedLegacyIDs()
         } catch {
             printError("state store cannot be read: \(error)")
             throw ExitCode.failure
         }
-        let sink = try Sink(path: output)
         let catalog = HashCatalog(legacy: context.config.legacy)
         let configured = context.config.legacy?.hashFormat
-        var exported = 0
-        var withoutPassword: [String: Int] = [:]
+        // The source calls back on its own thread; the export's state lives behind a lock.
+        let export = Mutex(Export(sink: try Sink(path: output)))
         do {
-            sink.write(format.opening)
-            try source.forEachUser { account in
+            export.withLock { $0.sink.write(format.opening) }
+            try await source.forEachUser { account in
                 guard account.active, !migrated.contains(account.legacyID) else { return }
                 let straggler = Straggler(account: account, catalog: catalog, configured: configured)
-                if exported > 0 { sink.write(format.separator) }
-                sink.write(format.record(straggler))
-                exported += 1
-                if !format.accepts(straggler.portable) { withoutPassword[straggler.scheme, default: 0] += 1 }
+                export.withLock { export in
+                    if export.exported > 0 { export.sink.write(format.separator) }
+                    export.sink.write(format.record(straggler))
+                    export.exported += 1
+                    if !format.accepts(straggler.portable) { export.withoutPassword[straggler.scheme, default: 0] += 1 }
+                }
             }
-            sink.write(format.closing)
-            try sink.close()
+            try export.withLock { export in
+                export.sink.write(format.closing)
+                try export.sink.close()
+            }
         } catch {
-            sink.abandon()
+            export.withLock { $0.sink.abandon() }
             printError("stragglers not exported: \(error)")
             throw ExitCode.failure
         }
+        let (exported, withoutPassword) = export.withLock { ($0.exported, $0.withoutPassword) }
         var summary = "exported \(exported) user\(exported == 1 ? "" : "s") not migrated yet as \(format.rawValue)"
         if !withoutPassword.isEmpty {
             let schemes = withoutPassword.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
@@ -72,6 +77,13 @@ struct StragglersCommand: ParsableCommand {
                 "; \(withoutPassword.values.reduce(0, +)) without a password hash \(format.rawValue) can import (\(schemes.joined(separator: ", "))): they need a password reset there"
         }
         printError(summary)
+    }
+
+    struct Export {
+        var sink: Sink
+        var exported = 0
+        /// Users exported without a password, by scheme.
+        var withoutPassword: [String: Int] = [:]
     }
 
     /// Standard output, or a new file only its owner can read, written under a

@@ -27,9 +27,9 @@ import Testing
 
         deinit { try? FileManager.default.removeItem(at: directory) }
 
-        func append(_ count: Int) throws {
+        func append(_ count: Int) async throws {
             for index in 0..<count {
-                try store.appendAudit(kind: "test", identifier: "u\(index)", details: ["n": "\(index)"], at: now)
+                try await store.appendAudit(kind: "test", identifier: "u\(index)", details: ["n": "\(index)"], at: now)
             }
         }
 
@@ -43,20 +43,20 @@ import Testing
         }
     }
 
-    @Test func checkpointsFollowTheHeadEveryNEventsAndOnDemand() throws {
+    @Test func checkpointsFollowTheHeadEveryNEventsAndOnDemand() async throws {
         let world = try World()
         let checkpoints = try AuditCheckpoints.open(world.settings, create: true)
-        #expect(try checkpoints.verify(world.store) == .noCheckpoint)
-        try world.append(2)
-        #expect(try checkpoints.checkpoint(world.store, at: world.now)?.sequence == 2, "the first one at once")
-        try world.append(2)
-        #expect(try checkpoints.checkpoint(world.store, at: world.now) == nil, "fewer than 3 events since")
-        try world.append(1)
-        #expect(try checkpoints.checkpoint(world.store, at: world.now)?.sequence == 5)
-        try world.append(1)
-        #expect(try checkpoints.checkpoint(world.store, at: world.now, force: true)?.sequence == 6)
-        #expect(try checkpoints.checkpoint(world.store, at: world.now, force: true) == nil, "nothing new")
-        guard case .matches(let latest) = try checkpoints.verify(world.store) else {
+        #expect(try await checkpoints.verify(world.store) == .noCheckpoint)
+        try await world.append(2)
+        #expect(try await checkpoints.checkpoint(world.store, at: world.now)?.sequence == 2, "the first one at once")
+        try await world.append(2)
+        #expect(try await checkpoints.checkpoint(world.store, at: world.now) == nil, "fewer than 3 events since")
+        try await world.append(1)
+        #expect(try await checkpoints.checkpoint(world.store, at: world.now)?.sequence == 5)
+        try await world.append(1)
+        #expect(try await checkpoints.checkpoint(world.store, at: world.now, force: true)?.sequence == 6)
+        #expect(try await checkpoints.checkpoint(world.store, at: world.now, force: true) == nil, "nothing new")
+        guard case .matches(let latest) = try await checkpoints.verify(world.store) else {
             Issue.record("an intact chain holds its checkpoint")
             return
         }
@@ -66,34 +66,34 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
-    @Test func deletingTheNewestEventsIsTruncation() throws {
+    @Test func deletingTheNewestEventsIsTruncation() async throws {
         let world = try World()
         let checkpoints = try AuditCheckpoints.open(world.settings, create: true)
-        try world.append(5)
-        try checkpoints.checkpoint(world.store, at: world.now, force: true)
+        try await world.append(5)
+        try await checkpoints.checkpoint(world.store, at: world.now, force: true)
         try world.tamper("DELETE FROM audit_log WHERE sequence > 3")
-        #expect(try world.store.verifyAuditChain() == .intact(events: 3), "the chain alone cannot tell")
-        guard case .truncated(let checkpoint, let end) = try checkpoints.verify(world.store) else {
+        #expect(try await world.store.verifyAuditChain() == .intact(events: 3), "the chain alone cannot tell")
+        guard case .truncated(let checkpoint, let end) = try await checkpoints.verify(world.store) else {
             Issue.record("truncation must show")
             return
         }
         #expect(checkpoint.sequence == 5 && end == 3)
         // Refilled with new events: the checkpointed event's hash differs.
-        try world.append(2)
-        guard case .rewritten = try checkpoints.verify(world.store) else {
+        try await world.append(2)
+        guard case .rewritten = try await checkpoints.verify(world.store) else {
             Issue.record("a refilled chain is a rewritten one")
             return
         }
     }
 
-    @Test func aCheckpointSignedByAnotherKeyIsRefused() throws {
+    @Test func aCheckpointSignedByAnotherKeyIsRefused() async throws {
         let world = try World()
-        try world.append(3)
+        try await world.append(3)
         let checkpoints = try AuditCheckpoints.open(world.settings, create: true)
         let forger = AuditCheckpoints(
             file: world.settings.auditCheckpointFile, every: 1, key: Curve25519.Signing.PrivateKey())
-        try forger.checkpoint(world.store, at: world.now, force: true)
-        guard case .badSignature = try checkpoints.verify(world.store) else {
+        try await forger.checkpoint(world.store, at: world.now, force: true)
+        guard case .badSignature = try await checkpoints.verify(world.store) else {
             Issue.record("a forged checkpoint must not count")
             return
         }

@@ -67,17 +67,17 @@ import _CryptoExtras
         }
     }
 
-    @Test func forgedCookiesAreUnknownAndNotWritten() throws {
+    @Test func forgedCookiesAreUnknownAndNotWritten() async throws {
         let world = try World()
         for index in 0..<2_000 {
             let forged = SessionCredential(kind: .cookie, name: "legacy_session", value: "forged-\(index)")
-            #expect(world.tracker.verdict(for: forged) == .unknown)
+            #expect(await world.tracker.verdict(for: forged) == .unknown)
         }
         #expect(try world.rows() == 0)
-        #expect(try world.store.sessionDrain(at: world.now).sessionsAlive == 0)
+        #expect(try await world.store.sessionDrain(at: world.now).sessionsAlive == 0)
     }
 
-    @Test func onlyTokensSignedByLegacyCount() throws {
+    @Test func onlyTokensSignedByLegacyCount() async throws {
         let world = try World()
         let later = world.now.timeIntervalSince1970 + 3600
         let forgeries = [
@@ -90,7 +90,8 @@ import _CryptoExtras
         ]
         for forged in forgeries {
             #expect(
-                world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: forged)) == .unknown)
+                await world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: forged))
+                    == .unknown)
         }
         // A token from an unknown signer with legacy's kid.
         let stranger = P256.Signing.PrivateKey()
@@ -99,54 +100,59 @@ import _CryptoExtras
         let foreign =
             head + "." + body + "."
             + Base64URL.encode(try stranger.signature(for: Data((head + "." + body).utf8)).rawRepresentation)
-        #expect(world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: foreign)) == .unknown)
+        #expect(
+            await world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: foreign))
+                == .unknown)
         #expect(try world.rows() == 0)
 
         let genuineTokens = [world.token(exp: later), world.token(alg: "EdDSA", kid: nil, exp: later)]
         for genuine in genuineTokens {
             #expect(
-                world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: genuine)) == .alive)
+                await world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: genuine))
+                    == .alive)
         }
         let expired = world.token(exp: world.now.timeIntervalSince1970 - 1)
-        #expect(world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: expired)) == .ended)
+        #expect(
+            await world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: expired)) == .ended)
         // A routing question never writes: what it learned waits for the
         // retrier's loop, and is already known to the next question.
         #expect(try world.rows() == 0)
         #expect(world.tracker.observations.count == 2)
         let first = SessionCredential(kind: .token, name: "bearer", value: genuineTokens[0])
-        #expect(world.tracker.verdict(for: first) == .alive)
-        try world.tracker.observations.flush(to: world.store)
+        #expect(await world.tracker.verdict(for: first) == .alive)
+        try await world.tracker.observations.flush(to: world.store)
         #expect(try world.rows() == 2)
         #expect(world.tracker.observations.count == 0)
-        let drain = try world.store.sessionDrain(at: world.now)
+        let drain = try await world.store.sessionDrain(at: world.now)
         #expect(drain.tokensAlive == 2)
         #expect(drain.lastTokenExpiry == Date(timeIntervalSince1970: later))
     }
 
-    @Test func withoutKeysNoTokenIsWritten() throws {
+    @Test func withoutKeysNoTokenIsWritten() async throws {
         let world = try World(jwks: false)
         let token = world.token(exp: world.now.timeIntervalSince1970 + 60)
-        #expect(world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: token)) == .unknown)
+        #expect(
+            await world.tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: token)) == .unknown)
         #expect(try world.rows() == 0)
     }
 
-    @Test func issuedSessionsCountAndEndedOnesArePruned() throws {
+    @Test func issuedSessionsCountAndEndedOnesArePruned() async throws {
         let world = try World()
-        world.tracker.issued(
+        await world.tracker.issued(
             name: "legacy_session", value: "s1", expiresAt: world.now.addingTimeInterval(60), identifier: "ada",
             carried: [])
-        world.tracker.issued(
+        await world.tracker.issued(
             name: "legacy_session", value: "s2", expiresAt: world.now.addingTimeInterval(-7200), identifier: "bob",
             carried: [])
         let issued = SessionCredential(kind: .cookie, name: "legacy_session", value: "s1")
-        #expect(world.tracker.verdict(for: issued) == .alive)
+        #expect(await world.tracker.verdict(for: issued) == .alive)
         #expect(try world.rows() == 1, "a cookie set already expired is not a session")
-        try world.store.recordLegacySession(
+        try await world.store.recordLegacySession(
             ObservedSession(
                 idHash: "old", kind: .cookie, name: "legacy_session", identifier: nil,
                 issuedAt: world.now.addingTimeInterval(-90_000), expiresAt: world.now.addingTimeInterval(-86_500),
                 expirySource: "set_cookie"))
-        #expect(try world.store.pruneLegacySessions(endedBefore: world.now.addingTimeInterval(-86_400)) == 1)
+        #expect(try await world.store.pruneLegacySessions(endedBefore: world.now.addingTimeInterval(-86_400)) == 1)
         #expect(try world.rows() == 1)
     }
 

@@ -49,9 +49,9 @@ import Testing
         return try #require(try ProxyConfig.parse(text, file: "t.conf", baseDirectory: "/tmp").legacy)
     }
 
-    @Test func aliasesMapOntoTheCanonicalRecord() throws {
+    @Test func aliasesMapOntoTheCanonicalRecord() async throws {
         let source = try SQLiteLegacySource(settings: try Self.settings(try Self.database()))
-        let ada = try #require(try source.account(for: "ada@example.com"))
+        let ada = try #require(try await source.account(for: "ada@example.com"))
         #expect(ada.legacyID == "7")
         #expect(ada.username == "ada")
         #expect(ada.salt == "salt")
@@ -68,21 +68,21 @@ import Testing
         #expect(ada.consents.map(\.granted) == [true, false])
         #expect(ada.consents[1].at == Date(timeIntervalSince1970: 1_600_000_100.5))
 
-        let bob = try #require(try source.account(for: "bob"))
+        let bob = try #require(try await source.account(for: "bob"))
         #expect(!bob.active)
         #expect(bob.mfa == .init())
-        #expect(try source.account(for: "nobody") == nil)
+        #expect(try await source.account(for: "nobody") == nil)
     }
 
-    @Test func badRowsAndMissingDatabasesAreNamed() throws {
+    @Test func badRowsAndMissingDatabasesAreNamed() async throws {
         let path = try Self.database()
         let source = try SQLiteLegacySource(
             settings: try Self.settings(path, mfa: "SELECT 'u2f' AS kind FROM factors WHERE uid = :legacy_id"))
-        #expect(
+        await #expect(
             throws: LegacySourceError.badRow(
                 "mfa_query returned kind \"u2f\"; expected totp, recovery_code, webauthn or phone")
         ) {
-            try source.account(for: "ada")
+            try await source.account(for: "ada")
         }
         #expect(throws: LegacySourceError.self) {
             try SQLiteLegacySource(settings: try Self.settings(path + ".missing"))
@@ -90,8 +90,8 @@ import Testing
         var broken = try Self.settings(path)
         broken.userQuery = "SELECT * FROM missing_table WHERE x = :identifier"
         let failing = try SQLiteLegacySource(settings: broken)
-        #expect(throws: LegacySourceError.unavailable("no such table: missing_table")) {
-            try failing.account(for: "ada")
+        await #expect(throws: LegacySourceError.unavailable("no such table: missing_table")) {
+            try await failing.account(for: "ada")
         }
     }
 

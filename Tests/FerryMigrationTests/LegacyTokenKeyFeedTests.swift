@@ -119,18 +119,20 @@ import Testing
         let tracker = try LegacySessionTracker(
             config: config, store: store, logger: Logger(label: "test"), clock: clock.now)
         let later = 1_800_000_000.0 + 86_400
-        func verdict(_ token: String) -> SessionVerdict {
-            tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: token))
+        func verdict(_ token: String) async -> SessionVerdict {
+            await tracker.verdict(for: SessionCredential(kind: .token, name: "bearer", value: token))
         }
 
         // Fetched at start.
         let genuine = Self.token(first, kid: "k1", exp: later)
-        #expect(try await eventually { verdict(genuine) == .alive })
+        #expect(try await eventually { await verdict(genuine) == .alive })
         #expect(server.requests == 1)
 
         // A stream of forged key ids within one minute: no further fetch.
         let stranger = P256.Signing.PrivateKey()
-        for index in 0..<500 { #expect(verdict(Self.token(stranger, kid: "forged-\(index)", exp: later)) == .unknown) }
+        for index in 0..<500 {
+            #expect(await verdict(Self.token(stranger, kid: "forged-\(index)", exp: later)) == .unknown)
+        }
         try await Task.sleep(for: .milliseconds(300))
         #expect(server.requests == 1)
 
@@ -138,18 +140,18 @@ import Testing
         let second = P256.Signing.PrivateKey()
         try server.publish([("k1", first), ("k2", second)])
         let rotated = Self.token(second, kid: "k2", exp: later)
-        #expect(verdict(rotated) == .unknown)
+        #expect(await verdict(rotated) == .unknown)
         clock.advance(61)
-        #expect(try await eventually { verdict(rotated) == .alive })
+        #expect(try await eventually { await verdict(rotated) == .alive })
         #expect(server.requests == 2)
 
         // Legacy's key server goes away: the keys Ferry has keep verifying.
         server.stop()
         clock.advance(601)
         let afterOutage = Self.token(second, kid: "k2", exp: later + 1)
-        _ = verdict(afterOutage)
+        _ = await verdict(afterOutage)
         try await Task.sleep(for: .milliseconds(300))
-        #expect(verdict(afterOutage) == .alive)
+        #expect(await verdict(afterOutage) == .alive)
     }
 
     @Test func checkConfigConnectFetchesTheKeySet() async throws {

@@ -75,7 +75,7 @@ import Testing
         let rig = try Rig()
         defer { rig.services.hashPool.shutdown() }
         #expect(await rig.login("ada") == "new:just_migrated")
-        #expect(try rig.store.record(for: "ada")?.state == .migrated)
+        #expect(try await rig.store.record(for: "ada")?.state == .migrated)
         #expect(rig.store.auditKinds == ["migrated"])
         #expect(rig.target.calls == 1)
         #expect(await rig.login("ada") == "new:migrated")
@@ -103,7 +103,7 @@ import Testing
         #expect(await rig.login("ada", "wrong") == "legacy:wrong_password")
         #expect(await rig.login("bob") == "new:just_migrated")
         #expect(await rig.login("cy") == "legacy:rate_limited")
-        #expect(try rig.store.record(for: "cy") == nil, "no hash work and no record for a login over the rate")
+        #expect(try await rig.store.record(for: "cy") == nil, "no hash work and no record for a login over the rate")
         #expect(rig.target.calls == 1)
     }
 
@@ -113,7 +113,7 @@ import Testing
         rig.store.failing.withLock { $0 = ["claimProvisioning"] }
         #expect(await rig.login("ada") == "legacy:store_unavailable")
         #expect(rig.target.calls == 0)
-        #expect(try rig.store.record(for: "ada")?.state == .legacy)
+        #expect(try await rig.store.record(for: "ada")?.state == .legacy)
         rig.store.failing.withLock { $0 = [] }
         #expect(await rig.login("ada") == "new:just_migrated")
     }
@@ -122,7 +122,7 @@ import Testing
         let rig = try Rig(target: ScriptedTarget(otherwise: .unavailable("SCIM answered 503")))
         defer { rig.services.hashPool.shutdown() }
         #expect(await rig.login("ada") == "legacy:target_unavailable")
-        #expect(try rig.store.record(for: "ada")?.state == .provisioning)
+        #expect(try await rig.store.record(for: "ada")?.state == .provisioning)
         #expect(rig.store.openJobs.count == 1)
         #expect(await rig.login("ada") == "legacy:provisioning_pending")
     }
@@ -132,7 +132,7 @@ import Testing
         defer { rig.services.hashPool.shutdown() }
         for _ in 0..<3 { #expect(await rig.login("ada", "guess") == "legacy:wrong_password") }
         #expect(await rig.login("ada") == "throttle:too_many_failures")
-        #expect(try rig.store.record(for: "ada")?.failures == 3)
+        #expect(try await rig.store.record(for: "ada")?.failures == 3)
         rig.clock.advance(901)
         #expect(await rig.login("ada") == "new:just_migrated")
     }

@@ -172,4 +172,25 @@ struct DecoyCalibrationTests {
         calibration.record(.init(hash: "md5", salt: nil, seconds: 0.000_01))
         #expect(!names.contains { calibration.decoy(for: $0).hash == "md5" })
     }
+
+    /// The sample read at start is uniform over the users scanned: the oldest
+    /// accounts (listed first) do not fill it alone, and the scan stops.
+    @Test func theStartupSampleIsUniformAndBounded() {
+        var oldSchemeKept = 0
+        for _ in 0..<200 {
+            var sample = DecoySample(scanned: 1000, size: 10)
+            var stopped = 0
+            for index in 0..<2000 {
+                if sample.offer(hash: index < 500 ? "md5-\(index)" : "bcrypt-\(index)", salt: nil) {
+                    stopped = index + 1
+                    break
+                }
+            }
+            #expect(stopped == 1000)
+            #expect(sample.hashes.count == 10)
+            oldSchemeKept += sample.hashes.filter { $0.hash.hasPrefix("md5") }.count
+        }
+        // Half the users scanned are md5: about half the sample, not all of it.
+        #expect((700...1300).contains(oldSchemeKept), "\(oldSchemeKept) of 2000")
+    }
 }

@@ -12,12 +12,12 @@ public final class InMemoryLegacySource: LegacySource {
         self.accounts = Mutex(accounts)
     }
 
-    public func account(for identifier: String) throws(LegacySourceError) -> LegacyAccount? {
+    public func account(for identifier: String) async throws(LegacySourceError) -> LegacyAccount? {
         if unavailable.withLock({ $0 }) { throw .unavailable("connection refused") }
         return accounts.withLock { $0[identifier] }
     }
 
-    public func forEachUser(_ body: (LegacyAccount) throws -> Void) throws {
+    public func forEachUser(_ body: @Sendable (LegacyAccount) throws -> Void) async throws {
         if unavailable.withLock({ $0 }) { throw LegacySourceError.unavailable("connection refused") }
         for account in accounts.withLock({ Array($0.values) }) { try body(account) }
     }

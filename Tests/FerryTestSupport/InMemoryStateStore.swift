@@ -37,12 +37,12 @@ public final class InMemoryStateStore: StateStore {
 
     public func calls(_ operation: String) -> Int { calls.withLock { $0[operation] ?? 0 } }
 
-    public func record(for identifier: String) throws -> MigrationRecord? {
+    public func record(for identifier: String) async throws -> MigrationRecord? {
         try enter()
         return contents.withLock { $0.records[identifier] }
     }
 
-    public func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) throws
+    public func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) async throws
         -> MigrationRecord
     {
         try enter()
@@ -59,7 +59,7 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date, leaseUntil: Date) throws
+    public func claimProvisioning(_ identifier: String, job payload: [UInt8], at: Date, leaseUntil: Date) async throws
         -> ProvisioningClaim
     {
         try enter()
@@ -86,7 +86,7 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func completeMigration(_ completion: MigrationCompletion, at: Date) throws {
+    public func completeMigration(_ completion: MigrationCompletion, at: Date) async throws {
         try enter()
         try contents.withLock { contents in
             guard var record = contents.records[completion.identifier] else {
@@ -109,7 +109,7 @@ public final class InMemoryStateStore: StateStore {
     public func markFailed(
         _ identifier: String, state: MigrationState, reason: String, closingJob jobID: Int64?,
         audit: [String: String], at: Date
-    ) throws {
+    ) async throws {
         try enter()
         try contents.withLock { contents in
             guard var record = contents.records[identifier] else { throw StateStoreError.unknownIdentifier }
@@ -123,7 +123,7 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func recordFailedLogin(_ identifier: String, at: Date) throws {
+    public func recordFailedLogin(_ identifier: String, at: Date) async throws {
         try enter()
         contents.withLock { contents in
             contents.records[identifier]?.failures += 1
@@ -131,7 +131,7 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func recordWouldMigrate(_ identifier: String, at: Date) throws {
+    public func recordWouldMigrate(_ identifier: String, at: Date) async throws {
         try enter()
         contents.withLock { contents in
             contents.records[identifier]?.wouldMigrateAt = at
@@ -139,7 +139,7 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func dueJobs(at: Date, limit: Int) throws -> [OutboxJob] {
+    public func dueJobs(at: Date, limit: Int) async throws -> [OutboxJob] {
         try enter()
         return contents.withLock { contents in
             Array(
@@ -148,7 +148,7 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) throws {
+    public func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) async throws {
         try enter()
         contents.withLock { contents in
             contents.jobs[id]?.job.attempts += 1
@@ -157,17 +157,17 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func pendingJobCount() throws -> Int {
+    public func pendingJobCount() async throws -> Int {
         try enter()
         return contents.withLock { $0.jobs.values.filter { !$0.completed }.count }
     }
 
-    public func addLoginTally(_ counts: [LoginTallyKey: Int]) throws {
+    public func addLoginTally(_ counts: [LoginTallyKey: Int]) async throws {
         try enter()
         contents.withLock { $0.tally.merge(counts, uniquingKeysWith: +) }
     }
 
-    public func statusFigures(at: Date) throws -> StoreFigures {
+    public func statusFigures(at: Date) async throws -> StoreFigures {
         try enter()
         return contents.withLock { contents in
             var figures = StoreFigures(at: at)
@@ -181,32 +181,32 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func migratedLegacyIDs() throws -> Set<String> {
+    public func migratedLegacyIDs() async throws -> Set<String> {
         try enter()
         return contents.withLock { Set($0.records.values.filter { $0.state == .migrated }.compactMap(\.legacyID)) }
     }
 
-    public func hasMigrated(legacyID: String) throws -> Bool {
+    public func hasMigrated(legacyID: String) async throws -> Bool {
         try enter()
         return contents.withLock { $0.records.values.contains { $0.legacyID == legacyID && $0.state == .migrated } }
     }
 
-    public func recordLegacySession(_ session: ObservedSession) throws {
+    public func recordLegacySession(_ session: ObservedSession) async throws {
         try enter()
         contents.withLock { $0.sessions[session.idHash] = session }
     }
 
-    public func legacySession(idHash: String) throws -> ObservedSession? {
+    public func legacySession(idHash: String) async throws -> ObservedSession? {
         try enter()
         return contents.withLock { $0.sessions[idHash] }
     }
 
-    public func endLegacySession(idHash: String, at: Date) throws {
+    public func endLegacySession(idHash: String, at: Date) async throws {
         try enter()
         contents.withLock { $0.sessions[idHash]?.endedAt = at }
     }
 
-    public func pruneLegacySessions(endedBefore cutoff: Date) throws -> Int {
+    public func pruneLegacySessions(endedBefore cutoff: Date) async throws -> Int {
         try enter()
         return contents.withLock { contents in
             let old = contents.sessions.filter { _, session in
@@ -217,7 +217,7 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func sessionDrain(at: Date) throws -> SessionDrain {
+    public func sessionDrain(at: Date) async throws -> SessionDrain {
         try enter()
         return contents.withLock { contents in
             let alive = contents.sessions.values.filter { $0.isAlive(at: at) }
@@ -232,7 +232,7 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) throws
+    public func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) async throws
         -> AuditEvent
     {
         try enter()
@@ -253,17 +253,17 @@ public final class InMemoryStateStore: StateStore {
         return event
     }
 
-    public func verifyAuditChain() throws -> AuditVerification {
+    public func verifyAuditChain() async throws -> AuditVerification {
         try enter()
         return contents.withLock { .intact(events: $0.audit.count) }
     }
 
-    public func auditHead() throws -> (sequence: Int64, hash: String)? {
+    public func auditHead() async throws -> (sequence: Int64, hash: String)? {
         try enter()
         return contents.withLock { $0.audit.last.map { ($0.sequence, $0.hash) } }
     }
 
-    public func auditEvents(after sequence: Int64, limit: Int) throws -> [AuditEvent] {
+    public func auditEvents(after sequence: Int64, limit: Int) async throws -> [AuditEvent] {
         try enter()
         return contents.withLock { Array($0.audit.filter { $0.sequence > sequence }.prefix(limit)) }
     }

@@ -84,19 +84,24 @@ import Testing
 
             // One deterministic crash: the target is down (for sql, locked, so the
             // call hangs until its timeout) and Ferry dies while the user is claimed.
-            let claimed = try #require(users.first { (try? world.record($0.username)?.state) == nil })
+            var unseen: DemoSeed.Credential?
+            for user in users where (try? await world.record(user.username)?.state) == nil {
+                unseen = user
+                break
+            }
+            let claimed = try #require(unseen)
             let process = try await Self.startFerry(world, adminPort: adminPort)
             try await world.takeTargetDown()
             let login = Task {
                 try? await world.send(
                     .POST, base + "/login", form: [("username", claimed.username), ("password", claimed.password)])
             }
-            #expect(try await world.eventually(10) { try world.record(claimed.username)?.state == .provisioning })
+            #expect(try await world.eventually(10) { try await world.record(claimed.username)?.state == .provisioning })
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             _ = await login.value
             try await world.bringTargetBack()
-            #expect(try world.store().pendingJobCount() >= 1, "the kill left a claimed user with a job")
+            #expect(try await world.store().pendingJobCount() >= 1, "the kill left a claimed user with a job")
 
             // Restart and let the outbox drain.
             do {
@@ -107,18 +112,19 @@ import Testing
             }
             let store = try world.store()
             let drained = try await world.eventually(30) {
-                try store.pendingJobCount() == 0
-                    && store.pool.read { db in
-                        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM migration_records WHERE state = 'provisioning'")
-                    } == 0
+                let claimed = try await store.pool.read { db in
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM migration_records WHERE state = 'provisioning'")
+                }
+                return try await store.pendingJobCount() == 0 && claimed == 0
             }
             #expect(drained, "the outbox finished every orphaned job")
-            #expect(try world.record(claimed.username)?.state == .migrated, "migrated by the outbox, without a login")
+            #expect(
+                try await world.record(claimed.username)?.state == .migrated, "migrated by the outbox, without a login")
 
             // Every user: migrated exactly once, or unmigrated with no trace on the new platform.
             var unmigrated: [DemoSeed.Credential] = []
             for user in users {
-                let state = try world.record(user.username)?.state
+                let state = try await world.record(user.username)?.state
                 let accounts = try world.newAccounts(user.username)
                 #expect(
                     state == nil || state == .legacy || state == .migrated,
@@ -143,10 +149,10 @@ import Testing
                     continue
                 }
                 #expect(reply.status == 303)
-                #expect(try world.record(user.username)?.state == .migrated)
+                #expect(try await world.record(user.username)?.state == .migrated)
                 #expect(try world.newAccounts(user.username).count == 1)
             }
-            #expect(try store.verifyAuditChain() == .intact(events: users.count))
+            #expect(try await store.verifyAuditChain() == .intact(events: users.count))
 
             // What the killed processes printed holds no secret either.
             let secrets = try SecretsCheck.secrets(of: world, sessions: [])

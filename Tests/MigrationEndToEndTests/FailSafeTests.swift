@@ -91,11 +91,11 @@ import Testing
             let user = try #require(world.credentials.first { $0.totpSecret == nil })
             let reply = try await world.login(user.username, user.password)
             #expect(reply.status == 303 && reply.cookies["legacy_session"] != nil)
-            let record = try #require(try world.record(user.username))
+            let record = try #require(try await world.record(user.username))
             #expect(record.state == .legacy)
             #expect(record.wouldMigrateAt != nil, "recorded as would-migrate")
             #expect(try world.newAccounts(user.username).isEmpty)
-            #expect(try world.store().pendingJobCount() == 0)
+            #expect(try await world.store().pendingJobCount() == 0)
         }
     }
 
@@ -108,7 +108,7 @@ import Testing
             #expect(await world.server.reload().outcome == .applied)
             #expect(try await world.login(users[0].username, users[0].password).cookies["new_session"] != nil)
             #expect(try await world.login(users[1].username, users[1].password).cookies["legacy_session"] != nil)
-            #expect(try world.record(users[1].username) == nil, "mode off does not even look the user up")
+            #expect(try await world.record(users[1].username) == nil, "mode off does not even look the user up")
         }
     }
 
@@ -125,7 +125,7 @@ import Testing
             let user = try #require(world.credentials.first { $0.totpSecret != nil })
             let reply = try await world.login(user.username, user.password)
             #expect(reply.cookies["legacy_mfa"] != nil, "kept on legacy, which asks for its code")
-            #expect(try world.record(user.username)?.state == .skipped)
+            #expect(try await world.record(user.username)?.state == .skipped)
             #expect(try world.newAccounts(user.username).isEmpty)
             #expect(try await world.metrics().contains(#"ferry_mfa_not_carried_total{policy="keep_on_legacy"} 1"#))
         }
@@ -136,7 +136,7 @@ import Testing
             #expect(reply.location == "/account?enroll=mfa", "the new platform makes the user enroll again")
             let account = try #require(try world.newAccounts(user.username).first)
             #expect(account.reenrollRequired)
-            #expect(try world.record(user.username)?.mfaSummary?.contains("reenroll_required") == true)
+            #expect(try await world.record(user.username)?.mfaSummary?.contains("reenroll_required") == true)
         }
     }
 
@@ -183,7 +183,7 @@ import Testing
             let response = try await world.client.execute(request, timeout: .seconds(30))
             #expect(response.status.code == 303)
             #expect(response.headers["Set-Cookie"].contains { $0.hasPrefix("new_session=") })
-            #expect(try world.record(user.username)?.state == .migrated)
+            #expect(try await world.record(user.username)?.state == .migrated)
         }
     }
 }
@@ -211,14 +211,14 @@ import Testing
             let user = try #require(world.credentials.first { $0.totpSecret == nil })
             try await world.takeTargetDown()
             #expect(try await world.login(user.username, user.password).cookies["legacy_session"] != nil)
-            #expect(try world.record(user.username)?.state == .provisioning)
+            #expect(try await world.record(user.username)?.state == .provisioning)
             await world.stopFerry()
             try String(repeating: "cd", count: 32).write(
                 to: world.directory.appendingPathComponent("state.key"), atomically: true, encoding: .utf8)
             try await world.bringTargetBack()
             try await world.startFerry()
-            #expect(try await world.eventually { try world.record(user.username)?.state == .legacy })
-            #expect(try world.store().pendingJobCount() == 0)
+            #expect(try await world.eventually { try await world.record(user.username)?.state == .legacy })
+            #expect(try await world.store().pendingJobCount() == 0)
             #expect(try world.newAccounts(user.username).isEmpty)
             let reply = try await world.login(user.username, user.password)
             #expect(reply.cookies["new_session"] != nil, "migrates on the next login")

@@ -45,11 +45,11 @@ import Testing
                 let accounts = try world.newAccounts(user.username)
                 #expect(accounts.count == 1, "\(format)")
                 #expect(accounts.first?.hashPrefix == "$argon2id$v=19$", "\(format)")
-                #expect(try world.record(user.username)?.state == .migrated, "\(format)")
+                #expect(try await world.record(user.username)?.state == .migrated, "\(format)")
                 migrated.append(user)
             }
             let store = try world.store()
-            #expect(try store.verifyAuditChain() == .intact(events: migrated.count))
+            #expect(try await store.verifyAuditChain() == .intact(events: migrated.count))
             let audit: [Row] = try store.pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT kind, identifier, details FROM audit_log ORDER BY sequence")
             }
@@ -70,7 +70,7 @@ import Testing
             let account = try #require(try world.newAccounts(mfaUser.username).first)
             let accountID = account.id
             // Consents keep their purpose, client, version, answer and time.
-            let legacyConsents = try world.legacy.database.read { db in
+            let legacyConsents: [Row] = try world.legacy.database.read { db in
                 try Row.fetchAll(
                     db,
                     sql: """
@@ -78,7 +78,7 @@ import Testing
                         WHERE user_id = (SELECT id FROM users WHERE username = ?) ORDER BY purpose
                         """, arguments: [mfaUser.username])
             }
-            let newConsents = try world.new.database.read { db in
+            let newConsents: [Row] = try world.new.database.read { db in
                 try Row.fetchAll(
                     db,
                     sql:
@@ -106,8 +106,8 @@ import Testing
             let wrong = try await world.login(wrongUser.username, "not-the-password")
             #expect(wrong.status == 401)
             #expect(wrong.body.contains("Wrong username or password"), "legacy's own page")
-            #expect(try world.record(wrongUser.username)?.state == .legacy)
-            #expect(try world.record(wrongUser.username)?.failures == 1)
+            #expect(try await world.record(wrongUser.username)?.state == .legacy)
+            #expect(try await world.record(wrongUser.username)?.failures == 1)
             #expect(try world.newAccounts(wrongUser.username).isEmpty)
 
             // Target down: the customer still logs in (via legacy); the outbox
@@ -118,11 +118,11 @@ import Testing
             #expect(during.status == 303)
             #expect(during.cookies["legacy_session"] != nil, "logged in by legacy")
             seenSessions += during.cookies.values
-            #expect(try world.record(downUser.username)?.state == .provisioning)
-            #expect(try store.pendingJobCount() == 1)
+            #expect(try await world.record(downUser.username)?.state == .provisioning)
+            #expect(try await store.pendingJobCount() == 1)
             try await world.bringTargetBack()
-            #expect(try await world.eventually { try world.record(downUser.username)?.state == .migrated })
-            #expect(try store.pendingJobCount() == 0)
+            #expect(try await world.eventually { try await world.record(downUser.username)?.state == .migrated })
+            #expect(try await store.pendingJobCount() == 0)
             #expect(try world.newAccounts(downUser.username).count == 1)
             #expect(try await world.loginToNewDirectly(downUser.username, downUser.password).status == 303)
 
@@ -140,8 +140,8 @@ import Testing
             #expect(statuses.allSatisfy { $0.0 == 303 }, "every login succeeded, on one platform or the other")
             seenSessions += statuses.flatMap(\.1)
             #expect(try world.newAccounts(busyUser.username).count == 1)
-            #expect(try world.record(busyUser.username)?.state == .migrated)
-            #expect(try world.record(busyUser.username)?.attempts == 1, "exactly one provisioning")
+            #expect(try await world.record(busyUser.username)?.state == .migrated)
+            #expect(try await world.record(busyUser.username)?.attempts == 1, "exactly one provisioning")
 
             let metrics = try await world.metrics()
             #expect(metrics.contains(#"ferry_logins_total{destination="new",reason="just_migrated"}"#))

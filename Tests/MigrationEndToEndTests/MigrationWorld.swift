@@ -131,8 +131,8 @@ final class MigrationWorld: Sendable {
         try SQLiteStateStore(path: directory.appendingPathComponent("ferry-state.db").path)
     }
 
-    func record(_ username: String) throws -> MigrationRecord? {
-        try store().record(for: username.lowercased())
+    func record(_ username: String) async throws -> MigrationRecord? {
+        try await store().record(for: username.lowercased())
     }
 
     /// An account on the new platform, as tests look at it: no hash, no secret,
@@ -168,8 +168,8 @@ final class MigrationWorld: Sendable {
     }
 
     /// Waits until `condition` holds (the outbox retrier works in the background).
-    func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async throws -> Bool {
-        try await FerryTestSupport.eventually(within: seconds) { try condition() }
+    func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+        try await FerryTestSupport.eventually(within: seconds) { try await condition() }
     }
 
     func metrics() async throws -> String {

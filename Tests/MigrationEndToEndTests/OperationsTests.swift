@@ -47,7 +47,7 @@ import Testing
             #expect(replies.suffix(2).allSatisfy(Self.loggedInOnLegacy), "over the rate, legacy logs them in")
             for user in users.suffix(2) {
                 #expect(try world.newAccounts(user.username).isEmpty)
-                #expect(try world.record(user.username)?.state != .migrated)
+                #expect(try await world.record(user.username)?.state != .migrated)
             }
             let metrics = try await world.metrics()
             #expect(metrics.contains(#"ferry_logins_total{destination="legacy",reason="rate_limited"} 2"#))
@@ -266,7 +266,7 @@ import Testing
             #expect(report.recordsByState["migrated"] == 4, "four identifiers, three users")
             #expect(report.wrongPasswords == 1)
             #expect(report.fallbacksByReason["wrong_password"] == 1)
-            #expect(report.outboxBacklog == (try store.pendingJobCount()))
+            #expect(report.outboxBacklog == (try await store.pendingJobCount()))
             #expect(report.mode == "migrate" && report.rolloutPercent == 100)
             #expect(report.etaSeconds != nil)
 

@@ -116,8 +116,9 @@ public final class AuditCheckpoints: Sendable {
     /// least `every` events (or, with `force`, any) came after the latest one.
     /// Returns the new one.
     @discardableResult
-    public func checkpoint(_ store: any StateStore, at now: Date, force: Bool = false) throws -> AuditCheckpoint? {
-        guard let head = try store.auditHead() else { return nil }
+    public func checkpoint(_ store: any StateStore, at now: Date, force: Bool = false) async throws -> AuditCheckpoint?
+    {
+        guard let head = try await store.auditHead() else { return nil }
         let last = lastSequence.withLock { $0 } ?? latest()?.sequence ?? 0
         lastSequence.withLock { $0 = last }
         // The first checkpoint comes at once, so a new store is never without one for long.
@@ -153,12 +154,12 @@ public final class AuditCheckpoints: Sendable {
         case rewritten(AuditCheckpoint)
     }
 
-    public func verify(_ store: any StateStore) throws -> Verdict {
+    public func verify(_ store: any StateStore) async throws -> Verdict {
         guard let checkpoint = latest() else { return .noCheckpoint }
         guard checkpoint.isSigned(by: key.publicKey) else { return .badSignature(checkpoint) }
-        guard let event = try store.auditEvents(after: checkpoint.sequence - 1, limit: 1).first,
+        guard let event = try await store.auditEvents(after: checkpoint.sequence - 1, limit: 1).first,
             event.sequence == checkpoint.sequence
-        else { return .truncated(checkpoint, chainEnds: try store.auditHead()?.sequence ?? 0) }
+        else { return .truncated(checkpoint, chainEnds: try await store.auditHead()?.sequence ?? 0) }
         return event.hash == checkpoint.head ? .matches(checkpoint) : .rewritten(checkpoint)
     }
 }

@@ -51,8 +51,8 @@ extension MigrationEngine {
             switch action {
             case .lookUp:
                 action = machine.next(
-                    storing { store in
-                        .lookedUp(try store.record(for: identifier)?.state, eligibility.evaluate(identifier))
+                    await storing { store in
+                        .lookedUp(try await store.record(for: identifier)?.state, eligibility.evaluate(identifier))
                     })
             case .reserveRate:
                 action = machine.next(.rateReserved(services.rateLimiter.take(settings, at: services.clock())))
@@ -64,15 +64,16 @@ extension MigrationEngine {
             case .recordSeen:
                 let account = work.account
                 action = machine.next(
-                    storing { store in
-                        _ = try store.seen(
+                    await storing { store in
+                        _ = try await store.seen(
                             identifier, legacyID: account?.legacyID, legacyScheme: work.scheme, at: services.clock())
                         return .seenRecorded
                     })
             case .rehash:
                 action = machine.next(.rehashed(await rehash(password, into: &work)))
             case .claim:
-                action = machine.next(storing { store in .claimed(try claim(identifier, work: &work, store: store)) })
+                action = machine.next(
+                    await storing { store in .claimed(try await claim(identifier, work: &work, store: store)) })
             case .provision:
                 guard let target, let job = work.job else {
                     action = machine.next(.provisioned(.unavailable("no target")))
@@ -84,17 +85,17 @@ extension MigrationEngine {
                 action = machine.next(.provisioned(outcome))
             case .recordProvisioning(let outcome):
                 action = machine.next(
-                    storing { store in
+                    await storing { store in
                         guard let job = work.job, let targetSettings else { return .provisioningRecorded }
-                        try Outbox.record(
+                        try await Outbox.record(
                             outcome, job: job, jobID: work.jobID, identifier: identifier, attempt: 0, via: "login",
                             targetSettings: targetSettings, store: store, clock: services.clock, logger: logger)
                         return .provisioningRecorded
                     })
             case .note(let reason):
                 action = machine.next(
-                    storing { store in
-                        try note(reason, identifier: identifier, account: work.account, store: store)
+                    await storing { store in
+                        try await note(reason, identifier: identifier, account: work.account, store: store)
                         return .noted
                     })
             case .forward(let outcome, let effects), .refuse(let outcome, let effects):
@@ -135,10 +136,10 @@ extension MigrationEngine {
     }
 
     /// Runs one store call; a failure is logged once and becomes `.storeFailed`.
-    private func storing(_ body: (any StateStore) throws -> LoginEvent) -> LoginEvent {
+    private func storing(_ body: (any StateStore) async throws -> LoginEvent) async -> LoginEvent {
         guard let store = services.store else { return .storeFailed }
         do {
-            return try body(store)
+            return try await body(store)
         } catch {
             logger.error(
                 "state store unavailable; login not migrated",
@@ -148,19 +149,20 @@ extension MigrationEngine {
     }
 
     /// What sending a login to legacy for `reason` leaves in the store.
-    private func note(_ reason: LegacyReason, identifier: String, account: LegacyAccount?, store: any StateStore) throws
-    {
+    private func note(
+        _ reason: LegacyReason, identifier: String, account: LegacyAccount?, store: any StateStore
+    ) async throws {
         let now = services.clock()
         switch reason {
         case .wrongPassword:
-            try store.recordFailedLogin(identifier, at: now)
+            try await store.recordFailedLogin(identifier, at: now)
         case .shadow:
-            try store.recordWouldMigrate(identifier, at: now)
+            try await store.recordWouldMigrate(identifier, at: now)
         case .mfaKeptOnLegacy:
             let missing = (account?.factorKinds ?? []).subtracting(targetSettings?.mfaFactors ?? [])
             let names = missing.sorted().map(\.rawValue).joined(separator: ",")
             services.events(.mfaNotCarried(policy: "keep_on_legacy"))
-            try store.markFailed(
+            try await store.markFailed(
                 identifier, state: .skipped, reason: "target cannot hold MFA factors: \(names)", closingJob: nil,
                 audit: ["policy": "keep_on_legacy", "factors": names], at: now)
         default:
@@ -176,7 +178,7 @@ extension MigrationEngine {
         guard let source else { return (.sourceUnavailable, nil, nil) }
         let account: LegacyAccount?
         do {
-            account = try source.account(for: identifier)
+            account = try await source.account(for: identifier)
         } catch {
             logger.warning("legacy source unavailable; login forwarded to legacy", metadata: ["error": "\(error)"])
             return (.sourceUnavailable, nil, nil)
@@ -235,7 +237,7 @@ extension MigrationEngine {
         return work.newHash.isEmpty ? .failed : .hashed
     }
 
-    private func claim(_ identifier: String, work: inout LoginWork, store: any StateStore) throws
+    private func claim(_ identifier: String, work: inout LoginWork, store: any StateStore) async throws
         -> ProvisioningClaim
     {
         guard let account = work.account, let targetSettings, let sealer = services.sealer else {
@@ -247,7 +249,7 @@ extension MigrationEngine {
         let job = ProvisioningJob(identity: identity)
         let now = services.clock()
         let lease = now.addingTimeInterval(Self.seconds(targetSettings.timeout) + 5)
-        let claim = try store.claimProvisioning(
+        let claim = try await store.claimProvisioning(
             identifier, job: sealer.seal(job, identifier: identifier), at: now, leaseUntil: lease)
         if case .claimed(let id) = claim {
             work.job = job

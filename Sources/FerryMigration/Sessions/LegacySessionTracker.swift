@@ -113,14 +113,13 @@ public final class LegacySessionTracker: Sendable {
     /// and JWTs whose signature verifies with `sessions.jwks_file` or `jwks_url`. A value
     /// never seen before is `.unknown` and leaves no trace, so forged cookies
     /// and tokens can neither grow the store nor hold the drain report open.
-    public func verdict(for credential: SessionCredential) -> SessionVerdict {
+    public func verdict(for credential: SessionCredential) async -> SessionVerdict {
         guard settings.track || sessionStore != nil, let store else { return .unknown }
         let now = clock()
         do {
-            let known =
-                try observations.held(idHash: credential.idHash)
-                ?? store.legacySession(idHash: credential.idHash)
-            if let answer = try askSessionStore(credential) {
+            var known = observations.held(idHash: credential.idHash)
+            if known == nil { known = try await store.legacySession(idHash: credential.idHash) }
+            if let answer = try await askSessionStore(credential) {
                 let alive = answer.expiresAt.map { $0 > now } ?? false
                 guard known != nil || alive else { return .ended }
                 let current = ObservedSession(
@@ -158,7 +157,7 @@ public final class LegacySessionTracker: Sendable {
     /// login; otherwise the user of a session the request carried is inherited.
     public func issued(
         name: String, value: String, expiresAt: Date?, identifier: String?, carried: [SessionCredential]
-    ) {
+    ) async {
         guard settings.track, let store else { return }
         let now = clock()
         let credential = SessionCredential(kind: .cookie, name: name, value: value)
@@ -166,20 +165,20 @@ public final class LegacySessionTracker: Sendable {
             if value.isEmpty || (expiresAt.map { $0 <= now } ?? false) {
                 // Cleared cookies end the sessions the request carried under that name.
                 for old in carried where old.name == name {
-                    try store.endLegacySession(idHash: old.idHash, at: now)
+                    try await store.endLegacySession(idHash: old.idHash, at: now)
                 }
                 return
             }
             var user = identifier
             if user == nil {
                 for old in carried {
-                    if let known = try store.legacySession(idHash: old.idHash)?.identifier {
+                    if let known = try await store.legacySession(idHash: old.idHash)?.identifier {
                         user = known
                         break
                     }
                 }
             }
-            try store.recordLegacySession(
+            try await store.recordLegacySession(
                 ObservedSession(
                     idHash: credential.idHash, kind: .cookie, name: name, identifier: user, issuedAt: now,
                     expiresAt: expiresAt, expirySource: expiresAt == nil ? "unknown" : "set_cookie"))
@@ -190,18 +189,20 @@ public final class LegacySessionTracker: Sendable {
 
     /// The session store's answer: nil when no store query is configured;
     /// `expiresAt` nil when it has no such session (revoked or expired).
-    private func askSessionStore(_ credential: SessionCredential) throws -> (expiresAt: Date?, user: String?)? {
+    private func askSessionStore(_ credential: SessionCredential) async throws -> (expiresAt: Date?, user: String?)? {
         guard let sessionStore, let query = settings.storeQuery else { return nil }
         var arguments: [String: String] = [:]
         if query.contains(":session_id_sha256") { arguments["session_id_sha256"] = credential.idHash }
         if query.replacingOccurrences(of: ":session_id_sha256", with: "").contains(":session_id") {
             arguments["session_id"] = credential.value
         }
-        let row = try sessionStore.read { db in
-            try Row.fetchOne(db, sql: query, arguments: StatementArguments(arguments))
+        let values = arguments
+        return try await sessionStore.read { db in
+            guard let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(values)) else {
+                return (nil, nil)
+            }
+            return (SQLiteLegacySource.date(row, "expires_at"), SQLiteLegacySource.text(row, "user"))
         }
-        guard let row else { return (nil, nil) }
-        return (SQLiteLegacySource.date(row, "expires_at"), SQLiteLegacySource.text(row, "user"))
     }
 }
 

@@ -31,7 +31,7 @@ public final class SessionObservations: Sendable {
 
     /// Writes what is held; what could not be written is kept for next time
     /// unless a newer observation of the same session came meanwhile.
-    public func flush(to store: any StateStore) throws {
+    public func flush(to store: any StateStore) async throws {
         let batch = pending.withLock { pending in
             let taken = pending
             pending = [:]
@@ -44,7 +44,7 @@ public final class SessionObservations: Sendable {
             }
         }
         for (idHash, session) in batch {
-            try store.recordLegacySession(session)
+            try await store.recordLegacySession(session)
             unwritten.removeValue(forKey: idHash)
         }
     }

@@ -1,6 +1,7 @@
 import FerryConfig
 import FerryStore
 import Foundation
+import Synchronization
 
 /// Where the migration stands: the figures behind `ferry status`,
 /// `/admin/status` and the status page. Aggregates only — no identifier, hash
@@ -52,26 +53,26 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public static func build(
         config: ProxyConfig, store: any StateStore, source: (any LegacySource)?, sessions: SessionDrain? = nil,
         at now: Date
-    ) throws -> StatusReport {
-        let figures = try store.statusFigures(at: now)
+    ) async throws -> StatusReport {
+        let figures = try await store.statusFigures(at: now)
         var legacyUsers: Int?
         var disabled: Int?
         var remaining: Int?
         if let source {
-            let migratedIDs = try store.migratedLegacyIDs()
-            var active = 0
-            var inactive = 0
-            var left = 0
+            let migratedIDs = try await store.migratedLegacyIDs()
+            let counts = Mutex((active: 0, inactive: 0, left: 0))
             do {
-                try source.forEachUser { account in
-                    guard account.active else {
-                        inactive += 1
-                        return
+                try await source.forEachUser { account in
+                    counts.withLock { counts in
+                        guard account.active else {
+                            counts.inactive += 1
+                            return
+                        }
+                        counts.active += 1
+                        if !migratedIDs.contains(account.legacyID) { counts.left += 1 }
                     }
-                    active += 1
-                    if !migratedIDs.contains(account.legacyID) { left += 1 }
                 }
-                (legacyUsers, disabled, remaining) = (active, inactive, left)
+                (legacyUsers, disabled, remaining) = counts.withLock { ($0.active, $0.inactive, $0.left) }
             } catch LegacySourceError.notConfigured {
                 // Totals stay unknown; everything else is still reported.
             }
