@@ -78,8 +78,12 @@ final class RequestBodyRelay: Sendable {
         handoff.abandon()
         let ending = await handoff.ending(within: Self.lingerLimit)
         if ending != .complete {
-            // Closing ends the client's stream, which ends the pump's read.
-            channel.close(promise: nil)
+            // Closing the input ends the client's stream, which ends the pump's
+            // read, while the answer still being flushed goes out: a full close
+            // here raced the answer (the client saw the connection drop instead
+            // of its 400 when the machine was busy). Hummingbird closes the rest
+            // once the answer is written.
+            channel.close(mode: .input).whenFailure { _ in channel.close(promise: nil) }
             _ = await pump.value
         }
     }
