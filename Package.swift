@@ -38,7 +38,7 @@ let package = Package(
         .target(
             name: "PasswordHashes",
             dependencies: ["CLibCrypto", "CXCrypt", "CArgon2"]),
-        .target(name: "FerryConfig"),
+        .target(name: "FerryConfig", dependencies: ["PasswordHashes"]),
         .target(
             name: "FerryStore",
             dependencies: [
@@ -112,7 +112,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/FerryTestSupport"),
-        .testTarget(name: "FerryConfigTests", dependencies: ["FerryConfig", "FerryTestSupport"]),
+        .testTarget(name: "FerryConfigTests", dependencies: ["FerryConfig", "FerryTestSupport", "PasswordHashes"]),
         .testTarget(
             name: "FerryStoreTests",
             dependencies: ["FerryStore", .product(name: "GRDB", package: "GRDB.swift")]),

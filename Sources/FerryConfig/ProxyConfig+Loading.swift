@@ -1,4 +1,5 @@
 import Foundation
+import PasswordHashes
 
 extension ProxyConfig {
     /// Reads, parses and validates the file at `path`.
@@ -497,10 +498,7 @@ struct ConfigBuilder {
         settings.scryptLog2N = table.integer("scrypt_log2_n", in: 14...30, default: settings.scryptLog2N)
         settings.scryptR = table.integer("scrypt_r", in: 1...64, default: settings.scryptR)
         settings.scryptP = table.integer("scrypt_p", in: 1...64, default: settings.scryptP)
-        let unsupported: [(RehashSettings.Scheme, RehashSettings.Format)] = [
-            (.bcrypt, .keycloak), (.scrypt, .keycloak), (.scrypt, .kratos),
-        ]
-        if unsupported.contains(where: { $0 == (settings.scheme, settings.format) }) {
+        if !settings.format.holds(settings.scheme) {
             table.report(
                 "format",
                 "\"\(settings.format.rawValue)\" cannot hold \"\(settings.scheme.rawValue)\" hashes; choose another scheme or format"

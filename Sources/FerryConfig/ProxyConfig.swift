@@ -1,3 +1,5 @@
+import PasswordHashes
+
 /// The validated, immutable content of a `proxy.conf`. Built only by
 /// `ProxyConfig.load(path:)` / `ProxyConfig.parse(_:file:)`, so every value that
 /// exists has passed validation.
@@ -218,31 +220,33 @@ public struct HashCostLimits: Equatable, Sendable {
 }
 
 /// A salted digest whose parameters live in config, not in the hash string.
+/// Its digest and encodings are `PasswordHashes`' own: the file's words are
+/// theirs, so nothing is converted on the way to the hash catalog.
 public struct ConfiguredHashFormat: Equatable, Sendable {
-    public var digest: Digest
+    public var digest: DigestAlgorithm
     public var saltPosition: SaltPosition
     /// With `salt_position = "template"`: e.g. `{SALT}--{PASSWORD}`.
     public var template: String?
-    public var saltEncoding: BinaryEncoding
-    public var hashEncoding: BinaryEncoding
-    public var passwordEncoding: PasswordEncoding
+    public var saltEncoding: ConfiguredDigestFormat.BinaryEncoding
+    public var hashEncoding: ConfiguredDigestFormat.BinaryEncoding
+    public var passwordEncoding: ConfiguredDigestFormat.PasswordEncoding
     public var pepper: Secret?
     public var iterations: Int
 
-    public enum Digest: String, CaseIterable, Sendable {
-        case md5, sha1, sha224, sha256, sha384, sha512
-    }
-
+    /// The file's spelling of the salt's place; with `template` the text
+    /// says where (`ConfiguredDigestFormat.SaltPlacement` carries both).
     public enum SaltPosition: String, CaseIterable, Sendable {
         case prefix, suffix, template
     }
 
-    public enum BinaryEncoding: String, CaseIterable, Sendable {
-        case hex, base64, utf8
-    }
-
-    public enum PasswordEncoding: String, CaseIterable, Sendable {
-        case utf8, latin1, utf16le
+    /// Where the hash catalog puts the salt. Validation requires `template`
+    /// (with `{PASSWORD}`) when the position is `template`.
+    public var saltPlacement: ConfiguredDigestFormat.SaltPlacement {
+        switch saltPosition {
+        case .prefix: .prefix
+        case .suffix: .suffix
+        case .template: .template(template ?? "")
+        }
     }
 }
 
@@ -325,28 +329,33 @@ public struct MigrationSettings: Equatable, Sendable {
 
 /// The hash written for the new platform, its format and parameters. Defaults
 /// are OWASP's recommendations.
+/// The scheme, format and defaults are `PasswordHashes`' (`Rehasher`).
 public struct RehashSettings: Equatable, Sendable {
-    public var scheme: Scheme = .argon2id
-    public var format: Format = .phc
-    public var argon2MemoryKiB = 19_456
-    public var argon2Passes = 2
-    public var argon2Parallelism = 1
-    public var bcryptCost = 12
-    public var pbkdf2Iterations = 600_000
-    public var scryptLog2N = 17
-    public var scryptR = 8
-    public var scryptP = 1
+    public var scheme: RehashAlgorithm = Rehasher().algorithm
+    public var format: RehashFormat = Rehasher().format
+    public var argon2MemoryKiB = RehashParameters().argon2MemoryKiB
+    public var argon2Passes = RehashParameters().argon2Iterations
+    public var argon2Parallelism = RehashParameters().argon2Parallelism
+    public var bcryptCost = RehashParameters().bcryptCost
+    public var pbkdf2Iterations = RehashParameters().pbkdf2Iterations
+    public var scryptLog2N = RehashParameters().scryptLog2N
+    public var scryptR = RehashParameters().scryptR
+    public var scryptP = RehashParameters().scryptP
 
     public init() {}
 
-    public enum Scheme: String, CaseIterable, Sendable {
-        case argon2id, bcrypt
-        case pbkdf2Sha256 = "pbkdf2-sha256"
-        case scrypt
-    }
-
-    public enum Format: String, CaseIterable, Sendable {
-        case phc, django, keycloak, kratos
+    /// What `Rehasher` is given.
+    public var parameters: RehashParameters {
+        var parameters = RehashParameters()
+        parameters.argon2MemoryKiB = argon2MemoryKiB
+        parameters.argon2Iterations = argon2Passes
+        parameters.argon2Parallelism = argon2Parallelism
+        parameters.bcryptCost = bcryptCost
+        parameters.pbkdf2Iterations = pbkdf2Iterations
+        parameters.scryptLog2N = scryptLog2N
+        parameters.scryptR = scryptR
+        parameters.scryptP = scryptP
+        return parameters
     }
 }
 

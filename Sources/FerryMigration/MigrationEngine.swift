@@ -248,34 +248,15 @@ extension HashCatalog {
 
 extension ConfiguredDigestFormat {
     init(_ format: ConfiguredHashFormat) {
-        let salt: SaltPlacement
-        switch format.saltPosition {
-        case .prefix: salt = .prefix
-        case .suffix: salt = .suffix
-        case .template: salt = .template(format.template ?? "{SALT}{PASSWORD}")
-        }
         self.init(
-            digest: DigestAlgorithm(rawValue: format.digest.rawValue) ?? .sha256, salt: salt,
-            saltEncoding: BinaryEncoding(rawValue: format.saltEncoding.rawValue) ?? .utf8,
-            hashEncoding: BinaryEncoding(rawValue: format.hashEncoding.rawValue) ?? .hex,
-            passwordEncoding: PasswordEncoding(rawValue: format.passwordEncoding.rawValue) ?? .utf8,
+            digest: format.digest, salt: format.saltPlacement, saltEncoding: format.saltEncoding,
+            hashEncoding: format.hashEncoding, passwordEncoding: format.passwordEncoding,
             pepper: format.pepper.map { Array($0.value.utf8) }, iterations: format.iterations)
     }
 }
 
 extension Rehasher {
     public init(settings: RehashSettings) {
-        var parameters = RehashParameters()
-        parameters.argon2MemoryKiB = settings.argon2MemoryKiB
-        parameters.argon2Iterations = settings.argon2Passes
-        parameters.argon2Parallelism = settings.argon2Parallelism
-        parameters.bcryptCost = settings.bcryptCost
-        parameters.pbkdf2Iterations = settings.pbkdf2Iterations
-        parameters.scryptLog2N = settings.scryptLog2N
-        parameters.scryptR = settings.scryptR
-        parameters.scryptP = settings.scryptP
-        self.init(
-            algorithm: RehashAlgorithm(rawValue: settings.scheme.rawValue) ?? .argon2id,
-            format: RehashFormat(rawValue: settings.format.rawValue) ?? .phc, parameters: parameters)
+        self.init(algorithm: settings.scheme, format: settings.format, parameters: settings.parameters)
     }
 }

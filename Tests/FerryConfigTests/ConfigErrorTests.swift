@@ -1,4 +1,5 @@
 import Foundation
+import PasswordHashes
 import Testing
 
 @testable import FerryConfig
@@ -320,5 +321,24 @@ struct ConfigErrorTests {
         #expect(config.migration.rehash.scheme == .scrypt)
         #expect(config.migration.rehash.argon2MemoryKiB == 65536)
         #expect(config.migration.rehash.pbkdf2Iterations == 600_000)
+    }
+
+    /// The file's scheme and format words are `PasswordHashes`' own, and a
+    /// pair the config accepts is one `Rehasher` can write: no copy to drift.
+    @Test(arguments: RehashAlgorithm.allCases)
+    func rehashPairsAreTheRehashersOwn(scheme: RehashAlgorithm) throws {
+        for format in RehashFormat.allCases {
+            let text =
+                minimalConfig
+                + "\n\n[migration.rehash]\nscheme = \"\(scheme.rawValue)\"\nformat = \"\(format.rawValue)\"\n"
+            let writable = (try? Rehasher(algorithm: scheme, format: format).validate()) != nil
+            let accepted = issues(text).isEmpty
+            #expect(accepted == writable, "\(scheme.rawValue) in \(format.rawValue)")
+            guard accepted else { continue }
+            let settings = try ProxyConfig.parse(text, file: "proxy.conf", baseDirectory: "/", environment: [:])
+                .migration.rehash
+            #expect(settings.scheme == scheme && settings.format == format)
+            #expect(settings.parameters == RehashParameters(), "defaults are the rehasher's")
+        }
     }
 }

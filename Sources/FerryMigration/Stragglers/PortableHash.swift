@@ -18,8 +18,21 @@ public enum PortableHash: Equatable, Sendable {
     /// peppered digests, …): the user needs a reset there.
     case notPortable
 
+    /// The digests other platforms' import formats accept: a subset of
+    /// `DigestAlgorithm`, so that every case has a name in each format.
     public enum Digest: String, Sendable {
         case md5, sha1, sha256, sha512
+
+        /// nil for the digests no import format takes (sha224, sha384).
+        init?(_ algorithm: DigestAlgorithm) {
+            switch algorithm {
+            case .md5: self = .md5
+            case .sha1: self = .sha1
+            case .sha256: self = .sha256
+            case .sha512: self = .sha512
+            case .sha224, .sha384: return nil
+            }
+        }
     }
 
     public enum CryptKind: String, Sendable {
@@ -86,9 +99,9 @@ public enum PortableHash: Equatable, Sendable {
 
     private static func digest(_ hash: String, salt: String?, _ format: ConfiguredHashFormat) -> PortableHash {
         guard format.iterations == 1, format.pepper == nil, format.passwordEncoding == .utf8,
-            format.saltPosition != .template, let digest = Digest(rawValue: format.digest.rawValue)
+            format.saltPosition != .template, let digest = Digest(format.digest)
         else { return .notPortable }
-        func decode(_ text: String, _ encoding: ConfiguredHashFormat.BinaryEncoding) -> [UInt8]? {
+        func decode(_ text: String, _ encoding: ConfiguredDigestFormat.BinaryEncoding) -> [UInt8]? {
             switch encoding {
             case .hex: return Hex.decode(text)
             case .base64: return Data(base64Encoded: text).map(Array.init)

@@ -19,6 +19,16 @@ public enum RehashFormat: String, CaseIterable, Sendable {
     case keycloak
     /// Ory Kratos `hashed_password` import strings.
     case kratos
+
+    /// Whether hashes of `algorithm` can be written in this format. Keycloak has
+    /// no built-in bcrypt or scrypt provider; Kratos's scrypt import expects its
+    /// own parameter spelling, which Ferry does not write.
+    public func holds(_ algorithm: RehashAlgorithm) -> Bool {
+        switch (self, algorithm) {
+        case (.keycloak, .bcrypt), (.keycloak, .scrypt), (.kratos, .scrypt): false
+        default: true
+        }
+    }
 }
 
 public struct RehashParameters: Equatable, Sendable {
@@ -82,13 +92,7 @@ public struct Rehasher: Sendable {
                 throw .invalidParameters("scrypt needs log2 N 1…30, r 1…64, p 1…64")
             }
         }
-        // Keycloak has no built-in bcrypt or scrypt provider; Kratos's scrypt import
-        // expects its own parameter spelling, which Ferry does not write.
-        if (format == .keycloak && (algorithm == .bcrypt || algorithm == .scrypt))
-            || (format == .kratos && algorithm == .scrypt)
-        {
-            throw .unsupportedFormat(algorithm: algorithm, format: format)
-        }
+        guard format.holds(algorithm) else { throw .unsupportedFormat(algorithm: algorithm, format: format) }
     }
 
     public func hash(_ password: String) throws(RehashError) -> String {

@@ -11,11 +11,11 @@ public struct ConfiguredDigestFormat: Equatable, Sendable {
         case template(String)
     }
 
-    public enum BinaryEncoding: String, Sendable {
+    public enum BinaryEncoding: String, CaseIterable, Sendable {
         case hex, base64, utf8
     }
 
-    public enum PasswordEncoding: String, Sendable {
+    public enum PasswordEncoding: String, CaseIterable, Sendable {
         case utf8, latin1, utf16le
     }
 
