@@ -127,83 +127,54 @@ struct ConfigBuilder {
 
     private func server(_ table: TableReader) -> ServerSettings? {
         defer { table.finish() }
-        let listen = table.requiredString("listen").flatMap { listenAddress(table, "listen", $0) }
-        let cert = table.string("tls_cert_file").map(resolvePath)
-        let key = table.string("tls_key_file").map(resolvePath)
-        var tls: TLSFiles?
-        switch (cert, key) {
+        var settings = ServerSettings()
+        let complete = ConfigKey.read(ConfigKeys.server, from: table, into: &settings, self)
+        switch (settings.tlsCertFile, settings.tlsKeyFile) {
         case (let cert?, let key?):
-            tls = TLSFiles(certificateFile: cert, privateKeyFile: key)
             for (name, path) in [("tls_cert_file", cert), ("tls_key_file", key)]
             where !FileManager.default.isReadableFile(atPath: path) {
                 table.report(name, "names \"\(path)\", which cannot be read")
             }
-        case (nil, nil): tls = nil
+        case (nil, nil): break
         case (_?, nil): table.report("tls_key_file", "is required when `\(table.keyPath("tls_cert_file"))` is set")
         case (nil, _?): table.report("tls_cert_file", "is required when `\(table.keyPath("tls_key_file"))` is set")
         }
         // HTTP/2 is negotiated inside TLS; asking for it on plain HTTP is a mistake
         // worth a message rather than a listener that silently speaks HTTP/1.1.
-        let http2 = table.bool("http2", default: false)
-        if http2, tls == nil, cert == nil, key == nil {
+        if settings.http2, settings.tlsCertFile == nil, settings.tlsKeyFile == nil {
             table.report(
                 "http2",
                 "needs `\(table.keyPath("tls_cert_file"))` and `\(table.keyPath("tls_key_file"))`: HTTP/2 is offered through TLS (ALPN)"
             )
         }
-        let settings = ServerSettings(
-            listen: listen ?? ListenAddress(host: "0.0.0.0", port: 0),
-            tls: tls,
-            http2: http2,
-            caseInsensitivePaths: table.bool("case_insensitive_paths", default: false),
-            maxHeaderSize: table.byteSize("max_header_size", in: 1024...(1 << 20), default: 32 << 10),
-            maxBodySize: table.byteSize("max_body_size", in: 1024...(1 << 30), default: 10 << 20),
-            idleTimeout: table.duration("idle_timeout", default: .seconds(60)),
-            requestTimeout: table.duration("request_timeout", default: .seconds(60)),
-            shutdownTimeout: table.duration("shutdown_timeout", default: .seconds(30)))
-        return listen == nil ? nil : settings
+        return complete ? settings : nil
     }
 
     private func admin(_ table: TableReader?) -> AdminSettings? {
-        defer { table?.finish() }
-        var listen = ListenAddress(host: "127.0.0.1", port: 9090)
-        if let table, let text = table.string("listen") {
-            guard let address = listenAddress(table, "listen", text) else { return nil }
-            listen = address
-        }
-        return AdminSettings(listen: listen, token: table.flatMap { secret($0, "token") })
+        var settings = AdminSettings()
+        guard let table else { return settings }
+        defer { table.finish() }
+        return ConfigKey.read(ConfigKeys.admin, from: table, into: &settings, self) ? settings : nil
     }
 
     private func state(_ table: TableReader?) -> StateSettings? {
-        defer { table?.finish() }
-        var store = StoreLocation.sqlite(path: resolvePath("ferry-state.db"))
-        if let table, let text = table.string("url") {
-            guard let location = storeLocation(table, "url", text) else { return nil }
-            store = location
+        var settings = StateSettings()
+        settings.store = settings.store.resolved(self)
+        if let table {
+            defer { table.finish() }
+            guard ConfigKey.read(ConfigKeys.state, from: table, into: &settings, self) else { return nil }
+            for (name, key, what) in [
+                ("encryption_key", settings.encryptionKey, "a 32-byte key"),
+                ("audit_key", settings.auditKey, "a 32-byte Ed25519 seed"),
+            ] {
+                guard let key, EncryptionKey(key.value) == nil else { continue }
+                let source = table.has("\(name)_file") ? "\(name)_file" : "\(name)_env"
+                table.report(source, "must hold \(what) as 64 hex characters or 44 base64 characters (\(key) does not)")
+            }
         }
-        let key = table.flatMap { secret($0, "encryption_key") }
-        if let table, let key, EncryptionKey(key.value) == nil {
-            let name = table.has("encryption_key_file") ? "encryption_key_file" : "encryption_key_env"
-            table.report(name, "must hold a 32-byte key as 64 hex characters or 44 base64 characters (\(key) does not)")
+        if settings.auditCheckpointFile.isEmpty, case .sqlite(let path) = settings.store {
+            settings.auditCheckpointFile = path + ".checkpoints"
         }
-        let auditKey = table.flatMap { secret($0, "audit_key") }
-        if let table, let auditKey, EncryptionKey(auditKey.value) == nil {
-            let name = table.has("audit_key_file") ? "audit_key_file" : "audit_key_env"
-            table.report(
-                name,
-                "must hold a 32-byte Ed25519 seed as 64 hex characters or 44 base64 characters (\(auditKey) does not)")
-        }
-        var settings = StateSettings(
-            store: store,
-            busyTimeout: table?.duration("busy_timeout", default: .milliseconds(500)) ?? .milliseconds(500),
-            encryptionKey: key,
-            onUnavailable: table?.choice("on_unavailable", default: .legacy) ?? .legacy,
-            auditKey: auditKey)
-        if case .sqlite(let path) = store { settings.auditCheckpointFile = path + ".checkpoints" }
-        if let file = table?.string("audit_checkpoint_file") { settings.auditCheckpointFile = resolvePath(file) }
-        settings.auditCheckpointEvery =
-            table?.integer("audit_checkpoint_every", in: 1...1_000_000, default: settings.auditCheckpointEvery)
-            ?? settings.auditCheckpointEvery
         return settings
     }
 
@@ -212,31 +183,21 @@ struct ConfigBuilder {
         if !isName(name) {
             log.report(table.path, "upstream name \"\(name)\" must use only letters, digits, `-` and `_`")
         }
-        let url = table.requiredString("url").flatMap { endpoint(table, "url", $0) }
-        let settings = UpstreamSettings(
-            name: name,
-            url: url ?? EndpointURL(parsing: "http://invalid")!,
-            connectTimeout: table.duration("connect_timeout", default: .seconds(5)),
-            responseTimeout: table.duration("response_timeout", default: .seconds(60)),
-            poolSize: table.integer("pool_size", in: 1...10_000, default: 64),
-            hostHeader: table.choice("host_header", default: HostHeaderPolicy.preserve),
-            tlsVerify: table.bool("tls_verify", default: true),
-            caFile: table.string("ca_file").map(resolvePath),
-            sessionCookies: table.stringArray("session_cookies") ?? [],
-            bearerPrefixes: table.stringArray("bearer_prefixes") ?? [],
-            jwtIssuers: table.stringArray("jwt_issuers") ?? [])
-        return url == nil ? nil : settings
+        var settings = UpstreamSettings()
+        settings.name = name
+        return ConfigKey.read(ConfigKeys.upstream, from: table, into: &settings, self) ? settings : nil
     }
 
     private func legacySource(_ table: TableReader) -> LegacySourceSettings? {
         defer { table.finish() }
-        let database = table.requiredString("database").flatMap { storeLocation(table, "database", $0) }
-        let userQuery = table.requiredString("user_query")
-        if let userQuery, !userQuery.contains(":identifier") {
+        var settings = LegacySourceSettings()
+        let complete = ConfigKey.read(ConfigKeys.legacy, from: table, into: &settings, self)
+        let userQuery = settings.userQuery
+        if table.has("user_query"), !userQuery.contains(":identifier") {
             table.report("user_query", "must use the named parameter `:identifier`")
-        } else if let userQuery, !userQuery.contains("*"),
+        } else if !userQuery.contains("*"),
             case let missing = ["legacy_id", "password_hash"].filter({ !userQuery.lowercased().contains($0) }),
-            !missing.isEmpty
+            table.has("user_query"), !missing.isEmpty
         {
             // Without them no login can be verified; say so now, not at the first
             // login. (`SELECT *` may hold them: only --connect can tell.)
@@ -245,162 +206,100 @@ struct ConfigBuilder {
                 "must return \(missing.map { "`\($0)`" }.joined(separator: " and ")) (alias the columns, e.g. `pw AS password_hash`); `ferry check-config --connect` also checks the columns exist"
             )
         }
-        let mfaQuery = table.string("mfa_query")
-        let consentsQuery = table.string("consents_query")
-        for (key, query) in [("mfa_query", mfaQuery), ("consents_query", consentsQuery)] {
+        for (key, query) in [("mfa_query", settings.mfaQuery), ("consents_query", settings.consentsQuery)] {
             if let query, !query.contains(":legacy_id") {
                 table.report(key, "must use the named parameter `:legacy_id`")
             }
         }
-        let allowPlaintext = table.bool("allow_plaintext", default: false)
-        let hashFormat = table.table("hash").flatMap(configuredHash)
-        let limits = table.table("limits").map(hashLimits) ?? HashCostLimits()
-        let activeStatuses = table.stringArray("active_statuses") ?? ["active"]
-        if activeStatuses.isEmpty {
+        if settings.activeStatuses.isEmpty {
             table.report("active_statuses", "must list at least one status value of an active user")
         }
-        let totpEncoding = table.choice("totp_secret_encoding", default: LegacySourceSettings.TOTPSecretEncoding.base32)
-        let allUsersQuery = table.string("all_users_query")
-        if let allUsersQuery, allUsersQuery.range(of: #":[A-Za-z_]+"#, options: .regularExpression) != nil {
+        if let query = settings.allUsersQuery, query.range(of: #":[A-Za-z_]+"#, options: .regularExpression) != nil {
             table.report("all_users_query", "takes no parameters; it lists every legacy user")
         }
-        guard let database, let userQuery else { return nil }
-        return LegacySourceSettings(
-            database: database, userQuery: userQuery, mfaQuery: mfaQuery, consentsQuery: consentsQuery,
-            allowPlaintext: allowPlaintext, hashFormat: hashFormat, limits: limits, activeStatuses: activeStatuses,
-            totpSecretEncoding: totpEncoding, allUsersQuery: allUsersQuery)
+        // A broken `[legacy.hash]` has its own errors; the source is still built,
+        // so that nothing that names `[legacy]` reports it missing.
+        settings.hashFormat = table.table("hash").flatMap(configuredHash)
+        if let limits = table.table("limits") {
+            defer { limits.finish() }
+            _ = ConfigKey.read(ConfigKeys.hashLimits, from: limits, into: &settings.limits, self)
+        }
+        return complete ? settings : nil
     }
 
     private func sessions(_ table: TableReader) -> SessionSettings {
         defer { table.finish() }
         var settings = SessionSettings()
-        settings.track = table.bool("track", default: true)
-        settings.storeQuery = table.string("store_query")
+        _ = ConfigKey.read(ConfigKeys.sessions, from: table, into: &settings, self)
         if let query = settings.storeQuery, !query.contains(":session_id") {
             table.report("store_query", "must use the named parameter `:session_id` or `:session_id_sha256`")
         }
-        settings.storeDatabase = table.string("store_database").flatMap { storeLocation(table, "store_database", $0) }
-        settings.jwksFile = table.string("jwks_file").map(resolvePath)
         if let path = settings.jwksFile, !FileManager.default.isReadableFile(atPath: path) {
             table.report("jwks_file", "names \"\(path)\", which cannot be read")
         }
-        settings.jwksURL = table.string("jwks_url").flatMap { endpoint(table, "jwks_url", $0) }
         if settings.jwksFile != nil && table.has("jwks_url") {
             table.report("jwks_url", "cannot be set together with `sessions.jwks_file`; set one of them")
         }
-        settings.jwksRefresh = table.duration("jwks_refresh", default: settings.jwksRefresh, max: .seconds(86_400))
         if settings.jwksRefresh < .seconds(60) {
             table.report("jwks_refresh", "must be at least 1m (legacy's key server is asked at most once a minute)")
             settings.jwksRefresh = .seconds(60)
         }
-        settings.retention = table.duration("retention", default: settings.retention, max: .seconds(86_400 * 365))
         return settings
     }
 
     private func loginGuard(_ table: TableReader) -> LoginGuardSettings {
         defer { table.finish() }
         var settings = LoginGuardSettings()
-        settings.enabled = table.bool("enabled", default: settings.enabled)
-        settings.identifierFailures = table.integer(
-            "identifier_failures", in: 1...1_000_000, default: settings.identifierFailures)
-        settings.identifierWindow = table.duration(
-            "identifier_window", default: settings.identifierWindow, max: .seconds(86_400 * 7))
-        settings.clientFailures = table.integer("client_failures", in: 1...1_000_000, default: settings.clientFailures)
-        settings.clientWindow = table.duration(
-            "client_window", default: settings.clientWindow, max: .seconds(86_400 * 7))
-        for key in ["identifier_window", "client_window"] where table.has(key) {
-            let value = key == "identifier_window" ? settings.identifierWindow : settings.clientWindow
-            if value < .seconds(1) { table.report(key, "must be at least 1s") }
+        _ = ConfigKey.read(ConfigKeys.loginGuard, from: table, into: &settings, self)
+        for (key, value) in [
+            ("identifier_window", settings.identifierWindow), ("client_window", settings.clientWindow),
+        ]
+        where table.has(key) && value < .seconds(1) {
+            table.report(key, "must be at least 1s")
         }
-        settings.overLimit = table.choice("over_limit", default: settings.overLimit)
-        if let header = table.string("client_address_header") {
-            if header.isEmpty || !header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
-                table.report("client_address_header", "must be a header name such as \"X-Forwarded-For\"")
-            } else {
-                settings.clientAddressHeader = header
-            }
-        }
-        if table.has("legacy_failure_statuses") {
-            settings.legacyFailureStatuses = table.integerArray("legacy_failure_statuses", in: 400...599) ?? []
+        if let header = settings.clientAddressHeader,
+            header.isEmpty || !header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        {
+            table.report("client_address_header", "must be a header name such as \"X-Forwarded-For\"")
+            settings.clientAddressHeader = nil
         }
         return settings
     }
 
-    private func hashLimits(_ table: TableReader) -> HashCostLimits {
-        defer { table.finish() }
-        var limits = HashCostLimits()
-        limits.maxBcryptCost = table.integer("max_bcrypt_cost", in: 4...31, default: limits.maxBcryptCost)
-        limits.maxIterations = table.integer("max_iterations", in: 1...1_000_000_000, default: limits.maxIterations)
-        limits.maxPHPassLog2 = table.integer("max_phpass_log2", in: 7...30, default: limits.maxPHPassLog2)
-        limits.maxScryptMemory = table.byteSize(
-            "max_scrypt_memory", in: (1 << 20)...(16 << 30), default: limits.maxScryptMemory)
-        limits.maxArgon2Memory = table.byteSize(
-            "max_argon2_memory", in: (1 << 20)...(16 << 30), default: limits.maxArgon2Memory)
-        limits.maxArgon2Passes = table.integer("max_argon2_passes", in: 1...1000, default: limits.maxArgon2Passes)
-        limits.maxParallelism = table.integer("max_parallelism", in: 1...256, default: limits.maxParallelism)
-        return limits
-    }
-
     private func configuredHash(_ table: TableReader) -> ConfiguredHashFormat? {
         defer { table.finish() }
-        let position = table.choice("salt_position", default: ConfiguredHashFormat.SaltPosition.prefix)
-        let template = table.string("template")
-        if position == .template {
-            if let template {
+        var format = ConfiguredHashFormat()
+        let complete = ConfigKey.read(ConfigKeys.configuredHash, from: table, into: &format, self)
+        if format.saltPosition == .template {
+            if let template = format.template {
                 if !template.contains("{PASSWORD}") {
                     table.report("template", "must contain {PASSWORD}, found \"\(template)\"")
                 }
             } else {
                 table.report("template", "is required when `salt_position = \"template\"`")
             }
-        } else if template != nil {
+        } else if format.template != nil {
             table.report("template", "is only used with `salt_position = \"template\"`")
         }
-        let format = ConfiguredHashFormat(
-            digest: table.choice("digest", default: .sha256),
-            saltPosition: position,
-            template: template,
-            saltEncoding: table.choice("salt_encoding", default: .utf8),
-            hashEncoding: table.choice("hash_encoding", default: .hex),
-            passwordEncoding: table.choice("password_encoding", default: .utf8),
-            pepper: secret(table, "pepper"),
-            iterations: table.integer("iterations", in: 1...10_000_000, default: 1))
-        guard table.has("digest") else {
-            table.missing("digest")
-            return nil
-        }
-        return format
+        return complete ? format : nil
     }
 
     private func target(_ table: TableReader) -> TargetSettings? {
         defer { table.finish() }
         guard let kind = table.deciding("kind", as: TargetSettings.TargetKind.self) else { return nil }
-        let url = table.string("url").flatMap { endpoint(table, "url", $0) }
-        let database = table.string("database").flatMap { storeLocation(table, "database", $0) }
-        let statements = table.stringArray("statements") ?? []
-        var settings = TargetSettings(
-            kind: kind, url: url, token: secret(table, "token"), signingKey: secret(table, "signing_key"),
-            database: database, statements: statements,
-            totpStatements: table.stringArray("totp_statements") ?? [],
-            recoveryCodeStatements: table.stringArray("recovery_code_statements") ?? [],
-            consentStatements: table.stringArray("consent_statements") ?? [],
-            existingQuery: table.string("existing_query"),
-            timeout: table.duration("timeout", default: .seconds(10)), mfaFactors: [],
-            retryInitial: table.duration("retry_initial", default: .seconds(1)),
-            retryCeiling: table.duration("retry_ceiling", default: .seconds(300)))
-        settings.mfaFactors = mfaFactors(table, settings)
+        var settings = TargetSettings(kind: kind)
+        _ = ConfigKey.read(ConfigKeys.target, from: table, into: &settings, self)
+        if !table.has("mfa_factors") { settings.mfaFactors = Self.mfaFactors(carriedBy: settings) }
         if settings.retryInitial > settings.retryCeiling {
             table.report("retry_initial", "must not exceed `\(table.keyPath("retry_ceiling"))`")
         }
         if settings.retryInitial <= .zero { table.report("retry_initial", "must be longer than 0s") }
         switch kind {
-        case .scim:
-            if url == nil && !table.has("url") { table.missing("url") }
-        case .webhook:
-            if url == nil && !table.has("url") { table.missing("url") }
+        case .scim, .webhook:
+            if settings.url == nil && !table.has("url") { table.missing("url") }
         case .sql:
-            if database == nil && !table.has("database") { table.missing("database") }
-            if statements.isEmpty {
+            if settings.database == nil && !table.has("database") { table.missing("database") }
+            if settings.statements.isEmpty {
                 table.report("statements", "must list at least one SQL statement for `kind = \"sql\"`")
             }
             if let query = settings.existingQuery {
@@ -417,22 +316,10 @@ struct ConfigBuilder {
         return settings
     }
 
-    /// Explicit `mfa_factors`, or what the target kind can carry: Ferry's SCIM
+    /// Without `mfa_factors`, what the target kind can carry: Ferry's SCIM
     /// extension holds TOTP and recovery codes; a webhook receives everything;
     /// SQL holds the factors it has statements for.
-    private func mfaFactors(_ table: TableReader, _ settings: TargetSettings) -> [MFAFactorKind] {
-        if let words = table.stringArray("mfa_factors") {
-            var kinds = Set<MFAFactorKind>()
-            for word in words {
-                if let kind = MFAFactorKind(rawValue: word) {
-                    kinds.insert(kind)
-                } else {
-                    let allowed = MFAFactorKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-                    table.report("mfa_factors", "may contain \(allowed), found \"\(word)\"")
-                }
-            }
-            return kinds.sorted()
-        }
+    static func mfaFactors(carriedBy settings: TargetSettings) -> [MFAFactorKind] {
         switch settings.kind {
         case .scim: return [.recoveryCodes, .totp]
         case .webhook: return MFAFactorKind.allCases.sorted()
@@ -445,74 +332,31 @@ struct ConfigBuilder {
     }
 
     private func migration(_ table: TableReader?) -> MigrationSettings? {
-        defer { table?.finish() }
-        guard let table else {
-            return MigrationSettings(
-                mode: .off, rolloutPercent: 0, rolloutSalt: "", ratePerSecond: 20, burst: 40, hashWorkers: 0,
-                hashQueueSize: 256, normalization: [.trim, .casefold, .nfkc], allow: [], deny: [],
-                rehash: RehashSettings(), unsupportedMFA: .requireReenroll, legacyUpstream: "legacy",
-                newUpstream: "new")
-        }
-        var normalization: [MigrationSettings.IdentifierNormalization] = [.trim, .casefold, .nfkc]
-        if let words = table.stringArray("normalize_identifier") {
-            normalization = []
-            for word in words {
-                if let step = MigrationSettings.IdentifierNormalization(rawValue: word) {
-                    normalization.append(step)
-                } else {
-                    table.report(
-                        "normalize_identifier", "may contain \"trim\", \"casefold\" and \"nfkc\", found \"\(word)\"")
-                }
-            }
-        }
-        return MigrationSettings(
-            mode: table.choice("mode", default: .off),
-            rolloutPercent: table.number("rollout_percent", in: 0...100, decimals: 2, default: 0),
-            rolloutSalt: table.string("rollout_salt") ?? "",
-            ratePerSecond: table.number("rate_per_second", in: 0...1_000_000, default: 20),
-            burst: table.integer("burst", in: 1...1_000_000, default: 40),
-            hashWorkers: table.integer("hash_workers", in: 0...1024, default: 0),
-            hashQueueSize: table.integer("hash_queue_size", in: 1...1_000_000, default: 256),
-            normalization: normalization,
-            allow: table.stringArray("allow") ?? [],
-            deny: table.stringArray("deny") ?? [],
-            rehash: table.table("rehash").map(rehash) ?? RehashSettings(),
-            unsupportedMFA: table.choice("unsupported_mfa", default: .requireReenroll),
-            legacyUpstream: table.string("legacy_upstream") ?? "legacy",
-            newUpstream: table.string("new_upstream") ?? "new")
-    }
-
-    private func rehash(_ table: TableReader) -> RehashSettings {
+        var settings = MigrationSettings()
+        guard let table else { return settings }
         defer { table.finish() }
-        var settings = RehashSettings()
-        settings.scheme = table.choice("scheme", default: settings.scheme)
-        settings.format = table.choice("format", default: settings.format)
-        settings.argon2MemoryKiB =
-            table.byteSize("argon2_memory", in: (64 << 10)...(4 << 30), default: settings.argon2MemoryKiB << 10) >> 10
-        settings.argon2Passes = table.integer("argon2_passes", in: 1...64, default: settings.argon2Passes)
-        settings.argon2Parallelism = table.integer(
-            "argon2_parallelism", in: 1...64, default: settings.argon2Parallelism)
-        settings.bcryptCost = table.integer("bcrypt_cost", in: 10...31, default: settings.bcryptCost)
-        settings.pbkdf2Iterations = table.integer(
-            "pbkdf2_iterations", in: 100_000...100_000_000, default: settings.pbkdf2Iterations)
-        settings.scryptLog2N = table.integer("scrypt_log2_n", in: 14...30, default: settings.scryptLog2N)
-        settings.scryptR = table.integer("scrypt_r", in: 1...64, default: settings.scryptR)
-        settings.scryptP = table.integer("scrypt_p", in: 1...64, default: settings.scryptP)
-        if !settings.format.holds(settings.scheme) {
-            table.report(
-                "format",
-                "\"\(settings.format.rawValue)\" cannot hold \"\(settings.scheme.rawValue)\" hashes; choose another scheme or format"
-            )
+        _ = ConfigKey.read(ConfigKeys.migration, from: table, into: &settings, self)
+        if let rehash = table.table("rehash") {
+            defer { rehash.finish() }
+            _ = ConfigKey.read(ConfigKeys.rehash, from: rehash, into: &settings.rehash, self)
+            if !settings.rehash.format.holds(settings.rehash.scheme) {
+                rehash.report(
+                    "format",
+                    "\"\(settings.rehash.format.rawValue)\" cannot hold \"\(settings.rehash.scheme.rawValue)\" hashes; choose another scheme or format"
+                )
+            }
         }
         return settings
     }
 
     private func route(_ table: TableReader) -> RouteSettings? {
         defer { table.finish() }
-        let name = table.requiredString("name")
-        if let name, !isName(name) {
-            table.report("name", "must use only letters, digits, `-` and `_`, found \"\(name)\"")
-        }
+        var settings = RouteSettings()
+        return ConfigKey.read(ConfigKeys.route, from: table, into: &settings, self) ? settings : nil
+    }
+
+    /// `methods`, `path` or `path_prefix`, `host`, `header`, `cookie`.
+    func routeMatch(_ table: TableReader) -> RouteMatch {
         let methods = (table.stringArray("methods") ?? []).map { $0.uppercased() }
         for method in methods where method.isEmpty || !method.allSatisfy({ $0.isLetter && $0.isASCII }) {
             table.report("methods", "must list HTTP methods such as \"GET\" or \"POST\", found \"\(method)\"")
@@ -529,19 +373,19 @@ struct ConfigBuilder {
         for (key, value) in [("path", exact), ("path_prefix", prefix)] {
             if let value, !value.hasPrefix("/") { table.report(key, "must start with \"/\", found \"\(value)\"") }
         }
-        let match = RouteMatch(
+        return RouteMatch(
             methods: methods, path: path, host: table.string("host")?.lowercased(), header: table.string("header"),
             cookie: table.string("cookie"))
+    }
 
+    /// `action` and the keys it brings; nil when it is missing or unknown.
+    func routeAction(_ table: TableReader) -> RouteAction? {
         guard let actionWord = table.deciding("action", as: ActionWord.self) else { return nil }
-        let affinity = table.bool("session_affinity", default: true)
-        let action: RouteAction
         switch actionWord {
         case .proxy:
-            guard let upstream = table.requiredString("upstream") else { return nil }
-            action = .proxy(upstream: upstream)
+            return table.requiredString("upstream").map { .proxy(upstream: $0) }
         case .login:
-            action = .login(
+            return .login(
                 LoginSettings(
                     bodyFormat: table.choice("body_format", default: .auto),
                     identifierField: table.string("identifier_field") ?? "username",
@@ -556,10 +400,8 @@ struct ConfigBuilder {
                 maxBodySize: table.byteSize("max_body_size", in: 64...(1 << 20), default: 16 << 10),
                 onLegacyIdentifier: actionWord == .signup
                     ? table.choice("on_legacy_identifier", default: .refuse) : .refuse)
-            action = actionWord == .signup ? .signup(settings) : .byUser(settings)
+            return actionWord == .signup ? .signup(settings) : .byUser(settings)
         }
-        guard let name else { return nil }
-        return RouteSettings(name: name, match: match, action: action, sessionAffinity: affinity)
     }
 
     /// The `new_*` keys of a login route; present only when one of them is set.
@@ -699,7 +541,7 @@ struct ConfigBuilder {
 
     // MARK: Value helpers
 
-    private func listenAddress(_ table: TableReader, _ key: String, _ text: String) -> ListenAddress? {
+    func listenAddress(_ table: TableReader, _ key: String, _ text: String) -> ListenAddress? {
         guard let address = ListenAddress(parsing: text) else {
             table.report(
                 key, "must be \"host:port\" (\"[::1]:port\" for IPv6) with a port from 0 to 65535, found \"\(text)\"")
@@ -708,7 +550,7 @@ struct ConfigBuilder {
         return address
     }
 
-    private func endpoint(_ table: TableReader, _ key: String, _ text: String) -> EndpointURL? {
+    func endpoint(_ table: TableReader, _ key: String, _ text: String) -> EndpointURL? {
         guard let url = EndpointURL(parsing: text) else {
             table.report(key, "must be an http:// or https:// URL with a host, found \"\(text)\"")
             return nil
@@ -716,7 +558,7 @@ struct ConfigBuilder {
         return url
     }
 
-    private func storeLocation(_ table: TableReader, _ key: String, _ text: String) -> StoreLocation? {
+    func storeLocation(_ table: TableReader, _ key: String, _ text: String) -> StoreLocation? {
         guard text.hasPrefix("sqlite://"), text.count > "sqlite://".count else {
             table.report(key, "must be a \"sqlite://PATH\" URL, found \"\(text)\"")
             return nil
@@ -725,7 +567,7 @@ struct ConfigBuilder {
     }
 
     /// `<name>_file` or `<name>_env`, never both, never inline.
-    private func secret(_ table: TableReader, _ name: String) -> Secret? {
+    func secret(_ table: TableReader, _ name: String) -> Secret? {
         let file = table.string("\(name)_file")
         let variable = table.string("\(name)_env")
         if table.has(name) {
@@ -755,12 +597,12 @@ struct ConfigBuilder {
         }
     }
 
-    private func resolvePath(_ path: String) -> String {
+    func resolvePath(_ path: String) -> String {
         if path.hasPrefix("/") || path == ":memory:" { return path }
         return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
     }
 
-    private func isName(_ text: String) -> Bool {
+    func isName(_ text: String) -> Bool {
         !text.isEmpty && text.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") && $0.isASCII }
     }
 }

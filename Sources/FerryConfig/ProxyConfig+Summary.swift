@@ -28,7 +28,32 @@ extension ProxyConfig {
             let location = target.url?.description ?? target.database?.description ?? ""
             lines.append("target     \(target.kind.rawValue) \(location)")
         }
+        let tuned = settingsAwayFromDefaults
+        if !tuned.isEmpty {
+            lines.append("tuned      \(tuned.count) setting\(tuned.count == 1 ? "" : "s") away from the default")
+            for change in tuned { lines.append("  \(change.key) = \(change.new ?? "(unset)")") }
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// The tunables set away from their defaults, from the key table: what an
+    /// operator changed, at a glance. Listeners, upstreams, the legacy source,
+    /// the target and routes are in the overview above.
+    var settingsAwayFromDefaults: [ConfigChange] {
+        let overview: Set = ["server.listen", "server.tls_cert_file", "server.tls_key_file"]
+        var changes = ConfigKey.changes(ConfigKeys.server, old: ServerSettings(), new: server, prefix: "server")
+        changes += ConfigKey.changes(
+            ConfigKeys.migration, old: MigrationSettings(), new: migration, prefix: "migration")
+        changes += ConfigKey.changes(
+            ConfigKeys.rehash, old: RehashSettings(), new: migration.rehash, prefix: "migration.rehash")
+        changes += ConfigKey.changes(
+            ConfigKeys.loginGuard, old: LoginGuardSettings(), new: loginGuard, prefix: "login_guard")
+        changes += ConfigKey.changes(ConfigKeys.sessions, old: SessionSettings(), new: sessions, prefix: "sessions")
+        if let legacy {
+            changes += ConfigKey.changes(
+                ConfigKeys.hashLimits, old: HashCostLimits(), new: legacy.limits, prefix: "legacy.limits")
+        }
+        return changes.filter { !overview.contains($0.key) }
     }
 }
 

@@ -4,18 +4,18 @@ import PasswordHashes
 /// `ProxyConfig.load(path:)` / `ProxyConfig.parse(_:file:)`, so every value that
 /// exists has passed validation.
 public struct ProxyConfig: Equatable, Sendable {
-    public var server: ServerSettings
-    public var admin: AdminSettings
-    public var state: StateSettings
+    public internal(set) var server: ServerSettings
+    public internal(set) var admin: AdminSettings
+    public internal(set) var state: StateSettings
     /// Keyed by upstream name (`legacy`, `new`, any other).
-    public var upstreams: [String: UpstreamSettings]
-    public var legacy: LegacySourceSettings?
-    public var target: TargetSettings?
-    public var migration: MigrationSettings
+    public internal(set) var upstreams: [String: UpstreamSettings]
+    public internal(set) var legacy: LegacySourceSettings?
+    public internal(set) var target: TargetSettings?
+    public internal(set) var migration: MigrationSettings
     /// In file order: the first matching route wins.
-    public var routes: [RouteSettings]
-    public var loginGuard = LoginGuardSettings()
-    public var sessions = SessionSettings()
+    public internal(set) var routes: [RouteSettings]
+    public internal(set) var loginGuard = LoginGuardSettings()
+    public internal(set) var sessions = SessionSettings()
 }
 
 /// Legacy sessions: recorded as Ferry sees legacy issue them, and optionally
@@ -24,23 +24,23 @@ public struct ProxyConfig: Equatable, Sendable {
 public struct SessionSettings: Equatable, Sendable {
     /// Record every legacy session cookie issued through Ferry (hashed id,
     /// expiry) and stop legacy affinity for sessions known to have ended.
-    public var track = true
+    public internal(set) var track = true
     /// Asks the legacy session store about one session, by `:session_id` or
     /// `:session_id_sha256` (hex); returns `expires_at` (and optionally
     /// `user`). No row means the session is over.
-    public var storeQuery: String?
+    public internal(set) var storeQuery: String?
     /// The session store's database; default: `legacy.database`.
-    public var storeDatabase: StoreLocation?
+    public internal(set) var storeDatabase: StoreLocation?
     /// The legacy platform's token-signing keys (JWKS): a JWT counts as a
     /// legacy session only when its signature verifies with one of them.
-    public var jwksFile: String?
+    public internal(set) var jwksFile: String?
     /// The same keys served by legacy (`/.well-known/jwks.json`); fetched at
     /// start, every `jwksRefresh`, and when a token names a key id the set
     /// lacks (a key rotation), at most once a minute.
-    public var jwksURL: EndpointURL?
-    public var jwksRefresh: Duration = .seconds(3600)
+    public internal(set) var jwksURL: EndpointURL?
+    public internal(set) var jwksRefresh: Duration = .seconds(3600)
     /// How long an ended or expired session's row is kept before it is pruned.
-    public var retention: Duration = .seconds(86_400)
+    public internal(set) var retention: Duration = .seconds(86_400)
 
     public init() {}
 }
@@ -48,13 +48,13 @@ public struct SessionSettings: Equatable, Sendable {
 /// A route that sends a request to legacy or new by who the user is: the
 /// identifier comes from the body, as in a login.
 public struct UserRouteSettings: Equatable, Sendable {
-    public var bodyFormat: LoginSettings.BodyFormat
+    public internal(set) var bodyFormat: LoginSettings.BodyFormat
     /// Form field names or JSON pointers; the first one present is used.
-    public var identifierFields: [String]
-    public var maxBodySize: Int
+    public internal(set) var identifierFields: [String]
+    public internal(set) var maxBodySize: Int
     /// Sign-up routes: what to do when the identifier still lives on legacy
     /// unmigrated.
-    public var onLegacyIdentifier: LegacyIdentifierPolicy
+    public internal(set) var onLegacyIdentifier: LegacyIdentifierPolicy
 
     public enum LegacyIdentifierPolicy: String, CaseIterable, Sendable {
         /// Answer 409 with a message telling the customer to log in.
@@ -66,18 +66,18 @@ public struct UserRouteSettings: Equatable, Sendable {
 /// The brute-force guard in front of the legacy verifier: failed logins are
 /// counted per identifier and per client address in sliding windows.
 public struct LoginGuardSettings: Equatable, Sendable {
-    public var enabled = true
-    public var identifierFailures = 5
-    public var identifierWindow: Duration = .seconds(900)
-    public var clientFailures = 100
-    public var clientWindow: Duration = .seconds(900)
-    public var overLimit: OverLimit = .reject
+    public internal(set) var enabled = true
+    public internal(set) var identifierFailures = 5
+    public internal(set) var identifierWindow: Duration = .seconds(900)
+    public internal(set) var clientFailures = 100
+    public internal(set) var clientWindow: Duration = .seconds(900)
+    public internal(set) var overLimit: OverLimit = .reject
     /// Header holding the client address when Ferry sits behind a load balancer
     /// (its last entry is taken); nil uses the connection's peer address.
-    public var clientAddressHeader: String?
+    public internal(set) var clientAddressHeader: String?
     /// Status codes with which legacy answers a failed login; counted for logins
     /// Ferry forwarded without verifying them itself.
-    public var legacyFailureStatuses: [Int] = [401]
+    public internal(set) var legacyFailureStatuses: [Int] = [401]
 
     public init() {}
 
@@ -90,49 +90,60 @@ public struct LoginGuardSettings: Equatable, Sendable {
 }
 
 public struct ServerSettings: Equatable, Sendable {
-    public var listen: ListenAddress
-    public var tls: TLSFiles?
+    /// Required: a config without it is not built.
+    public internal(set) var listen = ListenAddress(host: "0.0.0.0", port: 0)
+    public internal(set) var tlsCertFile: String?
+    public internal(set) var tlsKeyFile: String?
     /// Offer HTTP/2 to TLS clients through ALPN (HTTP/1.1 stays available). Off
     /// by default: over HTTP/2 a request refused before its body was read loses
     /// its answer (the connection is closed under it).
-    public var http2: Bool
+    public internal(set) var http2 = false
     /// Route paths match without regard to case, for legacy platforms that
     /// serve `/Login` as `/login` (IIS, ASP.NET): otherwise such a variant
     /// would reach the login without being judged.
-    public var caseInsensitivePaths: Bool
-    public var maxHeaderSize: Int
-    public var maxBodySize: Int
-    public var idleTimeout: Duration
-    public var requestTimeout: Duration
-    public var shutdownTimeout: Duration
+    public internal(set) var caseInsensitivePaths = false
+    public internal(set) var maxHeaderSize = 32 << 10
+    public internal(set) var maxBodySize = 10 << 20
+    public internal(set) var idleTimeout: Duration = .seconds(60)
+    public internal(set) var requestTimeout: Duration = .seconds(60)
+    public internal(set) var shutdownTimeout: Duration = .seconds(30)
+
+    /// The listener's certificate and key, when it speaks TLS (validation
+    /// requires both or neither).
+    public var tls: TLSFiles? {
+        guard let tlsCertFile, let tlsKeyFile else { return nil }
+        return TLSFiles(certificateFile: tlsCertFile, privateKeyFile: tlsKeyFile)
+    }
 }
 
 public struct TLSFiles: Equatable, Sendable {
-    public var certificateFile: String
-    public var privateKeyFile: String
+    public internal(set) var certificateFile: String
+    public internal(set) var privateKeyFile: String
 }
 
 public struct AdminSettings: Equatable, Sendable {
-    public var listen: ListenAddress
+    public internal(set) var listen = ListenAddress(host: "127.0.0.1", port: 9090)
     /// Without a token the `/admin/*` endpoints refuse every call; `/metrics` and
     /// `/healthz` stay available.
-    public var token: Secret?
+    public internal(set) var token: Secret?
 }
 
 public struct StateSettings: Equatable, Sendable {
-    public var store: StoreLocation
-    public var busyTimeout: Duration
+    /// Relative to the config file's folder.
+    public internal(set) var store = StoreLocation.sqlite(path: "ferry-state.db")
+    public internal(set) var busyTimeout: Duration = .milliseconds(500)
     /// AES-256-GCM key for secrets kept in the provisioning outbox.
-    public var encryptionKey: Secret?
+    public internal(set) var encryptionKey: Secret?
     /// What a login does when the state store cannot be read or written.
-    public var onUnavailable: StoreFailurePolicy = .legacy
+    public internal(set) var onUnavailable: StoreFailurePolicy = .legacy
     /// Ed25519 key (32-byte seed) that signs audit checkpoints; nil: a key
     /// file Ferry creates beside the store (`<store>.audit-key`).
-    public var auditKey: Secret?
-    /// Where signed checkpoints of the audit chain's head are appended.
-    public var auditCheckpointFile: String = ""
+    public internal(set) var auditKey: Secret?
+    /// Where signed checkpoints of the audit chain's head are appended; the
+    /// builder makes it `<store>.checkpoints` when unset.
+    public internal(set) var auditCheckpointFile = ""
     /// A checkpoint is written once this many events follow the last one (and at shutdown).
-    public var auditCheckpointEvery: Int = 100
+    public internal(set) var auditCheckpointEvery: Int = 100
 
     public enum StoreFailurePolicy: String, CaseIterable, Sendable {
         /// Fail open: forward the login to legacy untouched.
@@ -153,21 +164,23 @@ public enum StoreLocation: Equatable, Sendable, CustomStringConvertible {
 }
 
 public struct UpstreamSettings: Equatable, Sendable {
-    public var name: String
-    public var url: EndpointURL
-    public var connectTimeout: Duration
-    public var responseTimeout: Duration
-    public var poolSize: Int
+    /// The table's name (`[upstreams.NAME]`).
+    public internal(set) var name = ""
+    /// Required: an upstream without it is not built.
+    public internal(set) var url = EndpointURL(parsing: "http://invalid")!
+    public internal(set) var connectTimeout: Duration = .seconds(5)
+    public internal(set) var responseTimeout: Duration = .seconds(60)
+    public internal(set) var poolSize = 64
     /// `preserve` forwards the client's Host header; `rewrite` sends the upstream's.
-    public var hostHeader: HostHeaderPolicy
-    public var tlsVerify: Bool
-    public var caFile: String?
+    public internal(set) var hostHeader = HostHeaderPolicy.preserve
+    public internal(set) var tlsVerify = true
+    public internal(set) var caFile: String?
     /// Cookies issued by this platform; a request carrying one sticks to it.
-    public var sessionCookies: [String]
+    public internal(set) var sessionCookies: [String] = []
     /// Opaque bearer tokens of this platform start with one of these.
-    public var bearerPrefixes: [String]
+    public internal(set) var bearerPrefixes: [String] = []
     /// JWT bearer tokens of this platform carry one of these `iss` values.
-    public var jwtIssuers: [String]
+    public internal(set) var jwtIssuers: [String] = []
 }
 
 public enum HostHeaderPolicy: String, CaseIterable, Sendable {
@@ -176,28 +189,29 @@ public enum HostHeaderPolicy: String, CaseIterable, Sendable {
 }
 
 public struct LegacySourceSettings: Equatable, Sendable {
-    public var database: StoreLocation
+    /// Required, as is `userQuery`: a `[legacy]` without them is not built.
+    public internal(set) var database = StoreLocation.sqlite(path: "")
     /// Named parameter `:identifier` (normalized); column aliases map onto the
     /// canonical record.
-    public var userQuery: String
+    public internal(set) var userQuery = ""
     /// Named parameter `:legacy_id`.
-    public var mfaQuery: String?
+    public internal(set) var mfaQuery: String?
     /// Named parameter `:legacy_id`.
-    public var consentsQuery: String?
+    public internal(set) var consentsQuery: String?
     /// Spring `{noop}` hashes are plaintext passwords; accepting them is opt-in.
-    public var allowPlaintext: Bool
+    public internal(set) var allowPlaintext = false
     /// How to read hashes that do not describe themselves.
-    public var hashFormat: ConfiguredHashFormat?
+    public internal(set) var hashFormat: ConfiguredHashFormat?
     /// Ceilings on legacy hash cost parameters.
-    public var limits: HashCostLimits
+    public internal(set) var limits = HashCostLimits()
     /// `status` values of an active user; any other value is a disabled user,
     /// left to legacy. Without a `status` column every user is active.
-    public var activeStatuses: [String] = ["active"]
+    public internal(set) var activeStatuses: [String] = ["active"]
     /// How the `secret` column of TOTP factors is encoded.
-    public var totpSecretEncoding: TOTPSecretEncoding = .base32
+    public internal(set) var totpSecretEncoding: TOTPSecretEncoding = .base32
     /// Every legacy user (the same column aliases as `userQuery`, plus
     /// `last_login_at`), for status totals and the stragglers export.
-    public var allUsersQuery: String?
+    public internal(set) var allUsersQuery: String?
 
     public enum TOTPSecretEncoding: String, CaseIterable, Sendable {
         case base32, hex, base64
@@ -207,14 +221,14 @@ public struct LegacySourceSettings: Equatable, Sendable {
 /// A legacy hash asking for more work than this is refused before any work is
 /// done: an absurd cost is a denial of service, not a password.
 public struct HashCostLimits: Equatable, Sendable {
-    public var maxBcryptCost = 15
+    public internal(set) var maxBcryptCost = 15
     /// PBKDF2 iterations, sha-crypt rounds, iterated digests.
-    public var maxIterations = 5_000_000
-    public var maxPHPassLog2 = 20
-    public var maxScryptMemory = 256 << 20
-    public var maxArgon2Memory = 256 << 20
-    public var maxArgon2Passes = 32
-    public var maxParallelism = 16
+    public internal(set) var maxIterations = 5_000_000
+    public internal(set) var maxPHPassLog2 = 20
+    public internal(set) var maxScryptMemory = 256 << 20
+    public internal(set) var maxArgon2Memory = 256 << 20
+    public internal(set) var maxArgon2Passes = 32
+    public internal(set) var maxParallelism = 16
 
     public init() {}
 }
@@ -223,15 +237,16 @@ public struct HashCostLimits: Equatable, Sendable {
 /// Its digest and encodings are `PasswordHashes`' own: the file's words are
 /// theirs, so nothing is converted on the way to the hash catalog.
 public struct ConfiguredHashFormat: Equatable, Sendable {
-    public var digest: DigestAlgorithm
-    public var saltPosition: SaltPosition
+    /// Required: a `[legacy.hash]` without it is not built.
+    public internal(set) var digest = DigestAlgorithm.sha256
+    public internal(set) var saltPosition = SaltPosition.prefix
     /// With `salt_position = "template"`: e.g. `{SALT}--{PASSWORD}`.
-    public var template: String?
-    public var saltEncoding: ConfiguredDigestFormat.BinaryEncoding
-    public var hashEncoding: ConfiguredDigestFormat.BinaryEncoding
-    public var passwordEncoding: ConfiguredDigestFormat.PasswordEncoding
-    public var pepper: Secret?
-    public var iterations: Int
+    public internal(set) var template: String?
+    public internal(set) var saltEncoding = ConfiguredDigestFormat.BinaryEncoding.utf8
+    public internal(set) var hashEncoding = ConfiguredDigestFormat.BinaryEncoding.hex
+    public internal(set) var passwordEncoding = ConfiguredDigestFormat.PasswordEncoding.utf8
+    public internal(set) var pepper: Secret?
+    public internal(set) var iterations = 1
 
     /// The file's spelling of the salt's place; with `template` the text
     /// says where (`ConfiguredDigestFormat.SaltPlacement` carries both).
@@ -251,38 +266,42 @@ public struct ConfiguredHashFormat: Equatable, Sendable {
 }
 
 public struct TargetSettings: Equatable, Sendable {
-    public var kind: TargetKind
+    /// Read first: it decides what the other keys mean.
+    public internal(set) var kind: TargetKind
     /// `scim`: base URL of the SCIM service; `webhook`: the URL posted to.
-    public var url: EndpointURL?
+    public internal(set) var url: EndpointURL?
     /// `scim`: bearer token.
-    public var token: Secret?
+    public internal(set) var token: Secret?
     /// `webhook`: HMAC-SHA256 key for the signature header.
-    public var signingKey: Secret?
+    public internal(set) var signingKey: Secret?
     /// `sql`: the new platform's database.
-    public var database: StoreLocation?
+    public internal(set) var database: StoreLocation?
     /// `sql`: statements run in one transaction, with named parameters.
-    public var statements: [String]
+    public internal(set) var statements: [String] = []
     /// `sql`: run once per TOTP factor, recovery code and consent, in the same
     /// transaction.
-    public var totpStatements: [String] = []
-    public var recoveryCodeStatements: [String] = []
-    public var consentStatements: [String] = []
+    public internal(set) var totpStatements: [String] = []
+    public internal(set) var recoveryCodeStatements: [String] = []
+    public internal(set) var consentStatements: [String] = []
     /// `sql`: finds an existing user (`new_id`, `legacy_id` columns) by
     /// `:legacy_id`, `:username` or `:email`, so that a retried job recognises
     /// its own user and a stranger is reported as a conflict.
-    public var existingQuery: String?
-    public var timeout: Duration
+    public internal(set) var existingQuery: String?
+    public internal(set) var timeout: Duration = .seconds(10)
     /// MFA factors the new platform can hold; a user with any other factor gets
-    /// `migration.unsupported_mfa`.
+    /// `migration.unsupported_mfa`. Unset, what the kind can carry
+    /// (`ConfigBuilder.mfaFactors`).
     /// Sorted, so that two configs listing the same factors compare equal.
-    public var mfaFactors: [MFAFactorKind]
+    public internal(set) var mfaFactors: [MFAFactorKind] = []
     /// Outbox retry backoff: first delay, doubled per attempt up to the ceiling.
-    public var retryInitial: Duration = .seconds(1)
-    public var retryCeiling: Duration = .seconds(300)
+    public internal(set) var retryInitial: Duration = .seconds(1)
+    public internal(set) var retryCeiling: Duration = .seconds(300)
 
     public enum TargetKind: String, CaseIterable, Sendable {
         case sql, scim, webhook
     }
+
+    init(kind: TargetKind) { self.kind = kind }
 }
 
 /// The kinds of second factor a legacy platform may hold.
@@ -296,22 +315,22 @@ public enum MFAFactorKind: String, CaseIterable, Sendable, Comparable {
 }
 
 public struct MigrationSettings: Equatable, Sendable {
-    public var mode: MigrationMode
+    public internal(set) var mode = MigrationMode.off
     /// 0–100 with two decimals.
-    public var rolloutPercent: Double
-    public var rolloutSalt: String
-    public var ratePerSecond: Double
-    public var burst: Int
+    public internal(set) var rolloutPercent = 0.0
+    public internal(set) var rolloutSalt = ""
+    public internal(set) var ratePerSecond = 20.0
+    public internal(set) var burst = 40
     /// 0 means one per core.
-    public var hashWorkers: Int
-    public var hashQueueSize: Int
-    public var normalization: [IdentifierNormalization]
-    public var allow: [String]
-    public var deny: [String]
-    public var rehash: RehashSettings
-    public var unsupportedMFA: UnsupportedMFAPolicy
-    public var legacyUpstream: String
-    public var newUpstream: String
+    public internal(set) var hashWorkers = 0
+    public internal(set) var hashQueueSize = 256
+    public internal(set) var normalization: [IdentifierNormalization] = [.trim, .casefold, .nfkc]
+    public internal(set) var allow: [String] = []
+    public internal(set) var deny: [String] = []
+    public internal(set) var rehash = RehashSettings()
+    public internal(set) var unsupportedMFA = UnsupportedMFAPolicy.requireReenroll
+    public internal(set) var legacyUpstream = "legacy"
+    public internal(set) var newUpstream = "new"
 
     public enum MigrationMode: String, CaseIterable, Sendable {
         case off, shadow, migrate
@@ -331,16 +350,16 @@ public struct MigrationSettings: Equatable, Sendable {
 /// are OWASP's recommendations.
 /// The scheme, format and defaults are `PasswordHashes`' (`Rehasher`).
 public struct RehashSettings: Equatable, Sendable {
-    public var scheme: RehashAlgorithm = Rehasher().algorithm
-    public var format: RehashFormat = Rehasher().format
-    public var argon2MemoryKiB = RehashParameters().argon2MemoryKiB
-    public var argon2Passes = RehashParameters().argon2Iterations
-    public var argon2Parallelism = RehashParameters().argon2Parallelism
-    public var bcryptCost = RehashParameters().bcryptCost
-    public var pbkdf2Iterations = RehashParameters().pbkdf2Iterations
-    public var scryptLog2N = RehashParameters().scryptLog2N
-    public var scryptR = RehashParameters().scryptR
-    public var scryptP = RehashParameters().scryptP
+    public internal(set) var scheme: RehashAlgorithm = Rehasher().algorithm
+    public internal(set) var format: RehashFormat = Rehasher().format
+    public internal(set) var argon2MemoryKiB = RehashParameters().argon2MemoryKiB
+    public internal(set) var argon2Passes = RehashParameters().argon2Iterations
+    public internal(set) var argon2Parallelism = RehashParameters().argon2Parallelism
+    public internal(set) var bcryptCost = RehashParameters().bcryptCost
+    public internal(set) var pbkdf2Iterations = RehashParameters().pbkdf2Iterations
+    public internal(set) var scryptLog2N = RehashParameters().scryptLog2N
+    public internal(set) var scryptR = RehashParameters().scryptR
+    public internal(set) var scryptP = RehashParameters().scryptP
 
     public init() {}
 
@@ -360,23 +379,24 @@ public struct RehashSettings: Equatable, Sendable {
 }
 
 public struct RouteSettings: Equatable, Sendable {
-    public var name: String
-    public var match: RouteMatch
-    public var action: RouteAction
+    /// Required, as is `action`: a route without them is not built.
+    public internal(set) var name = ""
+    public internal(set) var match = RouteMatch()
+    public internal(set) var action = RouteAction.proxy(upstream: "")
     /// Whether a session cookie or token of one platform overrides this route's
     /// upstream choice.
-    public var sessionAffinity: Bool
+    public internal(set) var sessionAffinity = true
 }
 
 public struct RouteMatch: Equatable, Sendable {
     /// Empty matches every method.
-    public var methods: [String]
-    public var path: PathMatch?
-    public var host: String?
+    public internal(set) var methods: [String] = []
+    public internal(set) var path: PathMatch?
+    public internal(set) var host: String?
     /// Header that must be present.
-    public var header: String?
+    public internal(set) var header: String?
     /// Cookie that must be present.
-    public var cookie: String?
+    public internal(set) var cookie: String?
 
     public enum PathMatch: Equatable, Sendable {
         case exact(String)
@@ -394,6 +414,18 @@ public enum RouteAction: Equatable, Sendable {
 }
 
 extension RouteSettings {
+    /// This route with its path pattern rewritten by `transform`: the proxy
+    /// compares patterns and request paths in one normal form.
+    public func withPathPattern(_ transform: (String) -> String) -> RouteSettings {
+        var route = self
+        switch match.path {
+        case .exact(let path): route.match.path = .exact(transform(path))
+        case .prefix(let path): route.match.path = .prefix(transform(path))
+        case nil: break
+        }
+        return route
+    }
+
     /// Ferry decides where the request goes (by the user), so both migration
     /// upstreams must exist.
     var isHandledByFerry: Bool {
@@ -403,14 +435,14 @@ extension RouteSettings {
 }
 
 public struct LoginSettings: Equatable, Sendable {
-    public var bodyFormat: BodyFormat
+    public internal(set) var bodyFormat: BodyFormat
     /// Form field name, or JSON pointer (`/user/email`) for JSON bodies.
-    public var identifierField: String
-    public var passwordField: String
-    public var maxBodySize: Int
+    public internal(set) var identifierField: String
+    public internal(set) var passwordField: String
+    public internal(set) var maxBodySize: Int
     /// How a login is reshaped when it goes to the new platform; nil forwards it
     /// as the client sent it.
-    public var newPlatformShape: LoginShape?
+    public internal(set) var newPlatformShape: LoginShape?
 
     public init(
         bodyFormat: BodyFormat, identifierField: String, passwordField: String, maxBodySize: Int,
@@ -431,11 +463,11 @@ public struct LoginSettings: Equatable, Sendable {
 /// The new platform's login request: path, body format, field names and
 /// fields it needs that the legacy form did not send.
 public struct LoginShape: Equatable, Sendable {
-    public var path: String?
-    public var bodyFormat: Format
-    public var identifierField: String
-    public var passwordField: String
-    public var staticFields: [String: String]
+    public internal(set) var path: String?
+    public internal(set) var bodyFormat: Format
+    public internal(set) var identifierField: String
+    public internal(set) var passwordField: String
+    public internal(set) var staticFields: [String: String]
 
     public enum Format: String, CaseIterable, Sendable {
         case form, json

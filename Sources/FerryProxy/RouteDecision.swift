@@ -77,15 +77,7 @@ public struct RouteTable: Sendable {
         caseInsensitivePaths = config.server.caseInsensitivePaths
         // Patterns are compared in the same normal form as request paths.
         routes = config.routes.map { [caseInsensitivePaths] route in
-            var route = route
-            switch route.match.path {
-            case .exact(let path):
-                route.match.path = .exact(RoutePath.normalized(path, caseInsensitive: caseInsensitivePaths))
-            case .prefix(let path):
-                route.match.path = .prefix(RoutePath.normalized(path, caseInsensitive: caseInsensitivePaths))
-            case nil: break
-            }
-            return route
+            route.withPathPattern { RoutePath.normalized($0, caseInsensitive: caseInsensitivePaths) }
         }
         affinity = SessionAffinity(config: config)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import FerryConfig
@@ -64,7 +65,7 @@ struct ConfigDiffTests {
                 token_env = "SCIM"
                 """, environment: environment)
         let changes = after.changes(from: before)
-        #expect(changes.contains(ConfigChange(key: "migration.rollout_percent", old: "10.0", new: "20.0")))
+        #expect(changes.contains(ConfigChange(key: "migration.rollout_percent", old: "10", new: "20")))
         #expect(changes.contains { $0.key == "legacy" && $0.old == nil && $0.new?.contains("legacy.db") == true })
         let text = changes.map { "\($0.key) \($0.old ?? "") \($0.new ?? "")" }.joined(separator: "\n")
         #expect(text.contains("env $PEPPER") && text.contains("env $SCIM") && text.contains("env $TOKEN"))
@@ -81,5 +82,44 @@ struct ConfigDiffTests {
         withHTTP2.server.http2 = true
         #expect(withHTTP2.restartRequiredKeys(from: before) == ["server.http2"])
         #expect(withHTTP2.changedKeys(from: before) == ["server.http2"])
+    }
+
+    /// TLS on or off needs a restart; another certificate file does not
+    /// (it is read again on reload).
+    @Test func tlsNeedsARestartOnlyWhenTurnedOnOrOff() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["a.pem", "b.pem", "key.pem"] {
+            try "x".write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        func tls(_ cert: String) -> String {
+            Self.base.replacingOccurrences(
+                of: "listen = \"127.0.0.1:8080\"",
+                with:
+                    "listen = \"127.0.0.1:8080\"\ntls_cert_file = \"\(folder.path)/\(cert)\"\ntls_key_file = \"\(folder.path)/key.pem\""
+            )
+        }
+        let plain = try Self.config(Self.base)
+        let first = try Self.config(tls("a.pem"))
+        let second = try Self.config(tls("b.pem"))
+        #expect(first.restartRequiredKeys(from: plain) == ["server.tls_cert_file"])
+        #expect(plain.restartRequiredKeys(from: first) == ["server.tls_cert_file"])
+        #expect(second.restartRequiredKeys(from: first) == [])
+        #expect(second.changedKeys(from: first) == ["server.tls_cert_file"])
+    }
+
+    /// check-config lists what was tuned away from the defaults, by the
+    /// file's key names and spelling.
+    @Test func theSummaryListsTunedSettings() throws {
+        let config = try Self.config(
+            Self.base + "\n[login_guard]\nidentifier_failures = 9\nidentifier_window = \"30m\"\n")
+        #expect(
+            config.settingsAwayFromDefaults.map(\.key) == [
+                "migration.rollout_percent", "login_guard.identifier_failures", "login_guard.identifier_window",
+            ])
+        #expect(config.summary.contains("login_guard.identifier_window = 30m"))
+        #expect(config.summary.contains("migration.rollout_percent = 10"))
+        #expect(try Self.config(minimalConfig).settingsAwayFromDefaults.isEmpty)
     }
 }

@@ -17,32 +17,58 @@ struct ExampleConfigTests {
         #expect(config.routes.map(\.name) == ["login", "password-reset", "signup", "everything-else"])
     }
 
-    @Test func exampleSetsEveryKeyTheLoaderKnows() throws {
-        // A key the loader reads but the example never mentions is undocumented.
-        let text = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
-        let documented = [
-            "listen", "tls_cert_file", "tls_key_file", "http2", "max_header_size", "max_body_size", "idle_timeout",
-            "request_timeout", "shutdown_timeout", "token_file", "token_env", "url", "busy_timeout",
-            "encryption_key_file", "encryption_key_env", "connect_timeout", "response_timeout", "pool_size",
-            "host_header", "tls_verify", "ca_file", "session_cookies", "bearer_prefixes", "jwt_issuers", "database",
-            "user_query", "mfa_query", "consents_query", "allow_plaintext", "digest", "salt_position", "template",
-            "salt_encoding", "hash_encoding", "password_encoding", "pepper_file", "pepper_env", "iterations", "kind",
-            "signing_key_file", "statements", "timeout", "mode", "rollout_percent", "rollout_salt",
-            "rate_per_second", "burst", "hash_workers", "hash_queue_size", "normalize_identifier", "allow", "deny",
-            "max_bcrypt_cost", "max_iterations", "max_phpass_log2", "max_scrypt_memory", "max_argon2_memory",
-            "max_argon2_passes", "max_parallelism", "scheme", "format", "argon2_memory", "argon2_passes",
-            "argon2_parallelism", "bcrypt_cost", "pbkdf2_iterations", "scrypt_log2_n", "scrypt_r", "scrypt_p",
-            "unsupported_mfa", "legacy_upstream", "new_upstream", "name", "methods", "path",
-            "path_prefix", "host", "header", "cookie", "action", "upstream", "body_format", "identifier_field",
-            "password_field", "session_affinity", "on_unavailable", "active_statuses", "totp_secret_encoding",
-            "totp_statements", "recovery_code_statements", "consent_statements", "existing_query", "mfa_factors",
-            "retry_initial", "retry_ceiling", "new_path", "new_body_format", "new_identifier_field",
-            "new_password_field", "new_static_fields", "jwks_file", "jwks_url", "jwks_refresh", "retention",
-        ]
-        for key in documented {
-            #expect(
-                text.contains("\(key) =") || text.contains("# \(key)"), "proxy.conf.example does not mention \(key)")
+    /// Every table of the key table, with its heading in docs/configuration.md.
+    static var keyTables: [(heading: String, keys: [(name: String, isSecret: Bool)])] {
+        func names<S>(_ keys: [ConfigKey<S>]) -> [(name: String, isSecret: Bool)] {
+            keys.map { ($0.name, $0.isSecret) }
         }
+        // The parts a route's `match` and `action` keys are read from.
+        let routeParts = [
+            "methods", "path", "path_prefix", "host", "header", "cookie", "upstream", "body_format",
+            "identifier_field", "password_field", "max_body_size", "identifier_fields", "on_legacy_identifier",
+            "new_path", "new_body_format", "new_identifier_field", "new_password_field", "new_static_fields",
+        ].map { (name: $0, isSecret: false) }
+        return [
+            ("[server]", names(ConfigKeys.server)), ("[admin]", names(ConfigKeys.admin)),
+            ("[state]", names(ConfigKeys.state)), ("[upstreams.NAME]", names(ConfigKeys.upstream)),
+            ("[legacy]", names(ConfigKeys.legacy)), ("[legacy.hash]", names(ConfigKeys.configuredHash)),
+            ("[legacy.limits]", names(ConfigKeys.hashLimits)), ("[target]", names(ConfigKeys.target)),
+            ("[migration]", names(ConfigKeys.migration)), ("[migration.rehash]", names(ConfigKeys.rehash)),
+            ("[sessions]", names(ConfigKeys.sessions)), ("[login_guard]", names(ConfigKeys.loginGuard)),
+            ("[[route]]", names(ConfigKeys.route).filter { $0.name != "match" } + routeParts),
+        ]
+    }
+
+    /// The key table drives the documentation checks: a key the loader reads
+    /// is in proxy.conf.example and in its table's section of
+    /// docs/configuration.md (secrets as `_file` and `_env`).
+    @Test func everyKeyIsInTheExampleAndTheDocs() throws {
+        let example = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
+        let docs = try String(
+            contentsOfFile: URL(fileURLWithPath: Self.examplePath).deletingLastPathComponent()
+                .appendingPathComponent("docs/configuration.md").path, encoding: .utf8)
+        for (heading, keys) in Self.keyTables {
+            let section = try #require(Self.section(of: docs, heading: heading), "docs/configuration.md: \(heading)")
+            for key in keys {
+                let spellings = key.isSecret ? ["\(key.name)_file", "\(key.name)_env"] : [key.name]
+                for name in spellings {
+                    #expect(
+                        example.contains("\(name) =") || example.contains("# \(name)"),
+                        "proxy.conf.example does not mention \(heading) \(name)")
+                    #expect(section.contains("`\(name)`"), "docs/configuration.md \(heading) does not describe \(name)")
+                }
+            }
+        }
+    }
+
+    /// The text under the `##` heading naming `heading`, up to the next heading.
+    static func section(of docs: String, heading: String) -> String? {
+        let lines = docs.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("#") && $0.contains("`\(heading)`") }) else {
+            return nil
+        }
+        let end = lines[(start + 1)...].firstIndex { $0.hasPrefix("#") } ?? lines.endIndex
+        return lines[start..<end].joined(separator: "\n")
     }
 
     /// One wrong value is one error, not a cascade: every key of the example

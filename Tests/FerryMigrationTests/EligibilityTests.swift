@@ -1,6 +1,6 @@
-import FerryConfig
 import Testing
 
+@testable import FerryConfig
 @testable import FerryMigration
 
 @Suite struct EligibilityTests {

@@ -31,7 +31,10 @@ import Testing
         return path
     }
 
-    static func settings(_ path: String, mfa: String? = nil) throws -> LegacySourceSettings {
+    static let userQuery =
+        "SELECT uid AS legacy_id, login AS username, mail AS email, pw AS password_hash, pw_salt AS salt, state AS status, first AS given_name, joined AS created_at FROM members WHERE lower(mail) = :identifier OR lower(login) = :identifier"
+
+    static func settings(_ path: String, mfa: String? = nil, user: String = userQuery) throws -> LegacySourceSettings {
         let mfaQuery =
             mfa
             ?? "SELECT type AS kind, secret, digits, code, cred AS credential_id, pk AS public_key, phone FROM factors WHERE uid = :legacy_id"
@@ -40,7 +43,7 @@ import Testing
             listen = "127.0.0.1:0"
             [legacy]
             database = "sqlite://\(path)"
-            user_query = "SELECT uid AS legacy_id, login AS username, mail AS email, pw AS password_hash, pw_salt AS salt, state AS status, first AS given_name, joined AS created_at FROM members WHERE lower(mail) = :identifier OR lower(login) = :identifier"
+            user_query = "\(user)"
             mfa_query = "\(mfaQuery)"
             consents_query = "SELECT purpose, version, ok AS granted, at AS granted_at FROM grants WHERE uid = :legacy_id"
             active_statuses = ["active"]
@@ -87,8 +90,7 @@ import Testing
         #expect(throws: LegacySourceError.self) {
             try SQLiteLegacySource(settings: try Self.settings(path + ".missing"))
         }
-        var broken = try Self.settings(path)
-        broken.userQuery = "SELECT * FROM missing_table WHERE x = :identifier"
+        let broken = try Self.settings(path, user: "SELECT * FROM missing_table WHERE x = :identifier")
         let failing = try SQLiteLegacySource(settings: broken)
         await #expect(throws: LegacySourceError.unavailable("no such table: missing_table")) {
             try await failing.account(for: "ada")

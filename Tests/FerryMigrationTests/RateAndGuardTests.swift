@@ -1,7 +1,7 @@
-import FerryConfig
 import Foundation
 import Testing
 
+@testable import FerryConfig
 @testable import FerryMigration
 
 @Suite struct TokenBucketTests {

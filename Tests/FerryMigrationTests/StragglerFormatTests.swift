@@ -1,8 +1,8 @@
-import FerryConfig
 import Foundation
 import PasswordHashes
 import Testing
 
+@testable import FerryConfig
 @testable import FerryMigration
 
 @Suite struct PortableHashTests {

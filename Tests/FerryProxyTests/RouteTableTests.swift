@@ -1,6 +1,6 @@
-import FerryConfig
 import Testing
 
+@testable import FerryConfig
 @testable import FerryProxy
 
 /// The routing decision as a table: request facts in, decision out, no I/O.

@@ -59,8 +59,8 @@ import Testing
                 try String.fetchAll(db, sql: "SELECT details FROM audit_log WHERE kind = 'config_changed'")
             }
             #expect(audit.count == 1)
-            #expect(audit.first?.contains(#""migration.rate_per_second.new":"100.0""#) == true, "\(audit)")
-            #expect(audit.first?.contains(#""migration.rate_per_second.old":"0.0""#) == true)
+            #expect(audit.first?.contains(#""migration.rate_per_second.new":"100""#) == true, "\(audit)")
+            #expect(audit.first?.contains(#""migration.rate_per_second.old":"0""#) == true)
         }
     }
 
@@ -219,7 +219,7 @@ import Testing
                 try String.fetchAll(db, sql: "SELECT details FROM audit_log WHERE kind = 'config_changed'")
             }
             #expect(changes.count == 1)
-            #expect(changes.first?.contains(#""migration.rollout_percent.new":"100.0""#) == true, "\(changes)")
+            #expect(changes.first?.contains(#""migration.rollout_percent.new":"100""#) == true, "\(changes)")
         }
     }
 
