@@ -76,7 +76,8 @@ extension ProxyResponder {
     }
 
     /// Reads a body Ferry must see before deciding where it goes: 413 past
-    /// `limit`, 499 when the client goes away.
+    /// `limit`, 400 when its framing is broken (a bad chunk size), 499 when
+    /// the client goes away.
     static func readBody(_ request: Request, limit: Int) async -> Result<ByteBuffer, LoginRefusal> {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             return .failure(LoginRefusal(response: ProxyError.bodyTooLarge.response, bytesRead: 0))
@@ -91,6 +92,8 @@ extension ProxyResponder {
                 var chunk = chunk
                 body.writeBuffer(&chunk)
             }
+        } catch is HTTPParserError {
+            return .failure(LoginRefusal(response: ProxyError.malformedBody.response, bytesRead: body.readableBytes))
         } catch {
             return .failure(
                 LoginRefusal(response: ProxyError.clientClosedRequest.response, bytesRead: body.readableBytes))

@@ -117,6 +117,44 @@ import Testing
         }
     }
 
+    /// Routes whose body Ferry reads before deciding (login, by-user, sign-up)
+    /// answer a broken chunk size with 400 as forwarding does: the client's
+    /// framing broke; it did not go away (499).
+    @Test func bodiesFerryReadsRefuseBrokenFramingWith400() async throws {
+        let legacy = TestUpstream(name: "legacy")
+        let new = TestUpstream(name: "new")
+        try await legacy.start()
+        try await new.start()
+        let routes = """
+            [[route]]
+            name = "login"
+            path = "/login"
+            action = "login"
+            [[route]]
+            name = "reset"
+            path = "/reset"
+            action = "by_user"
+            [[route]]
+            name = "all"
+            """
+        let proxy = try await ProxyHarness(
+            config: ProxyHarness.config(legacy: legacy.url, new: new.url)
+                .replacingOccurrences(of: "[[route]]\nname = \"all\"", with: routes))
+        let port = proxy.server.proxyPort ?? 0
+        for path in ["/login", "/reset"] {
+            let reply = try? await RawConnection.with(port: port) { connection in
+                try await connection.send(
+                    "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\nzz\r\nusername=a\r\n0\r\n\r\n")
+                return try await connection.readResponse()
+            }
+            #expect(reply?.status == 400, "\(path): \(String(describing: reply?.status))")
+        }
+        try await proxy.stop()
+        await legacy.stop()
+        await new.stop()
+    }
+
     /// Body framings: a broken chunk size is the client's fault (400, not a
     /// 502 counted against the upstream); trailers pass; a coding Ferry would
     /// silently drop is refused (501); an upstream's 101 is not relayed.
