@@ -2,6 +2,7 @@ import Crypto
 import FerryConfig
 import FerryStore
 import Foundation
+import NIOPosix
 import Synchronization
 
 /// A signed statement of where the audit chain's head was: its sequence and
@@ -126,6 +127,15 @@ public final class AuditCheckpoints: Sendable {
         let signature = try key.signature(
             for: AuditCheckpoint.signedText(sequence: head.sequence, head: head.hash, at: now))
         let checkpoint = AuditCheckpoint(sequence: head.sequence, head: head.hash, at: now, signature: signature)
+        // An fsync can take long on a busy disk: on NIO's blocking pool, not
+        // on a thread of Swift's cooperative pool.
+        let file = file
+        try await NIOThreadPool.singleton.runIfActive { try Self.append(checkpoint, to: file) }
+        lastSequence.withLock { $0 = checkpoint.sequence }
+        return checkpoint
+    }
+
+    private static func append(_ checkpoint: AuditCheckpoint, to file: String) throws {
         if !FileManager.default.fileExists(atPath: file) {
             _ = FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o644])
         }
@@ -136,8 +146,6 @@ public final class AuditCheckpoints: Sendable {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data((checkpoint.line + "\n").utf8))
         try handle.synchronize()
-        lastSequence.withLock { $0 = checkpoint.sequence }
-        return checkpoint
     }
 
     /// What the chain says against the latest checkpoint.
