@@ -94,6 +94,7 @@ enum ConfigKeys {
         .field("recovery_code_statements", \.recoveryCodeStatements, .strings),
         .field("consent_statements", \.consentStatements, .strings),
         .field("existing_query", \.existingQuery, .optionalText),
+        .field("totp_issuer", \.totpIssuer, .optionalText),
         .field("timeout", \.timeout, .duration()),
         .field("retry_initial", \.retryInitial, .duration()),
         .field("retry_ceiling", \.retryCeiling, .duration()),

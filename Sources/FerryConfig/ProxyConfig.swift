@@ -287,6 +287,8 @@ public struct TargetSettings: Equatable, Sendable {
     /// `:legacy_id`, `:username` or `:email`, so that a retried job recognises
     /// its own user and a stranger is reported as a conflict.
     public internal(set) var existingQuery: String?
+    /// `sql`: the issuer named in `:totp_uri` (the `otpauth://` key URI).
+    public internal(set) var totpIssuer: String?
     public internal(set) var timeout: Duration = .seconds(10)
     /// MFA factors the new platform can hold; a user with any other factor gets
     /// `migration.unsupported_mfa`. Unset, what the kind can carry

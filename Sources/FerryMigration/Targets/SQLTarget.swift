@@ -45,8 +45,16 @@ public final class SQLTarget: ProvisioningTarget {
                 // `updateValue`, not subscript assignment: assigning nil would remove the
                 // parameter, and a statement naming it would fail.
                 for factor in job.identity.mfa.totp {
+                    guard
+                        let forms = TOTPSecretForms(
+                            factor, account: job.identity.email ?? job.identity.loginName, issuer: settings.totpIssuer)
+                    else { throw UnreadableSecret() }
                     var values = base
-                    values.updateValue(factor.secret, forKey: "totp_secret")
+                    values.updateValue(forms.base32, forKey: "totp_secret")
+                    values.updateValue(forms.base32, forKey: "totp_secret_base32")
+                    values.updateValue(forms.hex, forKey: "totp_secret_hex")
+                    values.updateValue(forms.base64, forKey: "totp_secret_base64")
+                    values.updateValue(forms.uri, forKey: "totp_uri")
                     values.updateValue(factor.digits, forKey: "totp_digits")
                     values.updateValue(factor.period, forKey: "totp_period")
                     values.updateValue(factor.algorithm, forKey: "totp_algorithm")
@@ -75,6 +83,9 @@ public final class SQLTarget: ProvisioningTarget {
                 }
                 return .created(newID: job.newID)
             }
+        } catch is UnreadableSecret {
+            // Ferry carries secrets it decoded itself, so this job is broken, not the user.
+            return .rejected("a TOTP secret of the job is not base32")
         } catch let error as DatabaseError {
             let message = error.message ?? "SQLite error \(error.resultCode)"
             // A constraint is this record meeting another user; anything else (locks,
@@ -103,6 +114,8 @@ public final class SQLTarget: ProvisioningTarget {
         ]
     }
 }
+
+private struct UnreadableSecret: Error {}
 
 public struct TargetSetupError: Error, CustomStringConvertible {
     public var description: String
