@@ -95,6 +95,7 @@ enum ConfigKeys {
         .field("consent_statements", \.consentStatements, .strings),
         .field("existing_query", \.existingQuery, .optionalText),
         .field("totp_issuer", \.totpIssuer, .optionalText),
+        .field("date_format", \.dateFormat, .choice),
         .field("timeout", \.timeout, .duration()),
         .field("retry_initial", \.retryInitial, .duration()),
         .field("retry_ceiling", \.retryCeiling, .duration()),

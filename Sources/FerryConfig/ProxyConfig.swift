@@ -303,6 +303,19 @@ public struct TargetSettings: Equatable, Sendable {
         case sql, scim, webhook
     }
 
+    /// `sql`: how date parameters are written. Each date parameter also comes
+    /// in every form by suffix (`:created_at_iso8601`).
+    public internal(set) var dateFormat = DateFormat.unix
+
+    public enum DateFormat: String, CaseIterable, Sendable {
+        /// Unix seconds, with microseconds.
+        case unix
+        /// `2024-05-01T10:20:30.123456Z`.
+        case iso8601
+        /// `2024-05-01 10:20:30.123456`, UTC.
+        case sql
+    }
+
     init(kind: TargetKind) { self.kind = kind }
 }
 

@@ -119,7 +119,7 @@ public final class SQLiteLegacySource: LegacySource {
                 }
                 if let query = settings.consentsQuery {
                     account.consents = try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID])
-                        .map(Self.consent)
+                        .map { try Self.consent($0, of: account.legacyID) }
                 }
                 return account
             }
@@ -153,21 +153,27 @@ public final class SQLiteLegacySource: LegacySource {
         return ["1", "true", "yes", "t", "y"].contains(text)
     }
 
-    /// Unix seconds (integer or real) or ISO 8601 text.
-    static func date(_ row: Row, _ column: String) -> Date? {
+    /// A date in any form `LegacyDate` reads; nil when the column is absent
+    /// or NULL. A value that is not a date is an error naming the column and
+    /// the row (`owner`), never a silent NULL. The value itself is not shown: a
+    /// misaliased column could hold a secret.
+    static func date(_ row: Row, _ column: String, of owner: String) throws -> Date? {
         guard row.hasColumn(column) else { return nil }
         let value: DatabaseValue = row[column]
+        let date: Date?
         switch value.storage {
-        case .int64(let seconds): return Date(timeIntervalSince1970: Double(seconds))
-        case .double(let seconds): return Date(timeIntervalSince1970: seconds)
-        case .string(let text):
-            if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
-            let formatter = ISO8601DateFormatter()
-            if let date = formatter.date(from: text) { return date }
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            return formatter.date(from: text)
-        default: return nil
+        case .null: return nil
+        case .int64(let number): date = LegacyDate.fromUnix(Double(number))
+        case .double(let number): date = LegacyDate.fromUnix(number)
+        case .string(let text): date = LegacyDate.parse(text)
+        case .blob: date = nil
         }
+        guard let date else {
+            throw LegacySourceError.badRow(
+                "column `\(column)` of \(owner) is not a date Ferry can read (Unix seconds or milliseconds, or ISO 8601 such as 2024-05-01 10:20:30.123456+02:00)"
+            )
+        }
+        return date
     }
 
     static func account(_ row: Row, activeStatuses: [String]) throws -> LegacyAccount {
@@ -187,7 +193,8 @@ public final class SQLiteLegacySource: LegacySource {
             salt: text(row, "salt"), status: status, active: active,
             profile: .init(
                 givenName: text(row, "given_name"), familyName: text(row, "family_name"), locale: text(row, "locale")),
-            createdAt: date(row, "created_at"), lastLoginAt: date(row, "last_login_at"), mfa: .init(), consents: [])
+            createdAt: try date(row, "created_at", of: "legacy user \(legacyID)"),
+            lastLoginAt: try date(row, "last_login_at", of: "legacy user \(legacyID)"), mfa: .init(), consents: [])
     }
 
     static func addFactor(
@@ -242,12 +249,13 @@ public final class SQLiteLegacySource: LegacySource {
         return Base32.encode(bytes)
     }
 
-    static func consent(_ row: Row) throws -> CanonicalIdentity.ConsentGrant {
+    static func consent(_ row: Row, of legacyID: String) throws -> CanonicalIdentity.ConsentGrant {
         guard let purpose = text(row, "purpose") else {
             throw LegacySourceError.badRow("consents_query must return a `purpose` column")
         }
         return .init(
             purpose: purpose, client: text(row, "client"), version: text(row, "version"),
-            granted: row.hasColumn("granted") ? flag(row, "granted") : true, at: date(row, "granted_at"))
+            granted: row.hasColumn("granted") ? flag(row, "granted") : true,
+            at: try date(row, "granted_at", of: "a consent of legacy user \(legacyID)"))
     }
 }

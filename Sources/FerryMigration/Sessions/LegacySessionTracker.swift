@@ -201,7 +201,10 @@ public final class LegacySessionTracker: Sendable {
             guard let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(values)) else {
                 return (nil, nil)
             }
-            return (SQLiteLegacySource.date(row, "expires_at"), SQLiteLegacySource.text(row, "user"))
+            return (
+                try SQLiteLegacySource.date(row, "expires_at", of: "the session store's row"),
+                SQLiteLegacySource.text(row, "user")
+            )
         }
     }
 }

@@ -30,7 +30,7 @@ public final class SQLTarget: ProvisioningTarget {
         let settings = settings
         do {
             return try await database.write { db -> TargetOutcome in
-                let base = Self.parameters(job)
+                let base = Self.parameters(job, dateFormat: settings.dateFormat)
                 if let query = settings.existingQuery,
                     let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(base))
                 {
@@ -75,7 +75,7 @@ public final class SQLTarget: ProvisioningTarget {
                     values.updateValue(consent.client, forKey: "consent_client")
                     values.updateValue(consent.version, forKey: "consent_version")
                     values.updateValue(consent.granted, forKey: "consent_granted")
-                    values.updateValue(consent.at?.timeIntervalSince1970, forKey: "consent_granted_at")
+                    Self.addDate(consent.at, named: "consent_granted_at", to: &values, format: settings.dateFormat)
                     values.updateValue(consent.source, forKey: "consent_source")
                     for sql in settings.consentStatements {
                         try db.execute(sql: sql, arguments: StatementArguments(values))
@@ -98,20 +98,39 @@ public final class SQLTarget: ProvisioningTarget {
         }
     }
 
-    /// The named parameters every statement may use.
-    static func parameters(_ job: ProvisioningJob) -> [String: (any DatabaseValueConvertible)?] {
+    /// The named parameters every statement may use. Dates come in the
+    /// target's `date_format` and, by suffix, in every form (`_unix`,
+    /// `_iso8601`, `_sql`).
+    static func parameters(_ job: ProvisioningJob, dateFormat: TargetSettings.DateFormat = .unix, now: Date = Date())
+        -> [String: (any DatabaseValueConvertible)?]
+    {
         let identity = job.identity
-        return [
+        var values: [String: (any DatabaseValueConvertible)?] = [
             "new_id": job.newID, "legacy_id": identity.legacyID, "username": identity.loginName,
             "email": identity.email, "email_verified": identity.emailVerified, "phone": identity.phone,
             "password_hash": identity.credential.passwordHash, "legacy_scheme": identity.credential.legacyScheme,
             "given_name": identity.profile.givenName ?? "", "family_name": identity.profile.familyName ?? "",
-            "locale": identity.profile.locale, "created_at": identity.metadata.createdAt?.timeIntervalSince1970,
-            "last_login_at": identity.metadata.lastLoginAt?.timeIntervalSince1970,
-            "migrated_at": identity.metadata.migratedAt?.timeIntervalSince1970,
-            "now": Date().timeIntervalSince1970, "mfa_enrolled": identity.mfa.isEnrolled,
+            "locale": identity.profile.locale, "mfa_enrolled": identity.mfa.isEnrolled,
             "mfa_reenroll_required": identity.mfa.reenrollRequired,
         ]
+        let dates = [
+            ("created_at", identity.metadata.createdAt), ("last_login_at", identity.metadata.lastLoginAt),
+            ("migrated_at", identity.metadata.migratedAt), ("now", now),
+        ]
+        for (name, date) in dates { addDate(date, named: name, to: &values, format: dateFormat) }
+        return values
+    }
+
+    /// `name` in the target's form and `name_unix`, `name_iso8601`, `name_sql`;
+    /// NULL in all of them when the legacy row had no date.
+    static func addDate(
+        _ date: Date?, named name: String, to values: inout [String: (any DatabaseValueConvertible)?],
+        format: TargetSettings.DateFormat
+    ) {
+        values.updateValue(date.map(format.value), forKey: name)
+        for form in TargetSettings.DateFormat.allCases {
+            values.updateValue(date.map(form.value), forKey: "\(name)_\(form.rawValue)")
+        }
     }
 }
 
