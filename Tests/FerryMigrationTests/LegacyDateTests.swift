@@ -81,33 +81,30 @@ struct LegacyDateTests {
     /// A stored value that is not a date stops the login's read of the user
     /// with the column and the user named (the login goes to legacy).
     @Test func anUnreadableDateNamesItsColumnAndUser() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-dates-\(UUID()).db").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let database = try DatabaseQueue(path: path)
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE users (id INTEGER, email TEXT, pw TEXT, joined TEXT, seen INTEGER);
-                    INSERT INTO users VALUES (7, 'ada@example.com', 'x', '2023-11-14 22:13:20.123456', 1700000000123);
-                    INSERT INTO users VALUES (8, 'bob@example.com', 'x', 'last tuesday', NULL);
-                    """)
-        }
-        let text = """
-            [server]
-            listen = "127.0.0.1:0"
-            [legacy]
-            database = "sqlite://\(path)"
-            user_query = "SELECT id AS legacy_id, email, pw AS password_hash, joined AS created_at, seen AS last_login_at FROM users WHERE email = :identifier"
+        try await withTemporarySQLite(
             """
-        let source = try SQLiteLegacySource(
-            settings: try #require(try ProxyConfig.parse(text, file: "t.conf", baseDirectory: "/tmp").legacy))
-        let ada = try #require(try await source.account(for: "ada@example.com"))
-        #expect(abs((ada.createdAt?.timeIntervalSince1970 ?? 0) - (Self.base + 0.123456)) < 0.000_001)
-        #expect(ada.lastLoginAt?.timeIntervalSince1970 == Self.base + 0.123)
-        await #expect(
-            throws: LegacySourceError.badRow(
-                "column `created_at` of legacy user 8 is not a date Ferry can read (Unix seconds or milliseconds, or ISO 8601 such as 2024-05-01 10:20:30.123456+02:00)"
-            )
-        ) { try await source.account(for: "bob@example.com") }
+            CREATE TABLE users (id INTEGER, email TEXT, pw TEXT, joined TEXT, seen INTEGER);
+            INSERT INTO users VALUES (7, 'ada@example.com', 'x', '2023-11-14 22:13:20.123456', 1700000000123);
+            INSERT INTO users VALUES (8, 'bob@example.com', 'x', 'last tuesday', NULL);
+            """
+        ) { path, database in
+            let text = """
+                [server]
+                listen = "127.0.0.1:0"
+                [legacy]
+                database = "sqlite://\(path)"
+                user_query = "SELECT id AS legacy_id, email, pw AS password_hash, joined AS created_at, seen AS last_login_at FROM users WHERE email = :identifier"
+                """
+            let source = try SQLiteLegacySource(
+                settings: try #require(try ProxyConfig.parse(text, file: "t.conf", baseDirectory: "/tmp").legacy))
+            let ada = try #require(try await source.account(for: "ada@example.com"))
+            #expect(abs((ada.createdAt?.timeIntervalSince1970 ?? 0) - (Self.base + 0.123456)) < 0.000_001)
+            #expect(ada.lastLoginAt?.timeIntervalSince1970 == Self.base + 0.123)
+            await #expect(
+                throws: LegacySourceError.badRow(
+                    "column `created_at` of legacy user 8 is not a date Ferry can read (Unix seconds or milliseconds, or ISO 8601 such as 2024-05-01 10:20:30.123456+02:00)"
+                )
+            ) { try await source.account(for: "bob@example.com") }
+        }
     }
 }

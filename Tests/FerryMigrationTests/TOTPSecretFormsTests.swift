@@ -38,44 +38,37 @@ struct TOTPSecretFormsTests {
     /// Through a real SQLite table: each column gets its form, and each form
     /// decodes to the same key.
     @Test func theSQLTargetWritesEachForm() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-totp-\(UUID()).db").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let database = try DatabaseQueue(path: path)
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE, email TEXT);
-                    CREATE TABLE totp (account_id TEXT, b32 TEXT, hex TEXT, b64 TEXT, uri TEXT, digits INTEGER);
-                    """)
-        }
-        let text = """
-            [server]
-            listen = "127.0.0.1:0"
-            [target]
-            kind = "sql"
-            database = "sqlite://\(path)"
-            statements = ["INSERT INTO accounts (id, external_id, email) VALUES (:new_id, :legacy_id, :email)"]
-            totp_statements = ["INSERT INTO totp VALUES (:new_id, :totp_secret_base32, :totp_secret_hex, :totp_secret_base64, :totp_uri, :totp_digits)"]
-            existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
-            totp_issuer = "Example Shop"
+        try await withTemporarySQLite(
             """
-        let settings = try #require(try ProxyConfig.parse(text, file: "t.conf", baseDirectory: "/tmp").target)
-        let job = ProvisioningJob(
-            identity: CanonicalIdentity(
-                legacyID: "7", username: "ada", email: "ada@example.com",
-                credential: .init(passwordHash: "$argon2id$x", legacyScheme: "md5-hex"),
-                mfa: .init(totp: [.init(secret: Self.seed, digits: 8)])))
-        guard case .created = try await SQLTarget(settings: settings).provision(job) else {
-            Issue.record("the job creates the user")
-            return
+            CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE, email TEXT);
+            CREATE TABLE totp (account_id TEXT, b32 TEXT, hex TEXT, b64 TEXT, uri TEXT, digits INTEGER);
+            """
+        ) { path, database in
+            let settings = try sqlTargetSettings(
+                database: path,
+                """
+                statements = ["INSERT INTO accounts (id, external_id, email) VALUES (:new_id, :legacy_id, :email)"]
+                totp_statements = ["INSERT INTO totp VALUES (:new_id, :totp_secret_base32, :totp_secret_hex, :totp_secret_base64, :totp_uri, :totp_digits)"]
+                totp_issuer = "Example Shop"
+                """)
+            let job = ProvisioningJob(
+                identity: CanonicalIdentity(
+                    legacyID: "7", username: "ada", email: "ada@example.com",
+                    credential: .init(passwordHash: "$argon2id$x", legacyScheme: "md5-hex"),
+                    mfa: .init(totp: [.init(secret: Self.seed, digits: 8)])))
+            guard case .created = try await SQLTarget(settings: settings).provision(job) else {
+                Issue.record("the job creates the user")
+                return
+            }
+            let row = try #require(try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM totp") })
+            let key = Array("12345678901234567890".utf8)
+            #expect(Base32.decode(row["b32"] as String) == key)
+            #expect(Hex.decode(row["hex"] as String) == key)
+            #expect(Data(base64Encoded: row["b64"] as String).map(Array.init) == key)
+            #expect(
+                (row["uri"] as String).hasPrefix("otpauth://totp/Example%20Shop:ada%40example.com?secret=\(Self.seed)"))
+            #expect((row["uri"] as String).contains("digits=8"))
+            #expect(row["digits"] as Int == 8)
         }
-        let row = try #require(try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM totp") })
-        let key = Array("12345678901234567890".utf8)
-        #expect(Base32.decode(row["b32"] as String) == key)
-        #expect(Hex.decode(row["hex"] as String) == key)
-        #expect(Data(base64Encoded: row["b64"] as String).map(Array.init) == key)
-        #expect((row["uri"] as String).hasPrefix("otpauth://totp/Example%20Shop:ada%40example.com?secret=\(Self.seed)"))
-        #expect((row["uri"] as String).contains("digits=8"))
-        #expect(row["digits"] as Int == 8)
     }
 }

@@ -87,14 +87,26 @@ public final class SQLTarget: ProvisioningTarget {
             // Ferry carries secrets it decoded itself, so this job is broken, not the user.
             return .rejected("a TOTP secret of the job is not base32")
         } catch let error as DatabaseError {
-            let message = error.message ?? "SQLite error \(error.resultCode)"
-            // A constraint is this record meeting another user; anything else (locks,
-            // I/O, a statement that names a missing table or parameter) is fixed on
-            // the platform's or the operator's side, so the job waits and retries.
-            if error.resultCode == .SQLITE_CONSTRAINT { return .conflict("new platform database: \(message)") }
-            return .unavailable("new platform database: \(message)")
+            return Self.outcome(of: error.extendedResultCode, message: error.message)
         } catch {
             return .unavailable("new platform database: \(type(of: error))")
+        }
+    }
+
+    /// What a failed transaction means for the job. Only a uniqueness
+    /// constraint is this user meeting another one (a conflict: the user stays
+    /// on legacy as failed). NOT NULL, CHECK and foreign-key violations, a
+    /// missing table, column or parameter, a lock or I/O are fixed on the
+    /// operator's or the platform's side: the job stays in the outbox and is
+    /// retried, so fixing `[target]` and reloading finishes it; the user is
+    /// never a permanent failure for a configuration mistake.
+    static func outcome(of code: ResultCode, message: String?) -> TargetOutcome {
+        let detail = "new platform database: \(message ?? "SQLite error \(code)")"
+        switch code {
+        case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY: return .conflict(detail)
+        case .SQLITE_CONSTRAINT_NOTNULL, .SQLITE_CONSTRAINT_CHECK, .SQLITE_CONSTRAINT_FOREIGNKEY:
+            return .unavailable("\(detail) (the statements or the schema need fixing; the job is retried)")
+        default: return .unavailable(detail)
         }
     }
 
