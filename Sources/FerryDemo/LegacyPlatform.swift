@@ -133,6 +133,9 @@ public final class LegacyPlatform: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v2: TOTP replay protection") { db in
+            try db.execute(sql: "ALTER TABLE totp ADD COLUMN last_used_step INTEGER")
+        }
         return migrator
     }
 
@@ -252,12 +255,14 @@ public final class LegacyPlatform: Sendable {
         let now = clock()
         let accepted = try await database.write { db -> Bool in
             if let row = try Row.fetchOne(
-                db, sql: "SELECT secret, digits, period, algorithm FROM totp WHERE user_id = ?", arguments: [user]),
+                db, sql: "SELECT secret, digits, period, algorithm, last_used_step FROM totp WHERE user_id = ?",
+                arguments: [user]),
                 let totp = TOTP(
                     base32Secret: row["secret"], digits: row["digits"], period: row["period"],
                     algorithm: row["algorithm"]),
-                totp.verify(code, at: now)
+                let step = totp.acceptedStep(code, at: now, after: row["last_used_step"])
             {
+                try db.execute(sql: "UPDATE totp SET last_used_step = ? WHERE user_id = ?", arguments: [step, user])
                 return true
             }
             // A recovery code works once.

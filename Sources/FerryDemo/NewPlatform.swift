@@ -90,6 +90,9 @@ public final class NewPlatform: Sendable {
             try db.execute(
                 sql: "CREATE TABLE webhook_deliveries (idempotency_key TEXT PRIMARY KEY, account_id TEXT NOT NULL)")
         }
+        migrator.registerMigration("v3: TOTP replay protection") { db in
+            try db.execute(sql: "ALTER TABLE totp_factors ADD COLUMN last_used_step INTEGER")
+        }
         return migrator
     }
 
@@ -159,14 +162,19 @@ public final class NewPlatform: Sendable {
         let now = clock()
         let accepted = try await database.write { db -> Bool in
             for row in try Row.fetchAll(
-                db, sql: "SELECT secret_base32, digits, period, algorithm FROM totp_factors WHERE account_id = ?",
+                db,
+                sql:
+                    "SELECT rowid, secret_base32, digits, period, algorithm, last_used_step FROM totp_factors WHERE account_id = ?",
                 arguments: [account])
             {
                 if let totp = TOTP(
                     base32Secret: row["secret_base32"], digits: row["digits"], period: row["period"],
                     algorithm: row["algorithm"]),
-                    totp.verify(code, at: now)
+                    let step = totp.acceptedStep(code, at: now, after: row["last_used_step"])
                 {
+                    try db.execute(
+                        sql: "UPDATE totp_factors SET last_used_step = ? WHERE rowid = ?",
+                        arguments: [step, row["rowid"] as Int64])
                     return true
                 }
             }

@@ -37,13 +37,22 @@ public struct TOTP: Equatable, Sendable {
     /// Accepts the current step and one step either side (clock drift), comparing
     /// in constant time.
     public func verify(_ code: String, at date: Date, window: Int = 1) -> Bool {
+        acceptedStep(code, at: date, window: window) != nil
+    }
+
+    /// The time step `code` belongs to, when it is within `window` steps of
+    /// `date` and later than `lastUsed`: as real authenticator stores do, a
+    /// code is accepted once (RFC 6238 section 5.2), and no code of an earlier
+    /// step after it.
+    public func acceptedStep(_ code: String, at date: Date, window: Int = 1, after lastUsed: Int64? = nil) -> Int64? {
         let candidate = Array(code.trimmingCharacters(in: .whitespaces).utf8)
-        guard candidate.count == digits else { return false }
+        guard candidate.count == digits else { return nil }
         let now = Int64(max(0, date.timeIntervalSince1970)) / Int64(period)
-        var matched = false
+        var matched: Int64?
         for step in (now - Int64(window))...(now + Int64(window)) where step >= 0 {
-            matched = constantTimeEquals(Array(self.code(counter: UInt64(step)).utf8), candidate) || matched
+            if constantTimeEquals(Array(self.code(counter: UInt64(step)).utf8), candidate) { matched = step }
         }
+        guard let matched, matched > (lastUsed ?? -1) else { return nil }
         return matched
     }
 }

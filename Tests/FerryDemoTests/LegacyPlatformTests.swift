@@ -103,7 +103,32 @@ import Testing
             let reused = try await server.send(
                 .POST, "/login/mfa", form: ["code": "recover-1"], cookies: ["legacy_mfa": third.cookies["legacy_mfa"]!])
             #expect(reused.status == 401, "a recovery code works once")
+
+            // Replay protection: the code already used is refused, at any later moment of its window.
+            let fourth = try await server.send(.POST, "/login", form: ["username": "mfa", "password": Self.password])
+            let replayed = try await server.send(
+                .POST, "/login/mfa", form: ["code": totp.code(at: clock.date)],
+                cookies: ["legacy_mfa": fourth.cookies["legacy_mfa"]!])
+            #expect(replayed.status == 401, "a TOTP code is accepted once")
+            clock.advance(30)
+            let next = try await server.send(
+                .POST, "/login/mfa", form: ["code": totp.code(at: clock.date)],
+                cookies: ["legacy_mfa": fourth.cookies["legacy_mfa"]!])
+            #expect(next.status == 303, "the next step's code works")
         }
+    }
+
+    /// RFC 6238 section 5.2: a code is accepted once, and after it no code of an
+    /// earlier step of the drift window.
+    @Test func totpStepsAreAcceptedOnceAndInOrder() {
+        let totp = TOTP(secret: Array("12345678901234567890".utf8))
+        let now = Date(timeIntervalSince1970: 59)
+        #expect(totp.acceptedStep(totp.code(at: now), at: now) == 1)
+        #expect(totp.acceptedStep(totp.code(at: now), at: now, after: 1) == nil, "replayed")
+        let earlier = totp.code(at: Date(timeIntervalSince1970: 29))
+        #expect(totp.acceptedStep(earlier, at: now) == 0, "drift: the step before")
+        #expect(totp.acceptedStep(earlier, at: now, after: 1) == nil, "not after a later one")
+        #expect(totp.acceptedStep("94287082", at: now) == nil, "RFC 6238's 8-digit vector is not a 6-digit code")
     }
 
     @Test func sessionsExpireAndLogoutEndsThem() async throws {
