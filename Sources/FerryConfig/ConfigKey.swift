@@ -32,16 +32,6 @@ struct ConfigKey<Section>: Sendable {
             differs: { $0[keyPath: field] != $1[keyPath: field] },
             text: { kind.text($0[keyPath: field]) })
     }
-
-    /// A key of a sub-table (`migration.rehash.*`), for comparing whole sections.
-    func within<Outer>(_ path: KeyPath<Outer, Section> & Sendable, named prefix: String) -> ConfigKey<Outer> {
-        let inner = self
-        return ConfigKey<Outer>(
-            name: "\(prefix).\(name)", restart: restart, isSecret: isSecret,
-            read: { _, _, _ in true },
-            differs: { inner.differs($0[keyPath: path], $1[keyPath: path]) },
-            text: { inner.text($0[keyPath: path]) })
-    }
 }
 
 /// What changing a key on a running Ferry needs.

@@ -122,14 +122,14 @@ enum ConfigKeys {
     static let rehash: [ConfigKey<RehashSettings>] = [
         .field("scheme", \.scheme, .choice),
         .field("format", \.format, .choice),
-        .field("argon2_memory", \.argon2MemoryKiB, .kibibytes(in: (64 << 10)...(4 << 30))),
-        .field("argon2_passes", \.argon2Passes, .integer(in: 1...64)),
-        .field("argon2_parallelism", \.argon2Parallelism, .integer(in: 1...64)),
-        .field("bcrypt_cost", \.bcryptCost, .integer(in: 10...31)),
-        .field("pbkdf2_iterations", \.pbkdf2Iterations, .integer(in: 100_000...100_000_000)),
-        .field("scrypt_log2_n", \.scryptLog2N, .integer(in: 14...30)),
-        .field("scrypt_r", \.scryptR, .integer(in: 1...64)),
-        .field("scrypt_p", \.scryptP, .integer(in: 1...64)),
+        .field("argon2_memory", \.parameters.argon2MemoryKiB, .kibibytes(in: (64 << 10)...(4 << 30))),
+        .field("argon2_passes", \.parameters.argon2Iterations, .integer(in: 1...64)),
+        .field("argon2_parallelism", \.parameters.argon2Parallelism, .integer(in: 1...64)),
+        .field("bcrypt_cost", \.parameters.bcryptCost, .integer(in: 10...31)),
+        .field("pbkdf2_iterations", \.parameters.pbkdf2Iterations, .integer(in: 100_000...100_000_000)),
+        .field("scrypt_log2_n", \.parameters.scryptLog2N, .integer(in: 14...30)),
+        .field("scrypt_r", \.parameters.scryptR, .integer(in: 1...64)),
+        .field("scrypt_p", \.parameters.scryptP, .integer(in: 1...64)),
     ]
 
     /// A route's match and action are each one key for the diff: their

@@ -361,36 +361,16 @@ public struct MigrationSettings: Equatable, Sendable {
     }
 }
 
-/// The hash written for the new platform, its format and parameters. Defaults
-/// are OWASP's recommendations.
-/// The scheme, format and defaults are `PasswordHashes`' (`Rehasher`).
+/// The hash written for the new platform, its format and parameters. The
+/// scheme, format, parameters and their defaults (OWASP's recommendations) are
+/// `PasswordHashes`' own (`Rehasher`).
 public struct RehashSettings: Equatable, Sendable {
     public internal(set) var scheme: RehashAlgorithm = Rehasher().algorithm
     public internal(set) var format: RehashFormat = Rehasher().format
-    public internal(set) var argon2MemoryKiB = RehashParameters().argon2MemoryKiB
-    public internal(set) var argon2Passes = RehashParameters().argon2Iterations
-    public internal(set) var argon2Parallelism = RehashParameters().argon2Parallelism
-    public internal(set) var bcryptCost = RehashParameters().bcryptCost
-    public internal(set) var pbkdf2Iterations = RehashParameters().pbkdf2Iterations
-    public internal(set) var scryptLog2N = RehashParameters().scryptLog2N
-    public internal(set) var scryptR = RehashParameters().scryptR
-    public internal(set) var scryptP = RehashParameters().scryptP
+    /// Memory, passes, cost and the rest: `Rehasher`'s own parameters and defaults.
+    public internal(set) var parameters = RehashParameters()
 
     public init() {}
-
-    /// What `Rehasher` is given.
-    public var parameters: RehashParameters {
-        var parameters = RehashParameters()
-        parameters.argon2MemoryKiB = argon2MemoryKiB
-        parameters.argon2Iterations = argon2Passes
-        parameters.argon2Parallelism = argon2Parallelism
-        parameters.bcryptCost = bcryptCost
-        parameters.pbkdf2Iterations = pbkdf2Iterations
-        parameters.scryptLog2N = scryptLog2N
-        parameters.scryptR = scryptR
-        parameters.scryptP = scryptP
-        return parameters
-    }
 }
 
 public struct RouteSettings: Equatable, Sendable {

@@ -319,8 +319,8 @@ struct ConfigErrorTests {
         #expect(config.legacy?.limits.maxBcryptCost == 13)
         #expect(config.legacy?.limits.maxScryptMemory == 64 << 20)
         #expect(config.migration.rehash.scheme == .scrypt)
-        #expect(config.migration.rehash.argon2MemoryKiB == 65536)
-        #expect(config.migration.rehash.pbkdf2Iterations == 600_000)
+        #expect(config.migration.rehash.parameters.argon2MemoryKiB == 65536)
+        #expect(config.migration.rehash.parameters.pbkdf2Iterations == 600_000)
     }
 
     /// The file's scheme and format words are `PasswordHashes`' own, and a
