@@ -31,6 +31,13 @@ struct TOTPSecretFormsTests {
         #expect(forms.uri == uri)
     }
 
+    /// Hex is lowercase (the seed above has no letters in hex to tell).
+    @Test func hexIsLowercase() throws {
+        let forms = try #require(
+            TOTPSecretForms(.init(secret: Base32.encode([0xab, 0xcd, 0xef, 0x01])), account: "ada", issuer: nil))
+        #expect(forms.hex == "abcdef01")
+    }
+
     @Test func aSecretThatIsNotBase32HasNoForms() {
         #expect(TOTPSecretForms(.init(secret: "not base32!"), account: "ada", issuer: nil) == nil)
     }
