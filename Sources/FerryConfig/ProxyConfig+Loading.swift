@@ -324,10 +324,12 @@ struct ConfigBuilder {
         case .scim: return [.recoveryCodes, .totp]
         case .webhook: return MFAFactorKind.allCases.sorted()
         case .sql:
-            var kinds = Set<MFAFactorKind>()
-            if !settings.totpStatements.isEmpty { kinds.insert(.totp) }
-            if !settings.recoveryCodeStatements.isEmpty { kinds.insert(.recoveryCodes) }
-            return kinds.sorted()
+            let statements: [MFAFactorKind: [String]] = [
+                .totp: settings.totpStatements, .hotp: settings.hotpStatements,
+                .recoveryCodes: settings.recoveryCodeStatements, .webauthn: settings.webauthnStatements,
+                .phone: settings.phoneStatements,
+            ]
+            return statements.filter { !$0.value.isEmpty }.keys.sorted()
         }
     }
 

@@ -278,10 +278,13 @@ public struct TargetSettings: Equatable, Sendable {
     public internal(set) var database: StoreLocation?
     /// `sql`: statements run in one transaction, with named parameters.
     public internal(set) var statements: [String] = []
-    /// `sql`: run once per TOTP factor, recovery code and consent, in the same
-    /// transaction.
+    /// `sql`: run once per TOTP factor, HOTP factor, recovery code, WebAuthn
+    /// credential, phone factor and consent, in the same transaction.
     public internal(set) var totpStatements: [String] = []
+    public internal(set) var hotpStatements: [String] = []
     public internal(set) var recoveryCodeStatements: [String] = []
+    public internal(set) var webauthnStatements: [String] = []
+    public internal(set) var phoneStatements: [String] = []
     public internal(set) var consentStatements: [String] = []
     /// `sql`: finds an existing user (`new_id`, `legacy_id` columns) by
     /// `:legacy_id`, `:username` or `:email`, so that a retried job recognises
@@ -322,6 +325,7 @@ public struct TargetSettings: Equatable, Sendable {
 /// The kinds of second factor a legacy platform may hold.
 public enum MFAFactorKind: String, CaseIterable, Sendable, Comparable {
     case totp
+    case hotp
     case recoveryCodes = "recovery_codes"
     case webauthn
     case phone

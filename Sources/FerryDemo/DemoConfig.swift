@@ -83,9 +83,10 @@ public struct DemoConfig: Sendable {
         FROM users WHERE lower(email) = :identifier OR lower(username) = :identifier
         \"\"\"
         mfa_query = \"\"\"
-        SELECT 'totp' AS kind, secret, digits, period, algorithm, NULL AS code FROM totp WHERE user_id = :legacy_id
+        SELECT 'totp' AS kind, secret, digits, period, algorithm, label, last_used_step, NULL AS code, NULL AS used
+        FROM totp WHERE user_id = :legacy_id
         UNION ALL
-        SELECT 'recovery_code', NULL, NULL, NULL, NULL, code_sha256 FROM recovery_codes WHERE user_id = :legacy_id AND used = 0
+        SELECT 'recovery_code', NULL, NULL, NULL, NULL, NULL, NULL, code_sha256, used FROM recovery_codes WHERE user_id = :legacy_id
         \"\"\"
         consents_query = "SELECT purpose, client, version, granted, granted_at FROM consents WHERE user_id = :legacy_id"
         all_users_query = \"\"\"
@@ -174,8 +175,8 @@ public struct DemoConfig: Sendable {
                 VALUES (:new_id, :legacy_id, :username, :email, :email_verified, :password_hash, :given_name,
                     :family_name, COALESCE(:locale, 'en'), :mfa_reenroll_required, :legacy_scheme, :now, :now)
                 \"\"\"]
-                totp_statements = ["INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm) VALUES (:new_id, :totp_secret, :totp_digits, :totp_period, :totp_algorithm)"]
-                recovery_code_statements = ["INSERT INTO recovery_codes (account_id, code_sha256) VALUES (:new_id, :recovery_code)"]
+                totp_statements = ["INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm, label, last_used_step) VALUES (:new_id, :totp_secret, :totp_digits, :totp_period, :totp_algorithm, :totp_label, :totp_last_used_step)"]
+                recovery_code_statements = ["INSERT INTO recovery_codes (account_id, code_sha256, used) VALUES (:new_id, :recovery_code, :recovery_code_used)"]
                 consent_statements = ["INSERT INTO consent_records (account_id, purpose, client, version, granted, granted_at) VALUES (:new_id, :consent_purpose, COALESCE(:consent_client, ''), COALESCE(:consent_version, ''), :consent_granted, :consent_granted_at)"]
                 """
         }

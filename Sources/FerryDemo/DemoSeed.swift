@@ -66,7 +66,9 @@ public enum DemoSeed {
             try platform.addUser(
                 LegacyUser(
                     username: username, email: "\(username)@example.com", passwordHash: hash, salt: salt,
-                    active: index % 50 != 49, givenName: given, familyName: family, totp: totp, recoveryCodes: recovery,
+                    active: index % 50 != 49, givenName: given, familyName: family, totp: totp,
+                    totpLabel: totp.map { _ in index % 8 == 1 ? "\(given)'s phone" : "Work tablet" },
+                    recoveryCodes: recovery,
                     consents: consents))
             credentials.append(
                 Credential(

@@ -34,6 +34,8 @@ public struct LegacyUser: Sendable {
     public var familyName: String
     public var locale: String
     public var totp: TOTP?
+    /// The authenticator's name as the user gave it at enrollment.
+    public var totpLabel: String?
     /// Plain recovery codes; the platform stores their SHA-256.
     public var recoveryCodes: [String]
     public var consents: [Consent]
@@ -41,7 +43,7 @@ public struct LegacyUser: Sendable {
     public init(
         username: String, email: String, passwordHash: String, salt: String? = nil, active: Bool = true,
         givenName: String = "", familyName: String = "", locale: String = "en", totp: TOTP? = nil,
-        recoveryCodes: [String] = [], consents: [Consent] = []
+        totpLabel: String? = nil, recoveryCodes: [String] = [], consents: [Consent] = []
     ) {
         self.username = username
         self.email = email
@@ -52,6 +54,7 @@ public struct LegacyUser: Sendable {
         self.familyName = familyName
         self.locale = locale
         self.totp = totp
+        self.totpLabel = totpLabel
         self.recoveryCodes = recoveryCodes
         self.consents = consents
     }
@@ -136,6 +139,9 @@ public final class LegacyPlatform: Sendable {
         migrator.registerMigration("v2: TOTP replay protection") { db in
             try db.execute(sql: "ALTER TABLE totp ADD COLUMN last_used_step INTEGER")
         }
+        migrator.registerMigration("v3: authenticator labels") { db in
+            try db.execute(sql: "ALTER TABLE totp ADD COLUMN label TEXT")
+        }
         return migrator
     }
 
@@ -154,9 +160,11 @@ public final class LegacyPlatform: Sendable {
             let id = db.lastInsertedRowID
             if let totp = user.totp {
                 try db.execute(
-                    sql: "INSERT INTO totp (user_id, secret, digits, period, algorithm) VALUES (?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT INTO totp (user_id, secret, digits, period, algorithm, label) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [
                         id, Base32.encode(totp.secret), totp.digits, totp.period, totp.algorithm.rawValue.uppercased(),
+                        user.totpLabel,
                     ])
             }
             for code in user.recoveryCodes {

@@ -93,6 +93,9 @@ public final class NewPlatform: Sendable {
         migrator.registerMigration("v3: TOTP replay protection") { db in
             try db.execute(sql: "ALTER TABLE totp_factors ADD COLUMN last_used_step INTEGER")
         }
+        migrator.registerMigration("v4: authenticator labels") { db in
+            try db.execute(sql: "ALTER TABLE totp_factors ADD COLUMN label TEXT")
+        }
         return migrator
     }
 
@@ -227,9 +230,9 @@ public final class NewPlatform: Sendable {
         }
         let html = try await database.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [account])!
-            let factors =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM totp_factors WHERE account_id = ?", arguments: [account]) ?? 0
+            let labels = try Row.fetchAll(
+                db, sql: "SELECT label FROM totp_factors WHERE account_id = ? ORDER BY rowid", arguments: [account]
+            ).map { ($0["label"] as String?) ?? "authenticator app" }
             let codes =
                 try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM recovery_codes WHERE account_id = ? AND used = 0",
@@ -241,7 +244,8 @@ public final class NewPlatform: Sendable {
                 arguments: [account])
             var html =
                 "<p>Logged in to the new platform as <b id=\"username\">\(WebForms.escape(row["user_name"]))</b>.</p>"
-            html += "<p id=\"mfa\">Two-step verification: \(factors > 0 ? "TOTP enrolled" : "not enrolled")"
+            let enrolled = labels.map { "TOTP enrolled (\(WebForms.escape($0)))" }.joined(separator: ", ")
+            html += "<p id=\"mfa\">Two-step verification: \(labels.isEmpty ? "not enrolled" : enrolled)"
             html += ", \(codes) recovery codes left"
             if row["mfa_reenroll_required"] as Bool { html += ", <b>re-enrollment required</b>" }
             html += ".</p><ul id=\"consents\">"
@@ -382,13 +386,18 @@ public final class NewPlatform: Sendable {
         for factor in input.totp {
             try db.execute(
                 sql:
-                    "INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, factor.secret, factor.digits, factor.period, factor.algorithm])
+                    "INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm, label, last_used_step) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    id, factor.secret, factor.digits, factor.period, factor.algorithm, factor.label,
+                    factor.lastUsedStep,
+                ])
         }
-        // Recovery codes arrive as the legacy platform stored them (SHA-256 hex).
+        // Recovery codes arrive as the legacy platform stored them (SHA-256 hex),
+        // used ones too, so they stay refused.
         for code in input.recoveryCodes {
             try db.execute(
-                sql: "INSERT INTO recovery_codes (account_id, code_sha256) VALUES (?, ?)", arguments: [id, code])
+                sql: "INSERT INTO recovery_codes (account_id, code_sha256, used) VALUES (?, ?, ?)",
+                arguments: [id, code.digest, code.used])
         }
         for consent in input.consents {
             try db.execute(
@@ -579,6 +588,15 @@ struct SCIMUserInput: Sendable {
         var digits: Int
         var period: Int
         var algorithm: String
+        var label: String?
+        /// The step of the last code legacy accepted: that code and older
+        /// ones stay refused here.
+        var lastUsedStep: Int64?
+    }
+
+    struct RecoveryCode: Sendable {
+        var digest: String
+        var used: Bool
     }
 
     var userName: String
@@ -593,7 +611,7 @@ struct SCIMUserInput: Sendable {
     var reenrollRequired: Bool
     var legacyScheme: String?
     var totp: [Factor]
-    var recoveryCodes: [String]
+    var recoveryCodes: [RecoveryCode]
     var consents: [Consent]
 
     init(_ user: [String: Any], migration: [String: Any], userName: String, passwordHash: String?) throws {
@@ -612,8 +630,8 @@ struct SCIMUserInput: Sendable {
         legacyScheme = migration["legacyScheme"] as? String
         let mfa = migration["mfa"] as? [String: Any] ?? [:]
         reenrollRequired = mfa["reenrollRequired"] as? Bool ?? false
-        totp = try Factor.list(mfa["totp"])
-        recoveryCodes = mfa["recoveryCodes"] as? [String] ?? []
+        totp = try Factor.list(mfa["totp"], lastUsedStep: "lastUsedStep")
+        recoveryCodes = RecoveryCode.list(mfa["recoveryCodes"], code: "value")
         consents = try (migration["consents"] as? [[String: Any]] ?? []).map { consent in
             guard let purpose = consent["purpose"] as? String, let version = consent["version"] as? String,
                 let grantedAt = (consent["grantedAt"] as? String).flatMap({ ISO8601DateFormatter().date(from: $0) })
@@ -647,8 +665,8 @@ extension SCIMUserInput {
         active = true
         reenrollRequired = mfa["reenroll_required"] as? Bool ?? false
         legacyScheme = credential["legacy_scheme"] as? String
-        totp = try Factor.list(mfa["totp"])
-        recoveryCodes = mfa["recovery_codes"] as? [String] ?? []
+        totp = try Factor.list(mfa["totp"], lastUsedStep: "last_used_step")
+        recoveryCodes = RecoveryCode.list(mfa["recovery_codes"], code: "code")
         consents = try (user["consents"] as? [[String: Any]] ?? []).map { consent in
             guard let purpose = consent["purpose"] as? String,
                 let at = (consent["at"] as? String).flatMap({ dates.date(from: $0) })
@@ -662,15 +680,29 @@ extension SCIMUserInput {
 }
 
 extension SCIMUserInput.Factor {
-    /// TOTP factors as both SCIM and webhook deliveries spell them.
-    static func list(_ value: Any?) throws -> [Self] {
+    /// TOTP factors as both SCIM and webhook deliveries spell them (they differ
+    /// in the case of `lastUsedStep`).
+    static func list(_ value: Any?, lastUsedStep: String) throws -> [Self] {
         try (value as? [[String: Any]] ?? []).map { factor in
             guard let secret = factor["secret"] as? String, Base32.decode(secret) != nil else {
                 throw SCIMInvalid("each mfa.totp entry needs a base32 secret")
             }
             return Self(
                 secret: secret, digits: factor["digits"] as? Int ?? 6, period: factor["period"] as? Int ?? 30,
-                algorithm: factor["algorithm"] as? String ?? "SHA1")
+                algorithm: factor["algorithm"] as? String ?? "SHA1", label: factor["label"] as? String,
+                lastUsedStep: (factor[lastUsedStep] as? NSNumber)?.int64Value)
+        }
+    }
+}
+
+extension SCIMUserInput.RecoveryCode {
+    /// Objects with the code under `code` and a `used` flag; a bare string is
+    /// an unused code.
+    static func list(_ value: Any?, code: String) -> [Self] {
+        (value as? [Any] ?? []).compactMap { entry in
+            if let digest = entry as? String { return Self(digest: digest, used: false) }
+            guard let object = entry as? [String: Any], let digest = object[code] as? String else { return nil }
+            return Self(digest: digest, used: object["used"] as? Bool ?? false)
         }
     }
 }

@@ -57,58 +57,6 @@ public struct CanonicalIdentity: Codable, Equatable, Sendable {
         }
     }
 
-    public struct MFA: Codable, Equatable, Sendable {
-        public var totp: [TOTPFactor]
-        /// As the legacy platform stores them (usually digests), carried verbatim.
-        public var recoveryCodes: [String]
-        public var webauthn: [WebAuthnCredential]
-        public var phones: [String]
-        /// Set when the user has a factor the target cannot hold and policy is
-        /// `require_reenroll`: the new platform must make the user enroll again.
-        public var reenrollRequired: Bool
-
-        public init(
-            totp: [TOTPFactor] = [], recoveryCodes: [String] = [], webauthn: [WebAuthnCredential] = [],
-            phones: [String] = [], reenrollRequired: Bool = false
-        ) {
-            self.totp = totp
-            self.recoveryCodes = recoveryCodes
-            self.webauthn = webauthn
-            self.phones = phones
-            self.reenrollRequired = reenrollRequired
-        }
-
-        public var isEnrolled: Bool { !totp.isEmpty || !webauthn.isEmpty || !phones.isEmpty }
-    }
-
-    public struct TOTPFactor: Codable, Equatable, Sendable {
-        /// Base32 (RFC 4648, no padding), whatever the legacy encoding was.
-        public var secret: String
-        public var digits: Int
-        public var period: Int
-        /// `SHA1`, `SHA256` or `SHA512`.
-        public var algorithm: String
-        public init(secret: String, digits: Int = 6, period: Int = 30, algorithm: String = "SHA1") {
-            self.secret = secret
-            self.digits = digits
-            self.period = period
-            self.algorithm = algorithm
-        }
-    }
-
-    public struct WebAuthnCredential: Codable, Equatable, Sendable {
-        public var credentialID: String
-        public var publicKey: String
-        public var signCount: Int
-        public var transports: [String]
-        public init(credentialID: String, publicKey: String, signCount: Int, transports: [String] = []) {
-            self.credentialID = credentialID
-            self.publicKey = publicKey
-            self.signCount = signCount
-            self.transports = transports
-        }
-    }
-
     public struct ConsentGrant: Codable, Equatable, Sendable {
         public var purpose: String
         public var client: String?
@@ -150,6 +98,7 @@ public struct CanonicalIdentity: Codable, Equatable, Sendable {
             "totp=\(mfa.totp.count)", "recovery_codes=\(mfa.recoveryCodes.count)", "webauthn=\(mfa.webauthn.count)",
             "phone=\(mfa.phones.count)",
         ]
+        if !mfa.hotp.isEmpty { parts.insert("hotp=\(mfa.hotp.count)", at: 1) }
         if mfa.reenrollRequired { parts.append("reenroll_required") }
         return parts.joined(separator: ",")
     }

@@ -47,6 +47,7 @@ public struct LegacyAccount: Sendable {
     public var factorKinds: Set<MFAFactorKind> {
         var kinds = Set<MFAFactorKind>()
         if !mfa.totp.isEmpty { kinds.insert(.totp) }
+        if !mfa.hotp.isEmpty { kinds.insert(.hotp) }
         if !mfa.recoveryCodes.isEmpty { kinds.insert(.recoveryCodes) }
         if !mfa.webauthn.isEmpty { kinds.insert(.webauthn) }
         if !mfa.phones.isEmpty { kinds.insert(.phone) }
@@ -114,7 +115,8 @@ public final class SQLiteLegacySource: LegacySource {
                 var account = try Self.account(row, activeStatuses: settings.activeStatuses)
                 if let query = settings.mfaQuery {
                     for factor in try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID]) {
-                        try Self.addFactor(factor, to: &account.mfa, encoding: settings.totpSecretEncoding)
+                        try Self.addFactor(
+                            factor, to: &account.mfa, encoding: settings.totpSecretEncoding, of: account.legacyID)
                     }
                 }
                 if let query = settings.consentsQuery {
@@ -195,58 +197,6 @@ public final class SQLiteLegacySource: LegacySource {
                 givenName: text(row, "given_name"), familyName: text(row, "family_name"), locale: text(row, "locale")),
             createdAt: try date(row, "created_at", of: "legacy user \(legacyID)"),
             lastLoginAt: try date(row, "last_login_at", of: "legacy user \(legacyID)"), mfa: .init(), consents: [])
-    }
-
-    static func addFactor(
-        _ row: Row, to mfa: inout CanonicalIdentity.MFA, encoding: LegacySourceSettings.TOTPSecretEncoding
-    ) throws {
-        let kind = text(row, "kind")?.lowercased() ?? (row.hasColumn("secret") ? "totp" : "")
-        switch kind {
-        case "totp":
-            guard let stored = text(row, "secret"), let secret = base32Secret(stored, encoding: encoding) else {
-                throw LegacySourceError.badRow(
-                    "a TOTP row of mfa_query has no readable `secret` (\(encoding.rawValue))")
-            }
-            mfa.totp.append(
-                .init(
-                    secret: secret, digits: text(row, "digits").flatMap { Int($0) } ?? 6,
-                    period: text(row, "period").flatMap { Int($0) } ?? 30,
-                    algorithm: (text(row, "algorithm") ?? "SHA1").uppercased()))
-        case "recovery_code":
-            guard let code = text(row, "code") else {
-                throw LegacySourceError.badRow("a recovery_code row of mfa_query has no `code` column")
-            }
-            mfa.recoveryCodes.append(code)
-        case "webauthn":
-            guard let id = text(row, "credential_id"), let key = text(row, "public_key") else {
-                throw LegacySourceError.badRow("a webauthn row of mfa_query needs `credential_id` and `public_key`")
-            }
-            mfa.webauthn.append(
-                .init(
-                    credentialID: id, publicKey: key, signCount: text(row, "sign_count").flatMap { Int($0) } ?? 0,
-                    transports: (text(row, "transports") ?? "").split(separator: ",").map {
-                        $0.trimmingCharacters(in: .whitespaces)
-                    }))
-        case "phone", "sms":
-            guard let phone = text(row, "phone") else {
-                throw LegacySourceError.badRow("a phone row of mfa_query has no `phone` column")
-            }
-            mfa.phones.append(phone)
-        default:
-            throw LegacySourceError.badRow(
-                "mfa_query returned kind \"\(kind)\"; expected totp, recovery_code, webauthn or phone")
-        }
-    }
-
-    static func base32Secret(_ stored: String, encoding: LegacySourceSettings.TOTPSecretEncoding) -> String? {
-        let bytes: [UInt8]?
-        switch encoding {
-        case .base32: bytes = Base32.decode(stored)
-        case .hex: bytes = Hex.decode(stored)
-        case .base64: bytes = Data(base64Encoded: stored).map(Array.init)
-        }
-        guard let bytes, !bytes.isEmpty else { return nil }
-        return Base32.encode(bytes)
     }
 
     static func consent(_ row: Row, of legacyID: String) throws -> CanonicalIdentity.ConsentGrant {

@@ -203,6 +203,7 @@ public final class MigrationEngine: Sendable {
         // Factors the target cannot hold are not sent; the re-enrollment flag
         // makes the new platform ask the user to enroll again.
         if !holds.contains(.totp) { mfa.totp = [] }
+        if !holds.contains(.hotp) { mfa.hotp = [] }
         if !holds.contains(.recoveryCodes) { mfa.recoveryCodes = [] }
         if !holds.contains(.webauthn) { mfa.webauthn = [] }
         if !holds.contains(.phone) { mfa.phones = [] }

@@ -204,7 +204,7 @@ struct ConfigErrorTests {
         #expect(
             issues(text) == [
                 "proxy.conf:14: key `target.existing_query` is required for `kind = \"sql\"`: without it a retried job cannot tell its own user from a stranger",
-                "proxy.conf:18: key `target.mfa_factors` may contain \"totp\", \"recovery_codes\", \"webauthn\", \"phone\", found \"sms\"",
+                "proxy.conf:18: key `target.mfa_factors` may contain \"totp\", \"hotp\", \"recovery_codes\", \"webauthn\", \"phone\", found \"sms\"",
                 "proxy.conf:19: key `target.retry_initial` must not exceed `target.retry_ceiling`",
                 "proxy.conf:26: key `route[1].new_identifier_field` must be a JSON pointer such as \"/user/email\" when `new_body_format = \"json\"`",
             ])

@@ -63,9 +63,9 @@ import Testing
         #expect(ada.createdAt == ISO8601DateFormatter().date(from: "2019-03-01T10:00:00Z"))
         // RFC 6238's SHA-1 seed "12345678901234567890", stored as hex, carried as base32.
         #expect(ada.mfa.totp == [.init(secret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", digits: 8)])
-        #expect(ada.mfa.recoveryCodes == ["hashed-code"])
+        #expect(ada.mfa.recoveryCodes == [.init(code: "hashed-code")])
         #expect(ada.mfa.webauthn.map(\.credentialID) == ["cred-1"])
-        #expect(ada.mfa.phones == ["+15550100"])
+        #expect(ada.mfa.phones == [.init(number: "+15550100")])
         #expect(ada.factorKinds == [.totp, .recoveryCodes, .webauthn, .phone])
         #expect(ada.consents.map(\.purpose) == ["tos", "marketing"])
         #expect(ada.consents.map(\.granted) == [true, false])
@@ -83,7 +83,8 @@ import Testing
             settings: try Self.settings(path, mfa: "SELECT 'u2f' AS kind FROM factors WHERE uid = :legacy_id"))
         await #expect(
             throws: LegacySourceError.badRow(
-                "mfa_query returned kind \"u2f\"; expected totp, recovery_code, webauthn or phone")
+                "mfa_query returned kind \"u2f\" for legacy user 7; expected totp, hotp, recovery_code, webauthn or phone"
+            )
         ) {
             try await source.account(for: "ada")
         }

@@ -116,7 +116,9 @@ public struct SCIMTarget: ProvisioningTarget {
             user["emails"] = [["value": email, "primary": true, "verified": identity.emailVerified]]
         }
         var phones = identity.phone.map { [["value": $0, "type": "mobile"]] } ?? []
-        phones += identity.mfa.phones.filter { $0 != identity.phone }.map { ["value": $0, "type": "mfa"] }
+        phones += identity.mfa.phones.filter { $0.number != identity.phone }.map {
+            ["value": $0.number, "type": "mfa"]
+        }
         if !phones.isEmpty { user["phoneNumbers"] = phones }
         var meta: [String: Any] = [:]
         if let created = identity.metadata.createdAt { meta["created"] = dates.string(from: created) }
@@ -125,13 +127,7 @@ public struct SCIMTarget: ProvisioningTarget {
             [
                 "passwordHash": identity.credential.passwordHash,
                 "legacyScheme": identity.credential.legacyScheme,
-                "mfa": [
-                    "totp": identity.mfa.totp.map {
-                        ["secret": $0.secret, "digits": $0.digits, "period": $0.period, "algorithm": $0.algorithm]
-                    },
-                    "recoveryCodes": identity.mfa.recoveryCodes,
-                    "reenrollRequired": identity.mfa.reenrollRequired,
-                ] as [String: Any],
+                "mfa": mfa(identity.mfa, dates: dates),
                 "consents": identity.consents.map { consent -> [String: Any] in
                     var entry: [String: Any] = [
                         "purpose": consent.purpose, "granted": consent.granted, "source": consent.source,
@@ -143,6 +139,42 @@ public struct SCIMTarget: ProvisioningTarget {
                 },
             ] as [String: Any]
         return user
+    }
+
+    /// Every factor with its state, as the extension's `mfa` attribute. Keys
+    /// absent when legacy did not say (a null would read as "none").
+    static func mfa(_ mfa: CanonicalIdentity.MFA, dates: ISO8601DateFormatter) -> [String: Any] {
+        func compact(_ entries: [String: Any?]) -> [String: Any] { entries.compactMapValues { $0 } }
+        return [
+            "totp": mfa.totp.map {
+                compact([
+                    "secret": $0.secret, "digits": $0.digits, "period": $0.period, "algorithm": $0.algorithm,
+                    "label": $0.label, "confirmed": $0.confirmed, "lastUsedStep": $0.lastUsedStep, "drift": $0.drift,
+                    "t0": $0.t0, "window": $0.window, "created": $0.createdAt.map(dates.string),
+                    "lastUsed": $0.lastUsedAt.map(dates.string),
+                ])
+            },
+            "hotp": mfa.hotp.map {
+                compact([
+                    "secret": $0.secret, "counter": $0.counter, "digits": $0.digits, "algorithm": $0.algorithm,
+                    "label": $0.label, "confirmed": $0.confirmed, "window": $0.window,
+                    "created": $0.createdAt.map(dates.string), "lastUsed": $0.lastUsedAt.map(dates.string),
+                ])
+            },
+            "recoveryCodes": mfa.recoveryCodes.map {
+                compact(["value": $0.code, "used": $0.used, "usedAt": $0.usedAt.map(dates.string)])
+            },
+            "webauthn": mfa.webauthn.map {
+                compact([
+                    "credentialId": $0.credentialID, "publicKey": $0.publicKey, "signCount": $0.signCount,
+                    "transports": $0.transports, "aaguid": $0.aaguid, "label": $0.label,
+                    "backupEligible": $0.backupEligible, "backedUp": $0.backedUp,
+                    "created": $0.createdAt.map(dates.string), "lastUsed": $0.lastUsedAt.map(dates.string),
+                ])
+            },
+            "phones": mfa.phones.map { compact(["value": $0.number, "verified": $0.verified, "label": $0.label]) },
+            "reenrollRequired": mfa.reenrollRequired,
+        ]
     }
 }
 

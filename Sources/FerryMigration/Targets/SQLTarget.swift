@@ -42,50 +42,16 @@ public final class SQLTarget: ProvisioningTarget {
                 for sql in settings.statements {
                     try db.execute(sql: sql, arguments: StatementArguments(base))
                 }
-                // `updateValue`, not subscript assignment: assigning nil would remove the
-                // parameter, and a statement naming it would fail.
-                for factor in job.identity.mfa.totp {
-                    guard
-                        let forms = TOTPSecretForms(
-                            factor, account: job.identity.email ?? job.identity.loginName, issuer: settings.totpIssuer)
-                    else { throw UnreadableSecret() }
-                    var values = base
-                    values.updateValue(forms.base32, forKey: "totp_secret")
-                    values.updateValue(forms.base32, forKey: "totp_secret_base32")
-                    values.updateValue(forms.hex, forKey: "totp_secret_hex")
-                    values.updateValue(forms.base64, forKey: "totp_secret_base64")
-                    values.updateValue(forms.uri, forKey: "totp_uri")
-                    values.updateValue(factor.digits, forKey: "totp_digits")
-                    values.updateValue(factor.period, forKey: "totp_period")
-                    values.updateValue(factor.algorithm, forKey: "totp_algorithm")
-                    for sql in settings.totpStatements {
-                        try db.execute(sql: sql, arguments: StatementArguments(values))
-                    }
-                }
-                for code in job.identity.mfa.recoveryCodes {
-                    var values = base
-                    values.updateValue(code, forKey: "recovery_code")
-                    for sql in settings.recoveryCodeStatements {
-                        try db.execute(sql: sql, arguments: StatementArguments(values))
-                    }
-                }
-                for consent in job.identity.consents {
-                    var values = base
-                    values.updateValue(consent.purpose, forKey: "consent_purpose")
-                    values.updateValue(consent.client, forKey: "consent_client")
-                    values.updateValue(consent.version, forKey: "consent_version")
-                    values.updateValue(consent.granted, forKey: "consent_granted")
-                    Self.addDate(consent.at, named: "consent_granted_at", to: &values, format: settings.dateFormat)
-                    values.updateValue(consent.source, forKey: "consent_source")
-                    for sql in settings.consentStatements {
-                        try db.execute(sql: sql, arguments: StatementArguments(values))
+                for run in try Self.itemRuns(job, settings: settings, base: base) {
+                    for sql in run.statements {
+                        try db.execute(sql: sql, arguments: StatementArguments(run.values))
                     }
                 }
                 return .created(newID: job.newID)
             }
         } catch is UnreadableSecret {
             // Ferry carries secrets it decoded itself, so this job is broken, not the user.
-            return .rejected("a TOTP secret of the job is not base32")
+            return .rejected("an OTP secret of the job is not base32")
         } catch let error as DatabaseError {
             return Self.outcome(of: error.extendedResultCode, message: error.message)
         } catch {
@@ -109,44 +75,9 @@ public final class SQLTarget: ProvisioningTarget {
         default: return .unavailable(detail)
         }
     }
-
-    /// The named parameters every statement may use. Dates come in the
-    /// target's `date_format` and, by suffix, in every form (`_unix`,
-    /// `_iso8601`, `_sql`).
-    static func parameters(_ job: ProvisioningJob, dateFormat: TargetSettings.DateFormat = .unix, now: Date = Date())
-        -> [String: (any DatabaseValueConvertible)?]
-    {
-        let identity = job.identity
-        var values: [String: (any DatabaseValueConvertible)?] = [
-            "new_id": job.newID, "legacy_id": identity.legacyID, "username": identity.loginName,
-            "email": identity.email, "email_verified": identity.emailVerified, "phone": identity.phone,
-            "password_hash": identity.credential.passwordHash, "legacy_scheme": identity.credential.legacyScheme,
-            "given_name": identity.profile.givenName ?? "", "family_name": identity.profile.familyName ?? "",
-            "locale": identity.profile.locale, "mfa_enrolled": identity.mfa.isEnrolled,
-            "mfa_reenroll_required": identity.mfa.reenrollRequired,
-        ]
-        let dates = [
-            ("created_at", identity.metadata.createdAt), ("last_login_at", identity.metadata.lastLoginAt),
-            ("migrated_at", identity.metadata.migratedAt), ("now", now),
-        ]
-        for (name, date) in dates { addDate(date, named: name, to: &values, format: dateFormat) }
-        return values
-    }
-
-    /// `name` in the target's form and `name_unix`, `name_iso8601`, `name_sql`;
-    /// NULL in all of them when the legacy row had no date.
-    static func addDate(
-        _ date: Date?, named name: String, to values: inout [String: (any DatabaseValueConvertible)?],
-        format: TargetSettings.DateFormat
-    ) {
-        values.updateValue(date.map(format.value), forKey: name)
-        for form in TargetSettings.DateFormat.allCases {
-            values.updateValue(date.map(form.value), forKey: "\(name)_\(form.rawValue)")
-        }
-    }
 }
 
-private struct UnreadableSecret: Error {}
+struct UnreadableSecret: Error {}
 
 public struct TargetSetupError: Error, CustomStringConvertible {
     public var description: String

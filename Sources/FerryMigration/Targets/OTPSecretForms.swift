@@ -1,11 +1,11 @@
 import Foundation
 import PasswordHashes
 
-/// One TOTP factor's secret in each form a new platform's table may store it
+/// One OTP factor's secret in each form a new platform's table may store it
 /// in: base32 (most authenticator stores), lowercase hex, base64, and the
 /// `otpauth://` key URI that authenticator apps scan. The sql target offers all
 /// of them as parameters, so that no statement has to re-encode in SQL.
-struct TOTPSecretForms: Equatable {
+struct OTPSecretForms: Equatable {
     var base32: String
     var hex: String
     var base64: String
@@ -15,14 +15,25 @@ struct TOTPSecretForms: Equatable {
     /// nil when the carried secret is not base32 (the legacy source only
     /// carries secrets it could decode, so this is a broken job, not a user).
     init?(_ factor: CanonicalIdentity.TOTPFactor, account: String, issuer: String?) {
-        guard let bytes = Base32.decode(factor.secret), !bytes.isEmpty else { return nil }
-        base32 = factor.secret
-        hex = Hex.encode(bytes)
-        base64 = Data(bytes).base64EncodedString()
-        uri = Self.uri(secret: factor.secret, factor: factor, account: account, issuer: issuer)
+        self.init(
+            secret: factor.secret, type: "totp", account: account, issuer: issuer,
+            settings: [
+                "algorithm=\(factor.algorithm)", "digits=\(factor.digits)", "period=\(factor.period)",
+            ])
     }
 
-    static func uri(secret: String, factor: CanonicalIdentity.TOTPFactor, account: String, issuer: String?) -> String {
+    /// The HOTP key URI carries the counter the platform expects next.
+    init?(_ factor: CanonicalIdentity.HOTPFactor, account: String, issuer: String?) {
+        self.init(
+            secret: factor.secret, type: "hotp", account: account, issuer: issuer,
+            settings: ["algorithm=\(factor.algorithm)", "digits=\(factor.digits)", "counter=\(factor.counter)"])
+    }
+
+    private init?(secret: String, type: String, account: String, issuer: String?, settings: [String]) {
+        guard let bytes = Base32.decode(secret), !bytes.isEmpty else { return nil }
+        base32 = secret
+        hex = Hex.encode(bytes)
+        base64 = Data(bytes).base64EncodedString()
         // The label's parts and the query values are percent-encoded; `:` only
         // separates issuer from account.
         var allowed = CharacterSet.urlPathAllowed
@@ -31,7 +42,6 @@ struct TOTPSecretForms: Equatable {
         let label = issuer.map { "\(escaped($0)):\(escaped(account))" } ?? escaped(account)
         var query = ["secret=\(secret)"]
         if let issuer { query.append("issuer=\(escaped(issuer))") }
-        query += ["algorithm=\(factor.algorithm)", "digits=\(factor.digits)", "period=\(factor.period)"]
-        return "otpauth://totp/\(label)?\(query.joined(separator: "&"))"
+        uri = "otpauth://\(type)/\(label)?\((query + settings).joined(separator: "&"))"
     }
 }

@@ -8,7 +8,7 @@ import Testing
 
 /// The sql target hands a TOTP secret over in the form the new table stores,
 /// so no statement re-encodes it in SQL.
-struct TOTPSecretFormsTests {
+struct OTPSecretFormsTests {
     /// RFC 6238's SHA-1 seed, "12345678901234567890".
     static let seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
@@ -24,7 +24,7 @@ struct TOTPSecretFormsTests {
         ),
     ])
     func everyForm(account: String, issuer: String?, uri: String) throws {
-        let forms = try #require(TOTPSecretForms(.init(secret: Self.seed), account: account, issuer: issuer))
+        let forms = try #require(OTPSecretForms(.init(secret: Self.seed), account: account, issuer: issuer))
         #expect(forms.base32 == Self.seed)
         #expect(forms.hex == "3132333435363738393031323334353637383930")
         #expect(forms.base64 == "MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=")
@@ -34,12 +34,12 @@ struct TOTPSecretFormsTests {
     /// Hex is lowercase (the seed above has no letters in hex to tell).
     @Test func hexIsLowercase() throws {
         let forms = try #require(
-            TOTPSecretForms(.init(secret: Base32.encode([0xab, 0xcd, 0xef, 0x01])), account: "ada", issuer: nil))
+            OTPSecretForms(.init(secret: Base32.encode([0xab, 0xcd, 0xef, 0x01])), account: "ada", issuer: nil))
         #expect(forms.hex == "abcdef01")
     }
 
     @Test func aSecretThatIsNotBase32HasNoForms() {
-        #expect(TOTPSecretForms(.init(secret: "not base32!"), account: "ada", issuer: nil) == nil)
+        #expect(OTPSecretForms(.init(secret: "not base32!"), account: "ada", issuer: nil) == nil)
     }
 
     /// Through a real SQLite table: each column gets its form, and each form

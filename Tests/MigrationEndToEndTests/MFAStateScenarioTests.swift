@@ -1,0 +1,69 @@
+import FerryDemo
+import Foundation
+import GRDB
+import PasswordHashes
+import Testing
+
+/// A user's second factor arrives with its state: a code used on legacy just
+/// before the migration is refused on the new platform (replay protection), a
+/// used recovery code stays used, and the device keeps the name the user gave
+/// it — through every target kind.
+@Suite(.serialized) struct MFAStateScenarioTests {
+    @Test(.timeLimit(.minutes(3)), arguments: DemoConfig.Target.allCases)
+    func factorStateSurvivesTheMigration(target: DemoConfig.Target) async throws {
+        try await MigrationScenarioTests.inWorld(target) { world in
+            let user = try #require(world.credentials.first { $0.totpSecret != nil })
+            let secret = try #require(user.totpSecret)
+            let totp = TOTP(secret: try #require(Base32.decode(secret)))
+            let recoveryCode = try #require(user.recoveryCode)
+
+            // On legacy, straight (not through Ferry): a recovery code, then a TOTP code.
+            let usedCode = totp.code(at: Date())
+            for code in [recoveryCode, usedCode] {
+                let first = try await world.send(
+                    .POST, world.legacyServer.url + "/login",
+                    form: [("username", user.username), ("password", user.password)])
+                let pending = try #require(first.cookies["legacy_mfa"])
+                let second = try await world.send(
+                    .POST, world.legacyServer.url + "/login/mfa", form: [("code", code)],
+                    cookies: ["legacy_mfa": pending])
+                #expect(second.status == 303, "legacy accepts the code once")
+            }
+
+            // The first login through Ferry migrates; the new platform asks for the second factor.
+            let login = try await world.login(user.username, user.password)
+            #expect(login.status == 200)
+            let pending = try #require(login.cookies["new_mfa"])
+            #expect(try world.newAccounts(user.username).count == 1)
+            func submit(_ code: String) async throws -> Int {
+                try await world.send(
+                    .POST, world.base + "/login/mfa", form: [("code", code)], cookies: ["new_mfa": pending]
+                ).status
+            }
+            #expect(try await submit(usedCode) == 401, "the code legacy accepted is not accepted again")
+            #expect(try await submit(recoveryCode) == 401, "the recovery code used on legacy stays used")
+            #expect(
+                try await submit(totp.code(at: Date().addingTimeInterval(Double(totp.period)))) == 303,
+                "the next step's code works")
+
+            let accountID = try #require(try world.newAccounts(user.username).first?.id)
+            let (label, codesLeft) = try await world.new.database.read { db in
+                (
+                    try String.fetchOne(
+                        db, sql: "SELECT label FROM totp_factors WHERE account_id = ?", arguments: [accountID]),
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM recovery_codes WHERE account_id = ? AND used = 0",
+                        arguments: [accountID])
+                )
+            }
+            let legacyLabel = try await world.legacy.database.read { db in
+                try String.fetchOne(
+                    db, sql: "SELECT label FROM totp WHERE user_id = (SELECT id FROM users WHERE username = ?)",
+                    arguments: [user.username])
+            }
+            #expect(legacyLabel != nil)
+            #expect(label == legacyLabel, "the device keeps its name")
+            #expect(codesLeft == 3, "four codes carried, one of them used")
+        }
+    }
+}
