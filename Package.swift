@@ -49,6 +49,9 @@ let package = Package(
             dependencies: [
                 "PasswordHashes", "FerryStore", "FerryConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // sqlite3_column_decltype: a legacy column's declared type (BOOL, DATETIME)
+                // gives its carried attribute a type that SQLite's storage does not.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

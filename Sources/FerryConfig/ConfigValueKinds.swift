@@ -223,3 +223,21 @@ extension ConfigValueKind {
             }, text: { listText($0.map(\.rawValue)) })
     }
 }
+
+/// Lists whose entries have their own small syntax (`hold_on_legacy`,
+/// `scim_attributes`): each bad entry is reported, the good ones kept.
+extension ConfigValueKind {
+    static func parsedList<Entry: CustomStringConvertible & Sendable>(
+        _ parse: @escaping @Sendable (String) -> (Entry?, String?)
+    ) -> ConfigValueKind where Value == [Entry] {
+        ConfigValueKind(
+            read: { table, key, current, _ in
+                guard let texts = table.stringArray(key) else { return current }
+                return texts.compactMap { text in
+                    let (entry, problem) = parse(text)
+                    if let problem { table.report(key, "entry \"\(text)\" \(problem)") }
+                    return entry
+                }
+            }, text: { listText($0.map(\.description)) })
+    }
+}

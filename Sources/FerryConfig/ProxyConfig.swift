@@ -198,6 +198,8 @@ public struct LegacySourceSettings: Equatable, Sendable {
     public internal(set) var mfaQuery: String?
     /// Named parameter `:legacy_id`.
     public internal(set) var consentsQuery: String?
+    /// Named parameter `:legacy_id`; one row per role or group (`role`).
+    public internal(set) var rolesQuery: String?
     /// Spring `{noop}` hashes are plaintext passwords; accepting them is opt-in.
     public internal(set) var allowPlaintext = false
     /// How to read hashes that do not describe themselves.
@@ -285,6 +287,20 @@ public struct TargetSettings: Equatable, Sendable {
     public internal(set) var recoveryCodeStatements: [String] = []
     public internal(set) var webauthnStatements: [String] = []
     public internal(set) var phoneStatements: [String] = []
+    /// `sql`: run once per role from `legacy.roles_query` (`:role`).
+    public internal(set) var roleStatements: [String] = []
+    /// `scim`: carried attributes written to SCIM attributes.
+    public internal(set) var scimAttributes: [SCIMAttributeMapping] = []
+
+    /// `sql`: every statement, user and per-item.
+    public var allStatements: [String] {
+        statements + totpStatements + hotpStatements + recoveryCodeStatements + webauthnStatements
+            + phoneStatements + roleStatements + consentStatements
+    }
+
+    /// Whether the user's roles reach the new platform: SCIM's core `roles`
+    /// and the webhook body always carry them; sql only with `role_statements`.
+    public var carriesRoles: Bool { kind != .sql || !roleStatements.isEmpty }
     public internal(set) var consentStatements: [String] = []
     /// `sql`: finds an existing user (`new_id`, `legacy_id` columns) by
     /// `:legacy_id`, `:username` or `:email`, so that a retried job recognises
@@ -346,6 +362,8 @@ public struct MigrationSettings: Equatable, Sendable {
     public internal(set) var normalization: [IdentifierNormalization] = [.trim, .casefold, .nfkc]
     public internal(set) var allow: [String] = []
     public internal(set) var deny: [String] = []
+    /// Accounts that stay on legacy whatever else says they may move.
+    public internal(set) var holdOnLegacy: [HoldRule] = []
     public internal(set) var rehash = RehashSettings()
     public internal(set) var unsupportedMFA = UnsupportedMFAPolicy.requireReenroll
     public internal(set) var legacyUpstream = "legacy"

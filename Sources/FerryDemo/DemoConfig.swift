@@ -79,7 +79,7 @@ public struct DemoConfig: Sendable {
         database = "sqlite://legacy.db"
         user_query = \"\"\"
         SELECT id AS legacy_id, username, email, password_hash, salt, status, given_name, family_name, locale,
-               created_at, last_login_at
+               created_at, last_login_at, is_staff
         FROM users WHERE lower(email) = :identifier OR lower(username) = :identifier
         \"\"\"
         mfa_query = \"\"\"
@@ -89,6 +89,7 @@ public struct DemoConfig: Sendable {
         SELECT 'recovery_code', NULL, NULL, NULL, NULL, NULL, NULL, code_sha256, used FROM recovery_codes WHERE user_id = :legacy_id
         \"\"\"
         consents_query = "SELECT purpose, client, version, granted, granted_at FROM consents WHERE user_id = :legacy_id"
+        roles_query = "SELECT role FROM user_roles WHERE user_id = :legacy_id ORDER BY rowid"
         all_users_query = \"\"\"
         SELECT id AS legacy_id, username, email, password_hash, salt, status, given_name, family_name, locale,
                created_at, last_login_at
@@ -171,10 +172,12 @@ public struct DemoConfig: Sendable {
                 existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id OR user_name = :username"
                 statements = [\"\"\"
                 INSERT INTO accounts (id, external_id, user_name, email, email_verified, password_phc, given_name,
-                    family_name, locale, mfa_reenroll_required, legacy_scheme, created, last_modified)
+                    family_name, locale, mfa_reenroll_required, legacy_scheme, created, last_modified, is_staff)
                 VALUES (:new_id, :legacy_id, :username, :email, :email_verified, :password_hash, :given_name,
-                    :family_name, COALESCE(:locale, 'en'), :mfa_reenroll_required, :legacy_scheme, :now, :now)
+                    :family_name, COALESCE(:locale, 'en'), :mfa_reenroll_required, :legacy_scheme, :now, :now,
+                    COALESCE(:attr_is_staff, 0))
                 \"\"\"]
+                role_statements = ["INSERT INTO account_roles (account_id, role) VALUES (:new_id, :role)"]
                 totp_statements = ["INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm, label, last_used_step) VALUES (:new_id, :totp_secret, :totp_digits, :totp_period, :totp_algorithm, :totp_label, :totp_last_used_step)"]
                 recovery_code_statements = ["INSERT INTO recovery_codes (account_id, code_sha256, used) VALUES (:new_id, :recovery_code, :recovery_code_used)"]
                 consent_statements = ["INSERT INTO consent_records (account_id, purpose, client, version, granted, granted_at) VALUES (:new_id, :consent_purpose, COALESCE(:consent_client, ''), COALESCE(:consent_version, ''), :consent_granted, :consent_granted_at)"]

@@ -12,6 +12,8 @@ public enum DemoSeed {
         /// Base32 TOTP secret, for users with a second factor.
         public var totpSecret: String?
         public var recoveryCode: String?
+        public var isStaff: Bool
+        public var roles: [String]
     }
 
     static let formats = [
@@ -52,6 +54,10 @@ public enum DemoSeed {
                 totp = TOTP(secret: secureRandomBytes(20))
                 recovery = (0..<4).map { _ in Base32.encode(secureRandomBytes(5)).lowercased() }
             }
+            // Every sixth user works in support (staff); the last of every twelve
+            // is an administrator.
+            let isStaff = index % 6 == 5
+            let roles = ["customer"] + (isStaff ? ["support"] : []) + (index % 12 == 11 ? ["admin"] : [])
             var consents: [Consent] = []
             if index % 4 != 3 {
                 consents.append(
@@ -69,12 +75,12 @@ public enum DemoSeed {
                     active: index % 50 != 49, givenName: given, familyName: family, totp: totp,
                     totpLabel: totp.map { _ in index % 8 == 1 ? "\(given)'s phone" : "Work tablet" },
                     recoveryCodes: recovery,
-                    consents: consents))
+                    consents: consents, isStaff: isStaff, roles: roles))
             credentials.append(
                 Credential(
                     username: username, password: password, format: format,
                     totpSecret: totp.map { Base32.encode($0.secret) },
-                    recoveryCode: recovery.first))
+                    recoveryCode: recovery.first, isStaff: isStaff, roles: roles))
         }
         return credentials
     }

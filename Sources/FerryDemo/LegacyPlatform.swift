@@ -38,12 +38,16 @@ public struct LegacyUser: Sendable {
     public var totpLabel: String?
     /// Plain recovery codes; the platform stores their SHA-256.
     public var recoveryCodes: [String]
+    /// Staff see the back office; roles are the platform's groups.
+    public var isStaff: Bool
+    public var roles: [String]
     public var consents: [Consent]
 
     public init(
         username: String, email: String, passwordHash: String, salt: String? = nil, active: Bool = true,
         givenName: String = "", familyName: String = "", locale: String = "en", totp: TOTP? = nil,
-        totpLabel: String? = nil, recoveryCodes: [String] = [], consents: [Consent] = []
+        totpLabel: String? = nil, recoveryCodes: [String] = [], consents: [Consent] = [], isStaff: Bool = false,
+        roles: [String] = []
     ) {
         self.username = username
         self.email = email
@@ -56,6 +60,8 @@ public struct LegacyUser: Sendable {
         self.totp = totp
         self.totpLabel = totpLabel
         self.recoveryCodes = recoveryCodes
+        self.isStaff = isStaff
+        self.roles = roles
         self.consents = consents
     }
 }
@@ -142,6 +148,13 @@ public final class LegacyPlatform: Sendable {
         migrator.registerMigration("v3: authenticator labels") { db in
             try db.execute(sql: "ALTER TABLE totp ADD COLUMN label TEXT")
         }
+        migrator.registerMigration("v4: staff and roles") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN is_staff BOOLEAN NOT NULL DEFAULT 0;
+                    CREATE TABLE user_roles (user_id INTEGER NOT NULL REFERENCES users(id), role TEXT NOT NULL);
+                    """)
+        }
         return migrator
     }
 
@@ -150,14 +163,18 @@ public final class LegacyPlatform: Sendable {
         try database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO users (username, email, password_hash, salt, status, given_name, family_name, locale, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO users (username, email, password_hash, salt, status, given_name, family_name, locale,
+                        created_at, is_staff)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     user.username, user.email, user.passwordHash, user.salt, user.active ? "active" : "disabled",
-                    user.givenName, user.familyName, user.locale, clock().timeIntervalSince1970,
+                    user.givenName, user.familyName, user.locale, clock().timeIntervalSince1970, user.isStaff,
                 ])
             let id = db.lastInsertedRowID
+            for role in user.roles {
+                try db.execute(sql: "INSERT INTO user_roles (user_id, role) VALUES (?, ?)", arguments: [id, role])
+            }
             if let totp = user.totp {
                 try db.execute(
                     sql:

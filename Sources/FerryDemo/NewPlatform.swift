@@ -96,6 +96,13 @@ public final class NewPlatform: Sendable {
         migrator.registerMigration("v4: authenticator labels") { db in
             try db.execute(sql: "ALTER TABLE totp_factors ADD COLUMN label TEXT")
         }
+        migrator.registerMigration("v5: staff and roles") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE accounts ADD COLUMN is_staff INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE account_roles (account_id TEXT NOT NULL REFERENCES accounts(id), role TEXT NOT NULL);
+                    """)
+        }
         return migrator
     }
 
@@ -248,6 +255,11 @@ public final class NewPlatform: Sendable {
             html += "<p id=\"mfa\">Two-step verification: \(labels.isEmpty ? "not enrolled" : enrolled)"
             html += ", \(codes) recovery codes left"
             if row["mfa_reenroll_required"] as Bool { html += ", <b>re-enrollment required</b>" }
+            let roles = try String.fetchAll(
+                db, sql: "SELECT role FROM account_roles WHERE account_id = ? ORDER BY rowid", arguments: [account])
+            html +=
+                ".</p><p id=\"roles\">Roles: \(roles.isEmpty ? "none" : WebForms.escape(roles.joined(separator: ", ")))"
+            if row["is_staff"] as Bool { html += " (staff)" }
             html += ".</p><ul id=\"consents\">"
             for consent in consents {
                 let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: consent["granted_at"]))
@@ -375,14 +387,17 @@ public final class NewPlatform: Sendable {
         try db.execute(
             sql: """
                 INSERT INTO accounts (id, external_id, user_name, email, email_verified, password_phc, given_name, family_name,
-                    locale, active, mfa_reenroll_required, legacy_scheme, created, last_modified)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    locale, active, mfa_reenroll_required, legacy_scheme, created, last_modified, is_staff)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 id, input.externalId, input.userName, input.email, input.emailVerified, input.passwordHash,
                 input.givenName, input.familyName, input.locale, input.active, input.reenrollRequired,
-                input.legacyScheme, now, now,
+                input.legacyScheme, now, now, input.isStaff,
             ])
+        for role in input.roles {
+            try db.execute(sql: "INSERT INTO account_roles (account_id, role) VALUES (?, ?)", arguments: [id, role])
+        }
         for factor in input.totp {
             try db.execute(
                 sql:
@@ -613,6 +628,8 @@ struct SCIMUserInput: Sendable {
     var totp: [Factor]
     var recoveryCodes: [RecoveryCode]
     var consents: [Consent]
+    var isStaff = false
+    var roles: [String] = []
 
     init(_ user: [String: Any], migration: [String: Any], userName: String, passwordHash: String?) throws {
         self.userName = userName
@@ -632,6 +649,8 @@ struct SCIMUserInput: Sendable {
         reenrollRequired = mfa["reenrollRequired"] as? Bool ?? false
         totp = try Factor.list(mfa["totp"], lastUsedStep: "lastUsedStep")
         recoveryCodes = RecoveryCode.list(mfa["recoveryCodes"], code: "value")
+        roles = (user["roles"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String }
+        isStaff = (migration["attributes"] as? [String: Any])?["is_staff"] as? Bool ?? false
         consents = try (migration["consents"] as? [[String: Any]] ?? []).map { consent in
             guard let purpose = consent["purpose"] as? String, let version = consent["version"] as? String,
                 let grantedAt = (consent["grantedAt"] as? String).flatMap({ ISO8601DateFormatter().date(from: $0) })
@@ -667,6 +686,10 @@ extension SCIMUserInput {
         legacyScheme = credential["legacy_scheme"] as? String
         totp = try Factor.list(mfa["totp"], lastUsedStep: "last_used_step")
         recoveryCodes = RecoveryCode.list(mfa["recovery_codes"], code: "code")
+        roles = user["roles"] as? [String] ?? []
+        // Carried attributes arrive typed: {"type": "boolean", "value": true}.
+        let staff = (user["attributes"] as? [String: Any])?["is_staff"] as? [String: Any]
+        isStaff = staff?["value"] as? Bool ?? false
         consents = try (user["consents"] as? [[String: Any]] ?? []).map { consent in
             guard let purpose = consent["purpose"] as? String,
                 let at = (consent["at"] as? String).flatMap({ dates.date(from: $0) })

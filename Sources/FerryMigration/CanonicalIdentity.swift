@@ -14,11 +14,16 @@ public struct CanonicalIdentity: Codable, Equatable, Sendable {
     public var mfa: MFA
     public var consents: [ConsentGrant]
     public var metadata: Metadata
+    /// Every other column of the legacy user row, typed.
+    public var attributes: [String: AttributeValue]
+    /// The user's roles and groups (`legacy.roles_query`).
+    public var roles: [String]
 
     public init(
         legacyID: String, username: String? = nil, email: String? = nil, emailVerified: Bool = false,
         phone: String? = nil, profile: Profile = Profile(), credential: Credential, mfa: MFA = MFA(),
-        consents: [ConsentGrant] = [], metadata: Metadata = Metadata()
+        consents: [ConsentGrant] = [], metadata: Metadata = Metadata(), attributes: [String: AttributeValue] = [:],
+        roles: [String] = []
     ) {
         self.legacyID = legacyID
         self.username = username
@@ -30,6 +35,24 @@ public struct CanonicalIdentity: Codable, Equatable, Sendable {
         self.mfa = mfa
         self.consents = consents
         self.metadata = metadata
+        self.attributes = attributes
+        self.roles = roles
+    }
+
+    /// Jobs sealed before attributes and roles were carried still open.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            legacyID: try values.decode(String.self, forKey: .legacyID),
+            username: try values.decodeIfPresent(String.self, forKey: .username),
+            email: try values.decodeIfPresent(String.self, forKey: .email),
+            emailVerified: try values.decode(.emailVerified, default: false),
+            phone: try values.decodeIfPresent(String.self, forKey: .phone),
+            profile: try values.decode(.profile, default: Profile()),
+            credential: try values.decode(Credential.self, forKey: .credential),
+            mfa: try values.decode(.mfa, default: MFA()), consents: try values.decode(.consents, default: []),
+            metadata: try values.decode(.metadata, default: Metadata()),
+            attributes: try values.decode(.attributes, default: [:]), roles: try values.decode(.roles, default: []))
     }
 
     /// The name the new platform knows the user by: the username, else the email.

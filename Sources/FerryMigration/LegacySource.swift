@@ -21,11 +21,16 @@ public struct LegacyAccount: Sendable {
     public var lastLoginAt: Date?
     public var mfa: CanonicalIdentity.MFA
     public var consents: [CanonicalIdentity.ConsentGrant]
+    /// Every `user_query` column that is not a canonical alias, typed.
+    public var attributes: [String: AttributeValue]
+    /// From `roles_query`, in its order.
+    public var roles: [String]
 
     public init(
         legacyID: String, username: String?, email: String?, emailVerified: Bool, phone: String?,
         passwordHash: String, salt: String?, status: String?, active: Bool, profile: CanonicalIdentity.Profile,
-        createdAt: Date?, lastLoginAt: Date?, mfa: CanonicalIdentity.MFA, consents: [CanonicalIdentity.ConsentGrant]
+        createdAt: Date?, lastLoginAt: Date?, mfa: CanonicalIdentity.MFA, consents: [CanonicalIdentity.ConsentGrant],
+        attributes: [String: AttributeValue] = [:], roles: [String] = []
     ) {
         self.legacyID = legacyID
         self.username = username
@@ -41,6 +46,8 @@ public struct LegacyAccount: Sendable {
         self.lastLoginAt = lastLoginAt
         self.mfa = mfa
         self.consents = consents
+        self.attributes = attributes
+        self.roles = roles
     }
 
     /// The kinds of factor the user has enrolled.
@@ -110,9 +117,16 @@ public final class SQLiteLegacySource: LegacySource {
         let settings = settings
         do {
             return try await database.read { db -> LegacyAccount? in
-                let rows = try Row.fetchAll(db, sql: settings.userQuery, arguments: ["identifier": identifier])
-                guard let row = rows.first else { return nil }
+                let statement = try db.makeStatement(sql: settings.userQuery)
+                guard let row = try Row.fetchOne(statement, arguments: ["identifier": identifier]) else { return nil }
                 var account = try Self.account(row, activeStatuses: settings.activeStatuses)
+                account.attributes = try Self.attributes(
+                    row, declaredTypes: Self.declaredTypes(statement), of: account.legacyID)
+                if let query = settings.rolesQuery {
+                    account.roles = try Self.roles(
+                        try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID]),
+                        of: account.legacyID)
+                }
                 if let query = settings.mfaQuery {
                     for factor in try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID]) {
                         try Self.addFactor(

@@ -215,7 +215,7 @@ public final class MigrationEngine: Sendable {
             consents: account.consents,
             metadata: .init(
                 createdAt: account.createdAt, lastLoginAt: account.lastLoginAt, migratedAt: services.clock(),
-                legacyStatus: account.status))
+                legacyStatus: account.status), attributes: account.attributes, roles: account.roles)
     }
 
     static func seconds(_ duration: Duration) -> Double {

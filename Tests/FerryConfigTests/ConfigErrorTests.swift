@@ -33,6 +33,26 @@ struct ConfigErrorTests {
         #expect(issues(minimalConfig) == [])
     }
 
+    /// Entries with their own syntax: each bad one is named, with its line.
+    @Test func holdRulesAndSCIMMappingsAreValidated() {
+        let text = """
+            [server]
+            listen = "127.0.0.1:0"
+            [migration]
+            hold_on_legacy = ["role:admins", "is staff", "is_staff"]
+            [target]
+            kind = "scim"
+            url = "http://127.0.0.1:1/scim/v2"
+            scim_attributes = ["department = urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "title", "x = urn:bad:"]
+            """
+        #expect(
+            issues(text) == [
+                "proxy.conf:4: key `migration.hold_on_legacy` entry \"is staff\" must be `role:NAME`, an attribute name, or `NAME=VALUE`",
+                "proxy.conf:8: key `target.scim_attributes` entry \"title\" must be `ATTRIBUTE = SCIM_PATH`",
+                "proxy.conf:8: key `target.scim_attributes` entry \"x = urn:bad:\" must end its schema URN with `:attributeName`",
+            ])
+    }
+
     @Test func syntaxErrorNamesItsLine() {
         let text = minimalConfig.replacingOccurrences(
             of: #"listen = "127.0.0.1:8080""#, with: #"listen = "127.0.0.1:8080"#)

@@ -44,6 +44,10 @@ import Testing
         // Shadow mode never provisions.
         (facts(nil, mode: .shadow, verified: .match(.carried)), .forwardToLegacy(.shadow)),
         (facts(nil, mode: .shadow, verified: .match(.keepOnLegacy)), .forwardToLegacy(.shadow)),
+        // Privileged accounts held on legacy, in shadow mode too (they would not migrate).
+        (facts(nil, verified: .held), .forwardToLegacy(.heldOnLegacy)),
+        (facts(nil, mode: .shadow, verified: .held), .forwardToLegacy(.heldOnLegacy)),
+        (facts(.skipped, verified: .held), .forwardToLegacy(.heldOnLegacy)),
         // MFA the target cannot hold.
         (facts(nil, verified: .match(.keepOnLegacy)), .forwardToLegacy(.mfaKeptOnLegacy)),
         (facts(nil, verified: .match(.reenroll)), .provision),
@@ -75,8 +79,8 @@ import Testing
     @Test func newPlatformOnlyForMigratedUsers() {
         let states: [MigrationState?] = [nil] + MigrationState.allCases
         let verifications: [Verification?] = [
-            nil, .match(.carried), .match(.reenroll), .match(.keepOnLegacy), .mismatch, .unknownUser, .disabledUser,
-            .unusableHash, .hashQueueFull, .sourceUnavailable,
+            nil, .match(.carried), .match(.reenroll), .match(.keepOnLegacy), .held, .mismatch, .unknownUser,
+            .disabledUser, .unusableHash, .hashQueueFull, .sourceUnavailable,
         ]
         let provisionings: [ProvisioningResult?] = [
             nil, .created, .alreadyThere, .conflict, .rejected, .targetUnavailable, .hashQueueFull,

@@ -129,6 +129,10 @@ import Testing
             "MFA kept on legacy", World(verification: .match(.keepOnLegacy)),
             "lookUp reserveRate verify recordSeen note(mfa_kept_on_legacy) forward(legacy:mfa_kept_on_legacy)"
         ),
+        (
+            "privileged account held on legacy", World(verification: .held),
+            "lookUp reserveRate verify recordSeen note(held_on_legacy) forward(legacy:held_on_legacy)"
+        ),
         // Provisioning.
         (
             "rehash queue full", World(rehash: .queueFull),

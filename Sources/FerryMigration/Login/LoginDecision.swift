@@ -26,6 +26,9 @@ public struct LoginFacts: Equatable, Sendable {
 /// The outcome of checking the password against the legacy record.
 public enum Verification: Equatable, Sendable {
     case match(MFAFit)
+    /// The password is right, but the account is held on legacy by what it
+    /// says about the user's privileges (`PrivilegeHold`).
+    case held
     case mismatch
     case unknownUser
     case disabledUser
@@ -91,6 +94,7 @@ public enum LegacyReason: String, Equatable, Sendable, CaseIterable {
     case sourceUnavailable = "source_unavailable"
     case storeUnavailable = "store_unavailable"
     case mfaKeptOnLegacy = "mfa_kept_on_legacy"
+    case heldOnLegacy = "held_on_legacy"
     case provisioningPending = "provisioning_pending"
     case failedBefore = "failed_before"
     case targetConflict = "target_conflict"
@@ -118,6 +122,7 @@ public enum LoginDecision {
         switch verification {
         case .match(let mfa): fit = mfa
         case .mismatch: return .forwardToLegacy(.wrongPassword)
+        case .held: return .forwardToLegacy(.heldOnLegacy)
         case .unknownUser: return .forwardToLegacy(.unknownUser)
         case .disabledUser: return .forwardToLegacy(.disabledUser)
         case .unusableHash: return .forwardToLegacy(.unusableHash)

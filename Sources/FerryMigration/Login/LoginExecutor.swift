@@ -165,6 +165,15 @@ extension MigrationEngine {
             try await store.markFailed(
                 identifier, state: .skipped, reason: "target cannot hold MFA factors: \(names)", closingJob: nil,
                 audit: ["policy": "keep_on_legacy", "factors": names], at: now)
+        case .heldOnLegacy:
+            guard let account else { break }
+            let reason =
+                PrivilegeHold.reason(
+                    roles: account.roles, attributes: account.attributes, rules: settings.holdOnLegacy,
+                    targetCarriesRoles: targetSettings?.carriesRoles ?? true) ?? "held on legacy"
+            try await store.markFailed(
+                identifier, state: .skipped, reason: reason, closingJob: nil, audit: ["policy": "hold_on_legacy"],
+                at: now)
         default:
             break
         }
@@ -208,6 +217,12 @@ extension MigrationEngine {
         }
         switch result {
         case .match(let scheme):
+            if PrivilegeHold.reason(
+                roles: account.roles, attributes: account.attributes, rules: settings.holdOnLegacy,
+                targetCarriesRoles: targetSettings?.carriesRoles ?? true) != nil
+            {
+                return (.held, account, scheme)
+            }
             let fit = MFAPolicy.fit(
                 has: account.factorKinds, targetHolds: Set(targetSettings?.mfaFactors ?? []),
                 policy: settings.unsupportedMFA)

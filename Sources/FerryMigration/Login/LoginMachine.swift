@@ -288,5 +288,5 @@ public struct LoginEffects: Equatable, Sendable {
 
 extension LegacyReason {
     /// Reasons whose forwarding leaves a mark in the store.
-    static let keptInStore: Set<LegacyReason> = [.wrongPassword, .shadow, .mfaKeptOnLegacy]
+    static let keptInStore: Set<LegacyReason> = [.wrongPassword, .shadow, .mfaKeptOnLegacy, .heldOnLegacy]
 }

@@ -18,6 +18,7 @@ public struct SCIMTarget: ProvisioningTarget {
     let baseURL: String
     let token: String
     let timeout: Duration
+    let attributeMappings: [SCIMAttributeMapping]
 
     public init(settings: TargetSettings, client: HTTPClient) throws {
         guard let url = settings.url, let token = settings.token?.value else {
@@ -27,12 +28,14 @@ public struct SCIMTarget: ProvisioningTarget {
         baseURL = url.description
         self.token = token
         timeout = settings.timeout
+        attributeMappings = settings.scimAttributes
     }
 
     public func provision(_ job: ProvisioningJob) async -> TargetOutcome {
         let body: Data
         do {
-            body = try JSONSerialization.data(withJSONObject: Self.resource(job.identity), options: [.sortedKeys])
+            body = try JSONSerialization.data(
+                withJSONObject: Self.resource(job.identity, attributes: attributeMappings), options: [.sortedKeys])
         } catch {
             return .rejected("the record cannot be written as JSON")
         }
@@ -101,7 +104,9 @@ public struct SCIMTarget: ProvisioningTarget {
     }
 
     /// The SCIM User resource for a canonical record.
-    static func resource(_ identity: CanonicalIdentity) -> [String: Any] {
+    static func resource(_ identity: CanonicalIdentity, attributes mappings: [SCIMAttributeMapping] = [])
+        -> [String: Any]
+    {
         let dates = ISO8601DateFormatter()
         var user: [String: Any] = [
             "schemas": [coreSchema, extensionSchema], "externalId": identity.legacyID,
@@ -120,6 +125,7 @@ public struct SCIMTarget: ProvisioningTarget {
             ["value": $0.number, "type": "mfa"]
         }
         if !phones.isEmpty { user["phoneNumbers"] = phones }
+        if !identity.roles.isEmpty { user["roles"] = identity.roles.map { ["value": $0] } }
         var meta: [String: Any] = [:]
         if let created = identity.metadata.createdAt { meta["created"] = dates.string(from: created) }
         if !meta.isEmpty { user["meta"] = meta }
@@ -128,6 +134,7 @@ public struct SCIMTarget: ProvisioningTarget {
                 "passwordHash": identity.credential.passwordHash,
                 "legacyScheme": identity.credential.legacyScheme,
                 "mfa": mfa(identity.mfa, dates: dates),
+                "attributes": identity.attributes.mapValues { attribute($0, dates: dates) ?? NSNull() },
                 "consents": identity.consents.map { consent -> [String: Any] in
                     var entry: [String: Any] = [
                         "purpose": consent.purpose, "granted": consent.granted, "source": consent.source,
@@ -138,7 +145,36 @@ public struct SCIMTarget: ProvisioningTarget {
                     return entry
                 },
             ] as [String: Any]
+        // Mapped attributes also go where the operator's mapping table puts them.
+        for mapping in mappings {
+            guard let value = identity.attributes[mapping.attribute].flatMap({ attribute($0, dates: dates) }) else {
+                continue
+            }
+            if let schema = mapping.schema {
+                var section = user[schema] as? [String: Any] ?? [:]
+                section[mapping.name] = value
+                user[schema] = section
+                if var schemas = user["schemas"] as? [String], !schemas.contains(schema) {
+                    schemas.append(schema)
+                    user["schemas"] = schemas
+                }
+            } else {
+                user[mapping.name] = value
+            }
+        }
         return user
+    }
+
+    /// A carried attribute as a JSON value; nil for null.
+    static func attribute(_ value: AttributeValue, dates: ISO8601DateFormatter) -> Any? {
+        switch value {
+        case .text(let text): return text
+        case .integer(let number): return number
+        case .number(let number): return number
+        case .boolean(let flag): return flag
+        case .date(let date): return dates.string(from: date)
+        case .null: return nil
+        }
     }
 
     /// Every factor with its state, as the extension's `mfa` attribute. Keys

@@ -30,7 +30,8 @@ public final class SQLTarget: ProvisioningTarget {
         let settings = settings
         do {
             return try await database.write { db -> TargetOutcome in
-                let base = Self.parameters(job, dateFormat: settings.dateFormat)
+                var base = Self.parameters(job, dateFormat: settings.dateFormat)
+                Self.nullMissingAttributes(in: settings.allStatements, of: &base)
                 if let query = settings.existingQuery,
                     let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(base))
                 {

@@ -34,11 +34,24 @@ extension SQLTarget {
             ("migrated_at", identity.metadata.migratedAt), ("now", now),
         ]
         for (name, date) in dates { addDate(date, named: name, to: &values, format: dateFormat) }
+        values.updateValue(identity.roles.joined(separator: ","), forKey: "roles")
+        // Every carried attribute as `:attr_NAME`, in its type.
+        for (name, value) in identity.attributes {
+            let key = "attr_\(name)"
+            switch value {
+            case .text(let text): values.updateValue(text, forKey: key)
+            case .integer(let number): values.updateValue(number, forKey: key)
+            case .number(let number): values.updateValue(number, forKey: key)
+            case .boolean(let flag): values.updateValue(flag, forKey: key)
+            case .date(let date): addDate(date, named: key, to: &values, format: dateFormat)
+            case .null: values.updateValue(nil, forKey: key)
+            }
+        }
         return values
     }
 
     /// Every run of the per-item statements, in order: TOTP, HOTP, recovery
-    /// codes, WebAuthn, phones, consents. Each run sees `base` plus its item.
+    /// codes, WebAuthn, phones, roles, consents. Each run sees `base` plus its item.
     /// Throws `UnreadableSecret` when a carried OTP secret is not base32.
     static func itemRuns(_ job: ProvisioningJob, settings: TargetSettings, base: Values) throws -> [ItemRun] {
         let identity = job.identity
@@ -118,6 +131,9 @@ extension SQLTarget {
                 ],
                 dates: [])
         }
+        for role in identity.roles {
+            run(settings.roleStatements, [("role", role)], dates: [])
+        }
         for consent in identity.consents {
             run(
                 settings.consentStatements,
@@ -128,6 +144,22 @@ extension SQLTarget {
                 ], dates: [("consent_granted_at", consent.at)])
         }
         return runs
+    }
+
+    /// An `:attr_NAME` a statement names but this user's record lacks (a job
+    /// sealed before the column was added to `user_query`) is NULL, not a
+    /// missing parameter that would fail the job on every retry.
+    static func nullMissingAttributes(in statements: [String], of values: inout Values) {
+        for statement in statements {
+            var rest = statement[...]
+            while let colon = rest.range(of: ":attr_") {
+                let name = rest[rest.index(after: colon.lowerBound)...].prefix {
+                    $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_")
+                }
+                if values.index(forKey: String(name)) == nil { values.updateValue(nil, forKey: String(name)) }
+                rest = rest[colon.upperBound...]
+            }
+        }
     }
 
     /// `name` in the target's form and `name_unix`, `name_iso8601`, `name_sql`;

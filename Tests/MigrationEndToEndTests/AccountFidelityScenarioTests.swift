@@ -4,11 +4,12 @@ import GRDB
 import PasswordHashes
 import Testing
 
-/// A user's second factor arrives with its state: a code used on legacy just
-/// before the migration is refused on the new platform (replay protection), a
-/// used recovery code stays used, and the device keeps the name the user gave
-/// it — through every target kind.
-@Suite(.serialized) struct MFAStateScenarioTests {
+/// The whole account arrives, through every target kind: a second factor
+/// with its state (a code used on legacy just before the migration is refused
+/// on the new platform, a used recovery code stays used, the device keeps its
+/// name), staff flags and roles; and a privileged account is held on legacy
+/// when a rule says so.
+@Suite(.serialized) struct AccountFidelityScenarioTests {
     @Test(.timeLimit(.minutes(3)), arguments: DemoConfig.Target.allCases)
     func factorStateSurvivesTheMigration(target: DemoConfig.Target) async throws {
         try await MigrationScenarioTests.inWorld(target) { world in
@@ -64,6 +65,39 @@ import Testing
             #expect(legacyLabel != nil)
             #expect(label == legacyLabel, "the device keeps its name")
             #expect(codesLeft == 3, "four codes carried, one of them used")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)), arguments: DemoConfig.Target.allCases)
+    func rolesAndFlagsArriveAndAdminsAreHeld(target: DemoConfig.Target) async throws {
+        try await MigrationScenarioTests.inWorld(
+            target, configure: { $0.migrationExtra = #"hold_on_legacy = ["role:admin"]"# }
+        ) {
+            world in
+            let staff = try #require(world.credentials.first { $0.isStaff && !$0.roles.contains("admin") })
+            _ = try await world.login(staff.username, staff.password)
+            let account = try #require(try world.newAccounts(staff.username).first)
+            let (isStaff, roles) = try await world.new.database.read { db in
+                (
+                    try Bool.fetchOne(db, sql: "SELECT is_staff FROM accounts WHERE id = ?", arguments: [account.id]),
+                    try String.fetchAll(
+                        db, sql: "SELECT role FROM account_roles WHERE account_id = ? ORDER BY rowid",
+                        arguments: [account.id])
+                )
+            }
+            #expect(isStaff == true, "the staff flag arrives")
+            #expect(roles == staff.roles, "roles arrive in order")
+
+            // An administrator logs in as always, on legacy, and is not migrated.
+            let admin = try #require(world.credentials.first { $0.roles.contains("admin") })
+            let login = try await world.login(admin.username, admin.password)
+            #expect(login.status == 303)
+            #expect(login.cookies["legacy_session"] != nil, "logged in by legacy")
+            #expect(try world.newAccounts(admin.username).isEmpty)
+            let record = try #require(try await world.record(admin.username))
+            #expect(record.state == .skipped)
+            #expect(record.lastFailure == #"held on legacy by hold_on_legacy rule "role:admin""#)
+            #expect(try await world.metrics().contains(#"reason="held_on_legacy""#))
         }
     }
 }
