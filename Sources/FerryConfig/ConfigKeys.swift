@@ -100,6 +100,7 @@ enum ConfigKeys {
         .field("scim_attributes", \.scimAttributes, .parsedList(SCIMAttributeMapping.parse)),
         .field("consent_statements", \.consentStatements, .strings),
         .field("existing_query", \.existingQuery, .optionalText),
+        .field("id_query", \.idQuery, .optionalText),
         .field("totp_issuer", \.totpIssuer, .optionalText),
         .field("date_format", \.dateFormat, .choice),
         .field("timeout", \.timeout, .duration()),

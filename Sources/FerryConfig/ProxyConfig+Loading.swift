@@ -303,8 +303,11 @@ struct ConfigBuilder {
                 table.report("statements", "must list at least one SQL statement for `kind = \"sql\"`")
             }
             if let query = settings.existingQuery {
-                if !query.contains(":legacy_id") {
-                    table.report("existing_query", "must use the named parameter `:legacy_id`")
+                // A new platform's store has no legacy-id column of Ferry's: any
+                // carried field may find the user (`:username`, `:email`, …).
+                if !query.contains(":") {
+                    table.report(
+                        "existing_query", "must use a named parameter such as `:legacy_id`, `:username` or `:email`")
                 }
             } else if table.has("database") {
                 table.report(

@@ -306,6 +306,9 @@ public struct TargetSettings: Equatable, Sendable {
     /// `:legacy_id`, `:username` or `:email`, so that a retried job recognises
     /// its own user and a stranger is reported as a conflict.
     public internal(set) var existingQuery: String?
+    /// `sql`: run after `statements`, in the same transaction, to read the id
+    /// the new platform gave the user (`new_id`).
+    public internal(set) var idQuery: String?
     /// `sql`: the issuer named in `:totp_uri` (the `otpauth://` key URI).
     public internal(set) var totpIssuer: String?
     public internal(set) var timeout: Duration = .seconds(10)

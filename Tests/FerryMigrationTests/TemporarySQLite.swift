@@ -17,15 +17,18 @@ func withTemporarySQLite<T>(
 }
 
 /// `[target]` settings of kind sql on the database at `path`, with `keys`
-/// (statements and the rest) and an `existing_query` by legacy id.
-func sqlTargetSettings(database path: String, _ keys: String) throws -> TargetSettings {
+/// (statements and the rest) and an `existing_query` (by legacy id unless given).
+func sqlTargetSettings(
+    database path: String, _ keys: String,
+    existing: String = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
+) throws -> TargetSettings {
     let text = """
         [server]
         listen = "127.0.0.1:0"
         [target]
         kind = "sql"
         database = "sqlite://\(path)"
-        existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
+        existing_query = "\(existing)"
         \(keys)
         """
     guard let target = try ProxyConfig.parse(text, file: "t.conf", baseDirectory: "/tmp").target else {

@@ -31,25 +31,40 @@ public final class SQLTarget: ProvisioningTarget {
         do {
             return try await database.write { db -> TargetOutcome in
                 var base = Self.parameters(job, dateFormat: settings.dateFormat)
-                Self.nullMissingAttributes(in: settings.allStatements, of: &base)
+                Self.nullMissingAttributes(in: settings.allStatements + [settings.idQuery ?? ""], of: &base)
                 if let query = settings.existingQuery,
                     let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(base))
                 {
-                    let owner = (row["legacy_id"] as DatabaseValue).storage.textValue
-                    let id = (row["new_id"] as DatabaseValue).storage.textValue ?? ""
-                    return owner == job.identity.legacyID
-                        ? .alreadyThere(newID: id) : .conflict("the new platform already has a different user")
+                    return Self.ownership(of: row, job: job)
                 }
+                // The id the platform gave the user: a `new_id` column returned by a
+                // statement (`INSERT … RETURNING id AS new_id`) or by `id_query`.
+                var platformID: String?
                 for sql in settings.statements {
-                    try db.execute(sql: sql, arguments: StatementArguments(base))
+                    if let row = try Row.fetchOne(db, sql: sql, arguments: StatementArguments(base)),
+                        let id = Self.text(row, "new_id")
+                    {
+                        platformID = id
+                    }
                 }
+                if let query = settings.idQuery {
+                    guard let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(base)),
+                        let id = Self.text(row, "new_id")
+                    else { throw MissingPlatformID() }
+                    platformID = id
+                }
+                let newID = platformID ?? job.newID
+                // Per-item statements attach factors, roles and consents to that id.
+                base.updateValue(newID, forKey: "new_id")
                 for run in try Self.itemRuns(job, settings: settings, base: base) {
                     for sql in run.statements {
                         try db.execute(sql: sql, arguments: StatementArguments(run.values))
                     }
                 }
-                return .created(newID: job.newID)
+                return .created(newID: newID)
             }
+        } catch is MissingPlatformID {
+            return .unavailable("new platform database: id_query returned no `new_id`; the job is retried")
         } catch is UnreadableSecret {
             // Ferry carries secrets it decoded itself, so this job is broken, not the user.
             return .rejected("an OTP secret of the job is not base32")
@@ -58,6 +73,35 @@ public final class SQLTarget: ProvisioningTarget {
         } catch {
             return .unavailable("new platform database: \(type(of: error))")
         }
+    }
+
+    /// Whether the account `existing_query` found is this job's user: only
+    /// when it is provably so — its `legacy_id` is this user's, or, for a
+    /// store that keeps no legacy id, its `password_hash` is the very hash
+    /// this job carries (sealed once, the same on every retry; no other
+    /// account has it). Anything else is another person's account: a
+    /// conflict, never a user sent to an account whose password is not theirs.
+    static func ownership(of row: Row, job: ProvisioningJob) -> TargetOutcome {
+        let id = text(row, "new_id") ?? ""
+        if let owner = text(row, "legacy_id") {
+            return owner == job.identity.legacyID
+                ? .alreadyThere(newID: id) : .conflict("the new platform already has a different user")
+        }
+        if row.hasColumn("password_hash") {
+            return text(row, "password_hash") == job.identity.credential.passwordHash
+                ? .alreadyThere(newID: id) : .conflict("the new platform already has a different user")
+        }
+        if row.hasColumn("legacy_id") {
+            return .conflict("the new platform already has a user with this identifier that Ferry did not create")
+        }
+        return .conflict(
+            "existing_query found a user but returns neither `legacy_id` nor `password_hash`, so it cannot be shown to be this one"
+        )
+    }
+
+    static func text(_ row: Row, _ column: String) -> String? {
+        guard row.hasColumn(column) else { return nil }
+        return (row[column] as DatabaseValue).storage.textValue
     }
 
     /// What a failed transaction means for the job. Only a uniqueness
@@ -79,6 +123,7 @@ public final class SQLTarget: ProvisioningTarget {
 }
 
 struct UnreadableSecret: Error {}
+private struct MissingPlatformID: Error {}
 
 public struct TargetSetupError: Error, CustomStringConvertible {
     public var description: String

@@ -22,7 +22,7 @@ extension SQLTarget {
     {
         let identity = job.identity
         var values: Values = [
-            "new_id": job.newID, "legacy_id": identity.legacyID, "username": identity.loginName,
+            "new_id": job.newID, "ferry_id": job.newID, "legacy_id": identity.legacyID, "username": identity.loginName,
             "email": identity.email, "email_verified": identity.emailVerified, "phone": identity.phone,
             "password_hash": identity.credential.passwordHash, "legacy_scheme": identity.credential.legacyScheme,
             "given_name": identity.profile.givenName ?? "", "family_name": identity.profile.familyName ?? "",
