@@ -101,6 +101,7 @@ enum ConfigKeys {
         .field("consent_statements", \.consentStatements, .strings),
         .field("existing_query", \.existingQuery, .optionalText),
         .field("id_query", \.idQuery, .optionalText),
+        .field("lookup_query", \.lookupQuery, .optionalText),
         .field("totp_issuer", \.totpIssuer, .optionalText),
         .field("date_format", \.dateFormat, .choice),
         .field("timeout", \.timeout, .duration()),
@@ -123,6 +124,8 @@ enum ConfigKeys {
         .field("deny", \.deny, .strings),
         .field("hold_on_legacy", \.holdOnLegacy, .parsedList(HoldRule.parse)),
         .field("unsupported_mfa", \.unsupportedMFA, .choice),
+        .field("unknown_identifier", \.unknownIdentifier, .choice),
+        .field("unknown_to_both", \.unknownToBoth, .choice),
         .field("legacy_upstream", \.legacyUpstream, .text),
         .field("new_upstream", \.newUpstream, .text),
     ]

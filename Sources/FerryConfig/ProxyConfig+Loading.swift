@@ -302,6 +302,9 @@ struct ConfigBuilder {
             if settings.statements.isEmpty {
                 table.report("statements", "must list at least one SQL statement for `kind = \"sql\"`")
             }
+            if let query = settings.lookupQuery, !query.contains(":identifier") {
+                table.report("lookup_query", "must use the named parameter `:identifier`")
+            }
             if let query = settings.existingQuery {
                 // A new platform's store has no legacy-id column of Ferry's: any
                 // carried field may find the user (`:username`, `:email`, …).
@@ -502,6 +505,25 @@ struct ConfigBuilder {
             if case .signup = route.action {
                 log.report(
                     "route", "route \"\(route.name)\" checks sign-ups against legacy users: `[legacy]` is required")
+            }
+        }
+        if config.migration.unknownIdentifier == .lookup {
+            switch config.target?.kind {
+            case .sql where config.target?.lookupQuery == nil:
+                log.report(
+                    "migration.unknown_identifier",
+                    "`migration.unknown_identifier = \"lookup\"` asks the target whether it holds the user: set `target.lookup_query`"
+                )
+            case .webhook:
+                log.report(
+                    "migration.unknown_identifier",
+                    "`migration.unknown_identifier = \"lookup\"` needs a target that can be asked (scim, or sql with `lookup_query`); a webhook cannot"
+                )
+            case nil where !written.target:
+                log.report(
+                    "migration.unknown_identifier",
+                    "`migration.unknown_identifier = \"lookup\"` needs a `[target]` to ask")
+            default: break
             }
         }
         if config.sessions.storeQuery != nil && config.sessions.storeDatabase == nil && legacyMissing {

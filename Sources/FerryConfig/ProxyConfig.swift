@@ -306,6 +306,9 @@ public struct TargetSettings: Equatable, Sendable {
     /// `:legacy_id`, `:username` or `:email`, so that a retried job recognises
     /// its own user and a stranger is reported as a conflict.
     public internal(set) var existingQuery: String?
+    /// `sql`: whether the new platform holds a user (`:identifier`; any row
+    /// means yes), for `migration.unknown_identifier = "lookup"`.
+    public internal(set) var lookupQuery: String?
     /// `sql`: run after `statements`, in the same transaction, to read the id
     /// the new platform gave the user (`new_id`).
     public internal(set) var idQuery: String?
@@ -371,6 +374,24 @@ public struct MigrationSettings: Equatable, Sendable {
     public internal(set) var unsupportedMFA = UnsupportedMFAPolicy.requireReenroll
     public internal(set) var legacyUpstream = "legacy"
     public internal(set) var newUpstream = "new"
+    /// Where a login or user flow goes when the legacy source does not know
+    /// the identifier (someone who signed up on the new platform).
+    public internal(set) var unknownIdentifier = UnknownIdentifierPolicy.legacy
+    /// With `lookup`: where an identifier neither platform knows goes.
+    public internal(set) var unknownToBoth = UnknownToBothPolicy.legacy
+
+    public enum UnknownIdentifierPolicy: String, CaseIterable, Sendable {
+        /// Legacy answers, as for any unmigrated user.
+        case legacy
+        /// The new platform answers.
+        case new
+        /// The target is asked; the new platform answers for users it holds.
+        case lookup
+    }
+
+    public enum UnknownToBothPolicy: String, CaseIterable, Sendable {
+        case legacy, new
+    }
 
     public enum MigrationMode: String, CaseIterable, Sendable {
         case off, shadow, migrate

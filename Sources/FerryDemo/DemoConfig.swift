@@ -108,6 +108,8 @@ public struct DemoConfig: Sendable {
         mode = "\(mode)"
         rollout_percent = \(rolloutPercent)
         unsupported_mfa = "\(unsupportedMFA)"
+        # People who signed up on the new platform log in through Ferry too.
+        unknown_identifier = "\(target == .webhook ? "new" : "lookup")"
         \(migrationExtra)
 
         [[route]]
@@ -170,6 +172,7 @@ public struct DemoConfig: Sendable {
                 kind = "sql"
                 database = "sqlite://new.db"
                 existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id OR user_name = :username"
+                lookup_query = "SELECT 1 FROM accounts WHERE user_name = :identifier OR email = :identifier"
                 statements = [\"\"\"
                 INSERT INTO accounts (id, external_id, user_name, email, email_verified, password_phc, given_name,
                     family_name, locale, mfa_reenroll_required, legacy_scheme, created, last_modified, is_staff)

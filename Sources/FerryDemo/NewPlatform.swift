@@ -521,15 +521,17 @@ public final class NewPlatform: Sendable {
         let filter = request.uri.queryParameters.get("filter") ?? ""
         let parts = filter.split(separator: " ", maxSplits: 2)
         var ids: [String] = []
-        if parts.count == 3, parts[1].lowercased() == "eq", ["username", "externalid"].contains(parts[0].lowercased()) {
-            let value = parts[2].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            let column = parts[0].lowercased() == "username" ? "user_name" : "external_id"
+        let columns = ["username": "user_name", "externalid": "external_id", "emails.value": "email"]
+        if parts.count == 3, parts[1].lowercased() == "eq", let column = columns[parts[0].lowercased()],
+            let value = Self.filterString(parts[2])
+        {
             ids = try await database.read { db in
                 try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE \(column) = ?", arguments: [value])
             }
         } else if !filter.isEmpty {
             return Self.scimError(
-                .badRequest, "only userName eq and externalId eq filters are supported", scimType: "invalidFilter")
+                .badRequest, "only userName, externalId and emails.value eq filters are supported",
+                scimType: "invalidFilter")
         }
         var resources: [[String: Any]] = []
         for id in ids {
@@ -541,6 +543,12 @@ public final class NewPlatform: Sendable {
                 "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": resources.count,
                 "Resources": resources,
             ], contentType: "application/scim+json")
+    }
+
+    /// A filter's comparison value: a JSON string (quotes and backslashes
+    /// escaped), as RFC 7644 writes it; nil when it is not one.
+    static func filterString(_ text: Substring) -> String? {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) as? String
     }
 
     /// The SCIM representation; secrets (hash, TOTP secrets, recovery codes) never leave.

@@ -5,14 +5,31 @@ import Foundation
 /// resets (by who the user is) and sign-ups (not with an identifier that still
 /// lives on legacy).
 extension MigrationEngine {
-    /// Migrated users' flows go to the new platform; everyone else's to legacy.
-    /// A store that cannot be read sends the flow to legacy, where the user was.
+    /// Migrated users' flows go to the new platform; everyone else's to legacy,
+    /// except, under `unknown_identifier`, someone legacy does not know (a
+    /// password reset of a user who signed up on the new platform). A store
+    /// that cannot be read sends the flow to legacy, where the user was.
     public func platform(forUser raw: String) async -> LoginOutcome.Destination {
         let identifier = normalize(raw)
-        guard let store = services.store, !identifier.isEmpty,
-            let record = try? await store.record(for: identifier)
-        else { return .legacy }
-        return record.state == .migrated ? .new : .legacy
+        guard let store = services.store, !identifier.isEmpty else { return .legacy }
+        let record: MigrationRecord?
+        do {
+            record = try await store.record(for: identifier)
+        } catch {
+            return .legacy
+        }
+        if record?.state == .migrated { return .new }
+        guard record == nil, settings.unknownIdentifier != .legacy, let source else { return .legacy }
+        let account: LegacyAccount?
+        do {
+            account = try await source.account(for: identifier)
+        } catch {
+            return .legacy
+        }
+        guard account == nil else { return .legacy }
+        if settings.unknownIdentifier == .new { return .new }
+        if await target?.holdsUser(identifier) == true { return .new }
+        return settings.unknownToBoth == .new ? .new : .legacy
     }
 
     /// Live legacy sessions and tokens; nil when the store cannot say.

@@ -33,6 +33,25 @@ struct ConfigErrorTests {
         #expect(issues(minimalConfig) == [])
     }
 
+    /// `unknown_identifier = "lookup"` needs a target that can be asked.
+    @Test func unknownIdentifierLookupNeedsATargetThatAnswers() {
+        let base = """
+            [server]
+            listen = "127.0.0.1:0"
+            [migration]
+            unknown_identifier = "lookup"
+            """
+        #expect(
+            issues(base + "\n[target]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:1/hook\"") == [
+                "proxy.conf:4: `migration.unknown_identifier = \"lookup\"` needs a target that can be asked (scim, or sql with `lookup_query`); a webhook cannot"
+            ])
+        #expect(
+            issues(base) == ["proxy.conf:4: `migration.unknown_identifier = \"lookup\"` needs a `[target]` to ask"])
+        #expect(
+            issues(base + "\n[target]\nkind = \"scim\"\nurl = \"http://127.0.0.1:1/scim/v2\"\nunknown = 1").count
+                == 1, "scim can be asked; only the unknown key is reported")
+    }
+
     /// Entries with their own syntax: each bad one is named, with its line.
     @Test func holdRulesAndSCIMMappingsAreValidated() {
         let text = """

@@ -23,17 +23,24 @@ import Testing
         /// The store call made for this action fails.
         var storeFailsOn: String?
         var answer: Int? = 200
+        /// Whether the legacy source knows the identifier (nil: it cannot say).
+        var legacyKnows: Bool? = true
+        /// Whether the new platform holds it (nil: it cannot say).
+        var newHolds: Bool?
     }
 
     /// Runs one login; returns the trail of actions, spelled briefly, and the
     /// effects of its end.
     static func journey(
         _ world: World, mode: MigrationSettings.MigrationMode = .migrate,
-        overLimit: LoginGuardSettings.OverLimit = .reject, storeFailure: StateSettings.StoreFailurePolicy = .legacy
+        overLimit: LoginGuardSettings.OverLimit = .reject, storeFailure: StateSettings.StoreFailurePolicy = .legacy,
+        unknown: MigrationSettings.UnknownIdentifierPolicy = .legacy,
+        unknownToBoth: MigrationSettings.UnknownToBothPolicy = .legacy
     ) -> (trail: String, effects: [LoginEffects]) {
         var machine = LoginMachine(
             settings: .init(
-                mode: mode, overLimit: overLimit, storeFailure: storeFailure, legacyFailureStatuses: [401]))
+                mode: mode, overLimit: overLimit, storeFailure: storeFailure, legacyFailureStatuses: [401],
+                unknownIdentifier: unknown, unknownToBoth: unknownToBoth))
         var trail: [String] = []
         var effects: [LoginEffects] = []
         var action = machine.next(
@@ -46,6 +53,12 @@ import Testing
             case .lookUp:
                 trail.append("lookUp")
                 action = machine.next(stored("lookUp", .lookedUp(world.state, world.eligibility)))
+            case .checkLegacy:
+                trail.append("checkLegacy")
+                action = machine.next(.legacyChecked(known: world.legacyKnows))
+            case .askNew:
+                trail.append("askNew")
+                action = machine.next(.newAnswered(holds: world.newHolds))
             case .reserveRate:
                 trail.append("reserveRate")
                 action = machine.next(.rateReserved(world.rateGranted))
@@ -182,9 +195,68 @@ import Testing
         #expect(Self.journey(world).trail == expected, "\(name)")
     }
 
+    /// Someone legacy does not know (they signed up on the new platform):
+    /// where `unknown_identifier` and `unknown_to_both` send them, whatever
+    /// the rollout says, and never through hash work.
+    static let unknownJourneys:
+        [(
+            String, World, MigrationSettings.UnknownIdentifierPolicy, MigrationSettings.UnknownToBothPolicy, String
+        )] = [
+            (
+                "policy legacy: as before", World(verification: .unknownUser, accountFound: false, legacyKnows: false),
+                .legacy, .legacy, "lookUp reserveRate verify forward(legacy:unknown_user)"
+            ),
+            (
+                "policy new", World(legacyKnows: false), .new, .legacy,
+                "lookUp checkLegacy forward(new:new_only)"
+            ),
+            (
+                "outside the rollout too", World(eligibility: .ineligible(.outsideRollout), legacyKnows: false), .new,
+                .legacy, "lookUp checkLegacy forward(new:new_only)"
+            ),
+            (
+                "lookup: the new platform holds them", World(legacyKnows: false, newHolds: true), .lookup, .legacy,
+                "lookUp checkLegacy askNew forward(new:new_only)"
+            ),
+            (
+                "lookup: nobody knows them", World(legacyKnows: false, newHolds: false), .lookup, .legacy,
+                "lookUp checkLegacy askNew forward(legacy:unknown_user)"
+            ),
+            (
+                "lookup: nobody, sent to new", World(legacyKnows: false, newHolds: false), .lookup, .new,
+                "lookUp checkLegacy askNew forward(new:unknown_to_both)"
+            ),
+            (
+                "lookup: the target cannot say", World(legacyKnows: false, newHolds: nil), .lookup, .legacy,
+                "lookUp checkLegacy askNew forward(legacy:unknown_user)"
+            ),
+            (
+                "legacy knows them: the usual path", World(legacyKnows: true), .lookup, .legacy,
+                "lookUp checkLegacy reserveRate verify recordSeen rehash claim provision recordProvisioning forward(new:just_migrated)"
+            ),
+            (
+                "legacy cannot say: the usual path",
+                World(verification: .sourceUnavailable, accountFound: false, legacyKnows: nil), .lookup, .legacy,
+                "lookUp checkLegacy reserveRate verify forward(legacy:source_unavailable)"
+            ),
+            (
+                "a user Ferry has seen is not looked up again", World(state: .legacy, legacyKnows: false), .lookup,
+                .legacy,
+                "lookUp reserveRate verify recordSeen rehash claim provision recordProvisioning forward(new:just_migrated)"
+            ),
+        ]
+
+    @Test(arguments: unknownJourneys)
+    func unknownIdentifiers(
+        name: String, world: World, unknown: MigrationSettings.UnknownIdentifierPolicy,
+        toBoth: MigrationSettings.UnknownToBothPolicy, expected: String
+    ) {
+        #expect(Self.journey(world, unknown: unknown, unknownToBoth: toBoth).trail == expected, "\(name)")
+    }
+
     @Test func everyReasonHasAJourney() {
         let spelled =
-            Self.journeys.map(\.2).joined(separator: " ")
+            Self.journeys.map(\.2).joined(separator: " ") + Self.unknownJourneys.map(\.4).joined(separator: " ")
             + Self.journey(World(), mode: .shadow).trail
             + Self.journey(World(verdict: .blocked(scope: "client", retryAfter: 1)), overLimit: .legacy).trail
         let reasons =
@@ -223,7 +295,10 @@ import Testing
                 LoginEffects(guardFailure: true)
             ),
             (World(eligibility: .ineligible(.outsideRollout), answer: 303), LoginEffects(), LoginEffects()),
-            (World(state: .migrated, answer: 401), LoginEffects(guardSuccess: true), LoginEffects()),
+            // Forwarded unjudged to the new platform: nothing at once (a
+            // forward proves no password), its refusal counts afterwards.
+            (World(state: .migrated, answer: 401), LoginEffects(), LoginEffects(guardFailure: true)),
+            (World(state: .migrated, answer: 303), LoginEffects(), LoginEffects()),
             (
                 World(verification: .mismatch, answer: 401), LoginEffects(guardFailure: true, releaseRate: true),
                 LoginEffects()

@@ -100,4 +100,31 @@ import Testing
             #expect(try await world.metrics().contains(#"reason="held_on_legacy""#))
         }
     }
+
+    /// Someone who signed up on the new platform during the migration logs in
+    /// through Ferry; an identifier neither platform knows gets legacy's answer.
+    @Test(.timeLimit(.minutes(3)), arguments: DemoConfig.Target.allCases)
+    func newOnlyUsersLogInThroughFerry(target: DemoConfig.Target) async throws {
+        try await MigrationScenarioTests.inWorld(target) { world in
+            let signup = try await world.send(
+                .POST, world.base + "/signup",
+                form: [("username", "newcomer"), ("email", "newcomer@example.org"), ("password", "fresh-start-9")])
+            #expect(signup.status == 201, "signed up on the new platform")
+            for identifier in ["newcomer", "NewComer@Example.org"] {
+                let login = try await world.login(identifier, "fresh-start-9")
+                #expect(login.status == 303, "\(identifier)")
+                #expect(login.cookies["new_session"] != nil, "logged in by the new platform as \(identifier)")
+            }
+            let wrong = try await world.login("newcomer", "not-it")
+            #expect(wrong.status == 401)
+            #expect(wrong.cookies["legacy_session"] == nil)
+
+            let ghost = try await world.login("nobody-at-all", "whatever")
+            #expect(ghost.status == 401)
+            #expect(ghost.body.contains("Wrong username or password"))
+            let metrics = try await world.metrics()
+            #expect(metrics.contains(#"destination="new",reason="new_only""#))
+            #expect(try await world.record("newcomer") == nil, "Ferry keeps no record of users it does not migrate")
+        }
+    }
 }

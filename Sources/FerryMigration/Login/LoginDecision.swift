@@ -77,6 +77,11 @@ public enum LoginStep: Equatable, Sendable {
 public enum NewReason: String, Equatable, Sendable, CaseIterable {
     case migrated
     case justMigrated = "just_migrated"
+    /// Legacy does not know the identifier and the new platform does (or
+    /// `unknown_identifier = "new"`): someone who signed up there.
+    case newOnly = "new_only"
+    /// Neither platform knows it, and `unknown_to_both = "new"`.
+    case unknownToBoth = "unknown_to_both"
 }
 
 /// Why a login went to legacy; these are metric label values.

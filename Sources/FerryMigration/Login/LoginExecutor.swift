@@ -16,6 +16,9 @@ public struct LoginJourney: Sendable {
 /// What the executor carries between actions: data, never decisions.
 private struct LoginWork {
     var account: LegacyAccount?
+    /// The legacy account as `checkLegacy` found it, so that verifying does
+    /// not read it twice; nil when it was not looked up.
+    var checked: LegacyAccount??
     var scheme: String?
     var fit: MFAFit = .carried
     var newHash = ""
@@ -30,7 +33,8 @@ extension MigrationEngine {
     var machineSettings: LoginMachine.Settings {
         LoginMachine.Settings(
             mode: settings.mode, overLimit: guardSettings.overLimit, storeFailure: storeFailure,
-            legacyFailureStatuses: Set(guardSettings.legacyFailureStatuses))
+            legacyFailureStatuses: Set(guardSettings.legacyFailureStatuses),
+            unknownIdentifier: settings.unknownIdentifier, unknownToBoth: settings.unknownToBoth)
     }
 
     /// Decides where a login goes, doing on the way what the decision needs.
@@ -54,11 +58,23 @@ extension MigrationEngine {
                     await storing { store in
                         .lookedUp(try await store.record(for: identifier)?.state, eligibility.evaluate(identifier))
                     })
+            case .checkLegacy:
+                var known: Bool?
+                // A source that cannot answer says nothing: the login takes the
+                // usual path, where the failure is handled.
+                if let source, let account = try? await Self.lookUp(identifier, in: source) {
+                    work.checked = .some(account)
+                    known = account != nil
+                }
+                action = machine.next(.legacyChecked(known: known))
+            case .askNew:
+                action = machine.next(.newAnswered(holds: await target?.holdsUser(identifier)))
             case .reserveRate:
                 action = machine.next(.rateReserved(services.rateLimiter.take(settings, at: services.clock())))
             case .verify:
                 let verification: Verification
-                (verification, work.account, work.scheme) = await verify(identifier: identifier, password: password)
+                (verification, work.account, work.scheme) = await verify(
+                    identifier: identifier, password: password, checked: work.checked)
                 if case .match(let fit) = verification { work.fit = fit }
                 action = machine.next(.verified(verification, accountFound: work.account != nil))
             case .recordSeen:
@@ -181,13 +197,25 @@ extension MigrationEngine {
 
     // MARK: Verify
 
+    /// The account or nil, wrapped so that `try?` keeps "no such user" apart
+    /// from "the source failed".
+    private static func lookUp(_ identifier: String, in source: any LegacySource) async throws -> LegacyAccount?? {
+        .some(try await source.account(for: identifier))
+    }
+
     /// The verification, the legacy account when there is one, and the legacy
     /// scheme when the hash could be read.
-    private func verify(identifier: String, password: String) async -> (Verification, LegacyAccount?, String?) {
+    private func verify(identifier: String, password: String, checked: LegacyAccount??) async -> (
+        Verification, LegacyAccount?, String?
+    ) {
         guard let source else { return (.sourceUnavailable, nil, nil) }
         let account: LegacyAccount?
         do {
-            account = try await source.account(for: identifier)
+            if let checked {
+                account = checked
+            } else {
+                account = try await source.account(for: identifier)
+            }
         } catch {
             logger.warning("legacy source unavailable; login forwarded to legacy", metadata: ["error": "\(error)"])
             return (.sourceUnavailable, nil, nil)

@@ -20,21 +20,31 @@ public struct LoginMachine: Sendable {
         /// Legacy statuses that mean "wrong credentials" when Ferry forwarded a
         /// login unjudged.
         public var legacyFailureStatuses: Set<Int>
+        public var unknownIdentifier: MigrationSettings.UnknownIdentifierPolicy
+        public var unknownToBoth: MigrationSettings.UnknownToBothPolicy
 
         public init(
             mode: MigrationSettings.MigrationMode, overLimit: LoginGuardSettings.OverLimit,
-            storeFailure: StateSettings.StoreFailurePolicy, legacyFailureStatuses: Set<Int>
+            storeFailure: StateSettings.StoreFailurePolicy, legacyFailureStatuses: Set<Int>,
+            unknownIdentifier: MigrationSettings.UnknownIdentifierPolicy = .legacy,
+            unknownToBoth: MigrationSettings.UnknownToBothPolicy = .legacy
         ) {
             self.mode = mode
             self.overLimit = overLimit
             self.storeFailure = storeFailure
             self.legacyFailureStatuses = legacyFailureStatuses
+            self.unknownIdentifier = unknownIdentifier
+            self.unknownToBoth = unknownToBoth
         }
     }
 
     enum State: Equatable, Sendable {
         case initial
         case lookingUp
+        /// Does legacy know this identifier at all?
+        case checkingLegacy
+        /// Does the new platform hold it?
+        case askingNew
         case reservingRate
         case verifying
         case recordingSeen
@@ -81,13 +91,31 @@ public struct LoginMachine: Sendable {
         case (.lookingUp, .lookedUp(let migrationState, let eligibility)):
             facts.state = migrationState
             facts.eligibility = eligibility
-            // Only a login that could migrate now spends the budget, and it
-            // spends it before any hash work.
-            if LoginDecision.next(facts) == .verifyPassword, settings.mode == .migrate {
-                state = .reservingRate
-                return .reserveRate
+            // Someone Ferry has never seen may exist only on the new platform
+            // (they signed up there): whatever the rollout, they must not be
+            // sent to a legacy platform that will never know them.
+            if migrationState == nil && settings.unknownIdentifier != .legacy {
+                state = .checkingLegacy
+                return .checkLegacy
             }
-            return decide()
+            return reserveOrDecide()
+
+        case (.checkingLegacy, .legacyChecked(let known)):
+            guard known == false else { return reserveOrDecide() }
+            switch settings.unknownIdentifier {
+            case .legacy: return reserveOrDecide()
+            case .new: return forward(.new(.newOnly))
+            case .lookup:
+                state = .askingNew
+                return .askNew
+            }
+
+        case (.askingNew, .newAnswered(let holds)):
+            if holds == true { return forward(.new(.newOnly)) }
+            switch settings.unknownToBoth {
+            case .legacy: return forward(.legacy(.unknownUser))
+            case .new: return forward(.new(.unknownToBoth))
+            }
 
         case (.reservingRate, .rateReserved(let granted)):
             if granted {
@@ -149,11 +177,11 @@ public struct LoginMachine: Sendable {
 
         case (.forwarded(let outcome), .answered(let status)):
             state = .finished
-            // Legacy refused a login Ferry did not judge itself: a failure for
-            // the guard, like a wrong password Ferry saw.
-            let failed =
-                outcome.destination == .legacy && outcome.reason != .legacy(.wrongPassword)
-                && status.map(settings.legacyFailureStatuses.contains) == true
+            // A platform refused a login Ferry did not judge itself (legacy for
+            // an unmigrated user, the new platform for a migrated or new-only
+            // one): a failure for the guard, like a wrong password Ferry saw.
+            let judged = outcome.reason == .legacy(.wrongPassword) || outcome.reason == .new(.justMigrated)
+            let failed = !judged && status.map(settings.legacyFailureStatuses.contains) == true
             return .finish(LoginEffects(guardFailure: failed))
 
         case (.finished, .answered):
@@ -166,6 +194,16 @@ public struct LoginMachine: Sendable {
             assertionFailure("login event \(event) in state \(state)")
             return forward(.legacy(.storeUnavailable))
         }
+    }
+
+    /// Only a login that could migrate now spends the budget, and it spends
+    /// it before any hash work.
+    private mutating func reserveOrDecide() -> LoginAction {
+        if LoginDecision.next(facts) == .verifyPassword, settings.mode == .migrate {
+            state = .reservingRate
+            return .reserveRate
+        }
+        return decide()
     }
 
     /// What `LoginDecision` says about the facts so far, as an action.
@@ -212,7 +250,9 @@ public struct LoginMachine: Sendable {
     private func effects(of outcome: LoginOutcome) -> LoginEffects {
         LoginEffects(
             guardFailure: outcome.reason == .legacy(.wrongPassword),
-            guardSuccess: outcome.destination == .new,
+            // Only a password Ferry verified clears the identifier's failures: a
+            // login merely forwarded to the new platform proves nothing yet.
+            guardSuccess: outcome.reason == .new(.justMigrated),
             releaseRate: reserved && !spent)
     }
 }
@@ -221,6 +261,10 @@ public struct LoginMachine: Sendable {
 public enum LoginEvent: Equatable, Sendable {
     case started(identifierIsEmpty: Bool, guard: GuardVerdict, storeIsOpen: Bool)
     case lookedUp(MigrationState?, Eligibility)
+    /// Whether the legacy source has the identifier; nil when it cannot say.
+    case legacyChecked(known: Bool?)
+    /// Whether the new platform holds the identifier; nil when it cannot say.
+    case newAnswered(holds: Bool?)
     case rateReserved(Bool)
     /// `accountFound`: the legacy source has this identifier (active or not).
     case verified(Verification, accountFound: Bool)
@@ -249,6 +293,10 @@ public enum LoginEvent: Equatable, Sendable {
 public enum LoginAction: Equatable, Sendable {
     /// Read the user's record and evaluate eligibility.
     case lookUp
+    /// Ask the legacy source whether it knows the identifier.
+    case checkLegacy
+    /// Ask the target whether the new platform holds the identifier.
+    case askNew
     /// Take one migration token, if there is one.
     case reserveRate
     /// Find the legacy account and verify the password (or a decoy's).

@@ -12,10 +12,15 @@ public protocol ProvisioningTarget: Sendable {
     /// reachable and accepts Ferry's credentials. nil when it does; otherwise
     /// what an operator should fix.
     func probe() async -> String?
+    /// Whether the new platform holds a user with this (normalized)
+    /// identifier, for `migration.unknown_identifier = "lookup"`; nil when it
+    /// cannot be asked or did not answer.
+    func holdsUser(_ identifier: String) async -> Bool?
 }
 
 extension ProvisioningTarget {
     public func probe() async -> String? { nil }
+    public func holdsUser(_ identifier: String) async -> Bool? { nil }
 }
 
 /// Builds the target a config names.

@@ -67,12 +67,35 @@ public struct SCIMTarget: ProvisioningTarget {
         }
     }
 
+    /// `GET /Users?filter=ATTRIBUTE eq "VALUE"`, the value a JSON string
+    /// (RFC 7644 §3.4.2.2), so that an identifier with quotes or `or` cannot
+    /// widen the filter.
+    static func filterQuery(_ attribute: String, equals value: String) -> String {
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        var components = URLComponents()
+        components.queryItems = [URLQueryItem(name: "filter", value: "\(attribute) eq \"\(escaped)\"")]
+        // `+` would read as a space in a query string.
+        return (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+    }
+
+    /// By `userName`, then, for an email address, by `emails.value`.
+    public func holdsUser(_ identifier: String) async -> Bool? {
+        var attributes = ["userName"]
+        if identifier.contains("@") { attributes.append("emails.value") }
+        for attribute in attributes {
+            guard
+                let found = try? await send(
+                    .GET, baseURL + "/Users?" + Self.filterQuery(attribute, equals: identifier), body: nil),
+                found.status == 200
+            else { return nil }
+            if (found.body?["totalResults"] as? Int ?? 0) > 0 { return true }
+        }
+        return false
+    }
+
     /// After a 409: is the existing user the one this job created earlier?
     func checkOwnership(_ legacyID: String) async -> TargetOutcome {
-        let escaped = legacyID.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        var components = URLComponents()
-        components.queryItems = [URLQueryItem(name: "filter", value: "externalId eq \"\(escaped)\"")]
-        let query = components.percentEncodedQuery ?? ""
+        let query = Self.filterQuery("externalId", equals: legacyID)
         do {
             let found = try await send(.GET, baseURL + "/Users?" + query, body: nil)
             guard found.status == 200 else { return TargetOutcome.forStatus(found.status, target: "SCIM lookup") }

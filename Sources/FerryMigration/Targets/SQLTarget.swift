@@ -75,6 +75,13 @@ public final class SQLTarget: ProvisioningTarget {
         }
     }
 
+    public func holdsUser(_ identifier: String) async -> Bool? {
+        guard let query = settings.lookupQuery else { return nil }
+        return try? await database.read { db in
+            try Row.fetchOne(db, sql: query, arguments: ["identifier": identifier]) != nil
+        }
+    }
+
     /// Whether the account `existing_query` found is this job's user: only
     /// when it is provably so — its `legacy_id` is this user's, or, for a
     /// store that keeps no legacy id, its `password_hash` is the very hash
