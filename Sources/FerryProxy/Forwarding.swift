@@ -9,13 +9,15 @@ import Synchronization
 
 /// Sending a request to its upstream and relaying the answer.
 extension ProxyResponder {
+    /// The answer, and whether the upstream was never connected to (nothing
+    /// of the request was sent, so it may go elsewhere unchanged).
     func forward(
         _ request: Request, _ body: OutboundRequest, to upstream: UpstreamClient, context: ProxyRequestContext,
         meter: BodyMeter, relay: RelaySlot, wait: Duration
-    ) async -> Response {
+    ) async -> (response: Response, neverConnected: Bool) {
         let settings = upstream.settings
         if let length = request.headers[.contentLength].flatMap(Int.init), length > meter.limit {
-            return ProxyError.bodyTooLarge.response
+            return (ProxyError.bodyTooLarge.response, false)
         }
         var target = request.uri.string
         if case .reshaped(_, _, let path?) = body {
@@ -48,7 +50,7 @@ extension ProxyResponder {
                 switch await Self.readBody(request, limit: meter.limit) {
                 case .failure(let refusal):
                     _ = meter.add(refusal.bytesRead)
-                    return refusal.response
+                    return (refusal.response, false)
                 case .success(let buffer):
                     _ = meter.add(buffer.readableBytes)
                     if buffer.readableBytes > 0 { outbound.body = .bytes(buffer) }
@@ -85,17 +87,17 @@ extension ProxyResponder {
                 call.cancel()
             }
         } catch {
-            if meter.exceeded { return ProxyError.bodyTooLarge.response }
+            if meter.exceeded { return (ProxyError.bodyTooLarge.response, false) }
             // The client's framing broke (a bad chunk size): its fault, not the upstream's.
-            if relay.readFailure is HTTPParserError { return ProxyError.malformedBody.response }
+            if relay.readFailure is HTTPParserError { return (ProxyError.malformedBody.response, false) }
             if (error as? HTTPClientError) == .cancelled || error is CancellationError {
                 // The client went away and the upstream call was cancelled; nobody
                 // reads this answer, but the access log and metrics record it.
-                return ProxyError.clientClosedRequest.response
+                return (ProxyError.clientClosedRequest.response, false)
             }
             let failure = ProxyError.classify(error, upstream: settings.name)
             metrics.upstreamFailure(upstream: settings.name, kind: failure.kind)
-            return failure.response
+            return (failure.response, ProxyError.neverConnected(error))
         }
         metrics.upstreamLatency(upstream: settings.name, duration: ContinuousClock.now - sent)
         if response.status.code == 101 {
@@ -103,7 +105,7 @@ extension ProxyResponder {
             // stays HTTP; Ferry does not tunnel upgrades.
             let refusal = ProxyError.upstreamSwitchedProtocols(settings.name)
             metrics.upstreamFailure(upstream: settings.name, kind: refusal.kind)
-            return refusal.response
+            return (refusal.response, false)
         }
 
         var responseFields = HTTPFields()
@@ -113,7 +115,9 @@ extension ProxyResponder {
         }
         responseFields = ForwardedHeaders.removingHopByHop(responseFields)
         let status = HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
-        return Response(status: status, headers: responseFields, body: ResponseBody(asyncSequence: response.body))
+        return (
+            Response(status: status, headers: responseFields, body: ResponseBody(asyncSequence: response.body)), false
+        )
     }
 }
 

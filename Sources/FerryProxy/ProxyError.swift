@@ -104,6 +104,15 @@ enum ProxyError: Error, Equatable {
 
     /// Timeouts waiting for the upstream are 504; anything else that kept the
     /// request from completing is 502.
+    /// Whether the request never reached the upstream: no connection was
+    /// made, so nothing of it was sent and it may go elsewhere unchanged.
+    static func neverConnected(_ error: any Error) -> Bool {
+        if let client = error as? HTTPClientError { return client == .connectTimeout }
+        if let io = error as? IOError { return [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH].contains(io.errnoCode) }
+        if let channel = error as? ChannelError, case .connectTimeout = channel { return true }
+        return error is NIOConnectionError
+    }
+
     static func classify(_ error: any Error, upstream: String) -> ProxyError {
         if let client = error as? HTTPClientError,
             [.deadlineExceeded, .readTimeout, .writeTimeout].contains(client)

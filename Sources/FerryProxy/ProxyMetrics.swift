@@ -95,6 +95,17 @@ final class ProxyMetrics: Sendable {
         ).increment()
     }
 
+    /// A first login whose provisioning succeeded went to legacy because the
+    /// new platform could not be reached.
+    func newUnreachableFallback() {
+        registry.makeCounter(
+            descriptor: Self.named(
+                "ferry_login_fallbacks_total",
+                "Just-migrated logins sent to legacy because the new platform could not be reached"),
+            labels: [("reason", "new_unreachable")]
+        ).increment()
+    }
+
     func reload(outcome: String) {
         registry.makeCounter(
             descriptor: Self.named("ferry_reloads_total", "Config reloads, by outcome"), labels: [("outcome", outcome)]

@@ -80,7 +80,7 @@ struct ProxyResponder: HTTPResponder {
         }
         let decision = await Self.decide(facts, runtime: runtime, carried: carried)
         log.route = decision.routeName
-        let upstreamName: String
+        var upstreamName: String
         var outbound = OutboundRequest.original
         var intercepted: InterceptedLogin?
         switch decision {
@@ -132,8 +132,26 @@ struct ProxyResponder: HTTPResponder {
         let meter = BodyMeter(limit: config.server.maxBodySize)
         defer { if case .original = outbound { log.bytesIn = meter.bytes } }
         let wait = min(upstream.settings.responseTimeout, config.server.requestTimeout)
-        let response = await forward(
+        var (response, neverConnected) = await forward(
             request, outbound, to: upstream, context: context, meter: meter, relay: relay, wait: wait)
+        // A first login whose provisioning succeeded, with the new platform not
+        // reachable: legacy has just verified this very password, so the
+        // customer logs in there (the user is migrated; later logins go to the
+        // new platform once it answers). Only a request that never reached the
+        // new platform is sent again, so no login happens twice.
+        if neverConnected, let login = intercepted, login.outcome == .new(.justMigrated),
+            let legacy = runtime.upstreams[legacyName]
+        {
+            metrics.newUnreachableFallback()
+            context.logger.warning("new platform unreachable; a just-migrated login was sent to legacy")
+            upstreamName = legacyName
+            log.upstream = legacyName
+            log.login = "legacy:new_unreachable"
+            response = await forward(
+                request, .buffered(login.body), to: legacy, context: context, meter: meter, relay: relay,
+                wait: min(legacy.settings.responseTimeout, config.server.requestTimeout)
+            ).response
+        }
         if upstreamName == legacyName {
             await observeLegacySessions(
                 in: response, runtime: runtime, user: intercepted?.identifier, carried: carried)

@@ -155,6 +155,26 @@ import Testing
             #expect(forwarded == 0, "legacy never saw them")
         }
     }
+
+    /// Provisioned, but the new platform cannot be reached: legacy has just
+    /// verified the password, so the customer gets in there, and the next
+    /// login goes to the new platform once it answers.
+    @Test(.timeLimit(.minutes(2))) func aFirstLoginWithTheNewPlatformDownGetsInViaLegacy() async throws {
+        try await MigrationScenarioTests.inWorld(.sql) { world in
+            let user = try #require(world.credentials.first { $0.totpSecret == nil })
+            await world.newServer.stop()
+            let login = try await world.login(user.username, user.password)
+            #expect(login.status == 303)
+            #expect(login.cookies["legacy_session"] != nil, "legacy logged the customer in")
+            #expect(try await world.record(user.username)?.state == .migrated, "provisioned all the same")
+            #expect(try world.newAccounts(user.username).count == 1)
+            #expect(try await world.metrics().contains(#"ferry_login_fallbacks_total{reason="new_unreachable"} 1"#))
+            try await world.newServer.start()
+            let later = try await world.login(user.username, user.password)
+            #expect(later.status == 303)
+            #expect(later.cookies["new_session"] != nil, "the new platform, once it answers")
+        }
+    }
 }
 
 @Suite struct LoginRewriteTests {
