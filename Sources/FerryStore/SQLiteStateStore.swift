@@ -233,13 +233,36 @@ public final class SQLiteStateStore: StateStore {
                     WHERE completed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
                     """,
                 arguments: [at.timeIntervalSince1970, limit]
-            ).map { row in
-                OutboxJob(
-                    id: row["id"], identifier: row["identifier"], payload: [UInt8](row["payload"] as Data),
-                    attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
-                    lastError: row["last_error"])
-            }
+            ).map(Self.job)
         }
+    }
+
+    public func pendingJob(for identifier: String) async throws -> OutboxJob? {
+        try await read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT id, identifier, payload, attempts, next_attempt_at, last_error FROM outbox
+                    WHERE completed_at IS NULL AND identifier = ? ORDER BY id DESC LIMIT 1
+                    """,
+                arguments: [identifier]
+            ).map(Self.job)
+        }
+    }
+
+    public func identifiers(in state: MigrationState, limit: Int) async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(
+                db, sql: "SELECT identifier FROM migration_records WHERE state = ? ORDER BY updated_at LIMIT ?",
+                arguments: [state.rawValue, limit])
+        }
+    }
+
+    static func job(_ row: Row) -> OutboxJob {
+        OutboxJob(
+            id: row["id"], identifier: row["identifier"], payload: [UInt8](row["payload"] as Data),
+            attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
+            lastError: row["last_error"])
     }
 
     /// The sealed secrets are not needed once the job is over.

@@ -32,6 +32,10 @@ public protocol StateStore: Sendable {
     func dueJobs(at: Date, limit: Int) async throws -> [OutboxJob]
     func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) async throws
     func pendingJobCount() async throws -> Int
+    /// The user's open outbox job, if any (operator verbs).
+    func pendingJob(for identifier: String) async throws -> OutboxJob?
+    /// Users in `state`, oldest update first, at most `limit`.
+    func identifiers(in state: MigrationState, limit: Int) async throws -> [String]
 
     /// Adds login counts (flushed in batches, not per login).
     func addLoginTally(_ counts: [LoginTallyKey: Int]) async throws

@@ -14,7 +14,7 @@ struct Ferry: AsyncParsableCommand {
         version: FerryVersion.current,
         subcommands: [
             Serve.self, CheckConfig.self, HashCommand.self, AuditCommand.self, StatusCommand.self,
-            StragglersCommand.self,
+            StragglersCommand.self, UsersCommand.self,
             DemoCommand.self,
             VersionCommand.self,
         ]

@@ -157,6 +157,23 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
+    public func pendingJob(for identifier: String) async throws -> OutboxJob? {
+        try enter()
+        return contents.withLock { contents in
+            contents.jobs.values.filter { !$0.completed && $0.job.identifier == identifier }.map(\.job)
+                .max { $0.id < $1.id }
+        }
+    }
+
+    public func identifiers(in state: MigrationState, limit: Int) async throws -> [String] {
+        try enter()
+        return contents.withLock { contents in
+            Array(
+                contents.records.values.filter { $0.state == state }.sorted { $0.updatedAt < $1.updatedAt }
+                    .map(\.identifier).prefix(limit))
+        }
+    }
+
     public func pendingJobCount() async throws -> Int {
         try enter()
         return contents.withLock { $0.jobs.values.filter { !$0.completed }.count }

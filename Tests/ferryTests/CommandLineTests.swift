@@ -143,7 +143,7 @@ struct CommandLineTests {
     @Test func helpDescribesEveryVerbAndOption() throws {
         let help = try Self.ferry(["--help"])
         #expect(help.status == 0)
-        for verb in ["serve", "check-config", "hash", "status", "demo", "version"] {
+        for verb in ["serve", "check-config", "hash", "status", "stragglers", "users", "demo", "version"] {
             #expect(help.stdout.contains("  \(verb)"), "ferry --help does not list \(verb)")
         }
         let checkHelp = try Self.ferry(["check-config", "--help"])
