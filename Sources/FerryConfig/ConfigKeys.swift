@@ -57,6 +57,7 @@ enum ConfigKeys {
         .field("roles_query", \.rolesQuery, .optionalText),
         .field("allow_plaintext", \.allowPlaintext, .bool),
         .field("active_statuses", \.activeStatuses, .strings),
+        .field("case_sensitive", \.caseSensitive, .bool),
         .field("totp_secret_encoding", \.totpSecretEncoding, .choice),
         .field("all_users_query", \.allUsersQuery, .optionalText),
     ]

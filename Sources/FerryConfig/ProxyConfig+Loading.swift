@@ -96,7 +96,22 @@ struct ConfigBuilder {
             upstreams: Set(upstreamTables.map(\.name)), legacy: root.has("legacy"), target: root.has("target"))
         let legacy = root.table("legacy").flatMap(legacySource)
         let target = root.table("target").flatMap(target)
-        let migration = migration(root.table("migration"))
+        let migrationTable = root.table("migration")
+        var migration = migration(migrationTable)
+        if legacy?.caseSensitive == true {
+            // Identifiers follow how legacy matches them: a case-sensitive store
+            // gets no case folding unless the file asks, and then it is refused.
+            if migrationTable?.has("normalize_identifier") == true {
+                if migration?.normalization.contains(.casefold) == true {
+                    migrationTable?.report(
+                        "normalize_identifier",
+                        "must not contain \"casefold\" with `legacy.case_sensitive = true`: \"Ada\" would be judged against the hash of \"ada\""
+                    )
+                }
+            } else {
+                migration?.normalization.removeAll { $0 == .casefold }
+            }
+        }
         let routes = root.tableArray("route").compactMap(route)
         let loginGuard = root.table("login_guard").map(loginGuard) ?? LoginGuardSettings()
         let sessions = root.table("sessions").map(sessions) ?? SessionSettings()

@@ -209,6 +209,10 @@ public struct LegacySourceSettings: Equatable, Sendable {
     /// `status` values of an active user; any other value is a disabled user,
     /// left to legacy. Without a `status` column every user is active.
     public internal(set) var activeStatuses: [String] = ["active"]
+    /// Legacy tells "Ada" and "ada" apart (Django, many SQL schemas): case
+    /// folding is then off by default, since it would judge one account's
+    /// password against the other's hash.
+    public internal(set) var caseSensitive = false
     /// How the `secret` column of TOTP factors is encoded.
     public internal(set) var totpSecretEncoding: TOTPSecretEncoding = .base32
     /// Every legacy user (the same column aliases as `userQuery`, plus

@@ -81,12 +81,17 @@ public enum LegacySourceError: Error, Equatable, Sendable, CustomStringConvertib
     case badRow(String)
     /// `legacy.all_users_query` is not set.
     case notConfigured
+    /// `user_query` found more than one user for the identifier (say "Ada"
+    /// and "ada" in a case-sensitive store): Ferry never picks one, so no
+    /// password is judged against another account's hash.
+    case ambiguous
 
     public var description: String {
         switch self {
         case .unavailable(let reason): return "legacy source unavailable: \(reason)"
         case .badRow(let reason): return "legacy source row unusable: \(reason)"
         case .notConfigured: return "legacy.all_users_query is not set; it lists every legacy user"
+        case .ambiguous: return "user_query found more than one legacy user for this identifier"
         }
     }
 }
@@ -118,7 +123,9 @@ public final class SQLiteLegacySource: LegacySource {
         do {
             return try await database.read { db -> LegacyAccount? in
                 let statement = try db.makeStatement(sql: settings.userQuery)
-                guard let row = try Row.fetchOne(statement, arguments: ["identifier": identifier]) else { return nil }
+                let rows = try Row.fetchCursor(statement, arguments: ["identifier": identifier])
+                guard let row = try rows.next()?.copy() else { return nil }
+                if try rows.next() != nil { throw LegacySourceError.ambiguous }
                 var account = try Self.account(row, activeStatuses: settings.activeStatuses)
                 account.attributes = try Self.attributes(
                     row, declaredTypes: Self.declaredTypes(statement), of: account.legacyID)

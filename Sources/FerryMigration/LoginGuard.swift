@@ -15,6 +15,11 @@ public struct FailureWindow: Equatable, Sendable {
         if times.count > limit { times.removeFirst(times.count - limit) }
     }
 
+    /// Takes back the failure recorded at `time` (legacy disagreed with it).
+    public mutating func withdraw(at time: Date) {
+        if let index = times.lastIndex(of: time) { times.remove(at: index) }
+    }
+
     /// When the key may try again, or nil when it is under the limit now.
     public func blockedUntil(at now: Date, window: Duration, limit: Int) -> Date? {
         guard times.count >= limit else { return nil }
@@ -89,6 +94,15 @@ public final class LoginGuard: Sendable {
     /// How many identifiers and client addresses are counted now.
     var keyCounts: (identifiers: Int, clients: Int) {
         counters.withLock { ($0.identifiers.count, $0.clients.count) }
+    }
+
+    /// Takes back a failure counted at `time`: legacy accepted the login Ferry
+    /// judged wrong, so it was no guess.
+    public func withdrawFailure(identifier: String, client: String?, at time: Date) {
+        counters.withLock { counters in
+            counters.identifiers[identifier]?.withdraw(at: time)
+            if let client { counters.clients[client]?.withdraw(at: time) }
+        }
     }
 
     /// A right password clears the identifier's failures (not the client's: one

@@ -6,6 +6,9 @@ public enum MigrationEvent: Equatable, Sendable {
     case provisioning(via: String, result: String)
     /// A user had a factor the target cannot hold; `policy` says what happened.
     case mfaNotCarried(policy: String)
+    /// Ferry judged a password wrong and legacy accepted the login: Ferry's
+    /// reading of the legacy record differs from legacy's own.
+    case disagreement
     /// A signed checkpoint of the audit chain's head was written.
     case auditCheckpoint(sequence: Int64)
 }

@@ -58,6 +58,8 @@ extension MigrationEngine {
                     continue
                 }
                 return .livesOnLegacy
+            } catch .ambiguous {
+                return .livesOnLegacy
             } catch {
                 return .unknown
             }

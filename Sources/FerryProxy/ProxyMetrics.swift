@@ -135,6 +135,13 @@ final class ProxyMetrics: Sendable {
                     "Users with an MFA factor the target cannot hold, by the policy applied"),
                 labels: [("policy", policy)]
             ).increment()
+        case .disagreement:
+            registry.makeCounter(
+                descriptor: Self.named(
+                    "ferry_login_disagreements_total",
+                    "Logins Ferry judged a wrong password that legacy then accepted"),
+                labels: []
+            ).increment()
         case .auditCheckpoint(let sequence):
             auditCheckpoint.set(Double(sequence))
         }

@@ -33,6 +33,26 @@ struct ConfigErrorTests {
         #expect(issues(minimalConfig) == [])
     }
 
+    /// A case-sensitive legacy store turns case folding off by default, and
+    /// refuses it when asked for.
+    @Test func caseSensitiveLegacyKeepsTheCase() throws {
+        let base = """
+            [server]
+            listen = "127.0.0.1:0"
+            [legacy]
+            database = "sqlite:///tmp/x.db"
+            user_query = "SELECT id AS legacy_id, password AS password_hash FROM u WHERE username = :identifier"
+            case_sensitive = true
+            """
+        let config = try ProxyConfig.parse(base, file: "proxy.conf", baseDirectory: "/etc/ferry")
+        #expect(config.migration.normalization == [.trim, .nfkc])
+        #expect(
+            issues(base + "\n[migration]\nnormalize_identifier = [\"trim\", \"casefold\"]") == [
+                "proxy.conf:8: key `migration.normalize_identifier` must not contain \"casefold\" with `legacy.case_sensitive = true`: \"Ada\" would be judged against the hash of \"ada\""
+            ])
+        #expect(issues(base + "\n[migration]\nnormalize_identifier = [\"trim\"]") == [])
+    }
+
     /// `unknown_identifier = "lookup"` needs a target that can be asked.
     @Test func unknownIdentifierLookupNeedsATargetThatAnswers() {
         let base = """

@@ -98,6 +98,29 @@ import Testing
         }
     }
 
+    /// A case-insensitive query over a case-sensitive store finds "Ada" and
+    /// "ada": Ferry picks neither.
+    @Test func severalMatchingUsersAreAmbiguous() async throws {
+        try await withTemporarySQLite(
+            """
+            CREATE TABLE u (id INTEGER PRIMARY KEY, username TEXT UNIQUE, pw TEXT);
+            INSERT INTO u (username, pw) VALUES ('Ada', 'h1'), ('ada', 'h2'), ('bob', 'h3');
+            """
+        ) { path, _ in
+            let text = """
+                [server]
+                listen = "127.0.0.1:0"
+                [legacy]
+                database = "sqlite://\(path)"
+                user_query = "SELECT id AS legacy_id, username, pw AS password_hash FROM u WHERE lower(username) = :identifier"
+                """
+            let settings = try #require(try ProxyConfig.parse(text, file: "t.conf", baseDirectory: "/tmp").legacy)
+            let source = try SQLiteLegacySource(settings: settings)
+            await #expect(throws: LegacySourceError.ambiguous) { try await source.account(for: "ada") }
+            #expect(try await source.account(for: "bob")?.legacyID == "3")
+        }
+    }
+
     @Test func jobsAreSealedToTheirUser() throws {
         let sealer = try JobSealer(key: secureRandomBytes(32))
         let job = ProvisioningJob(

@@ -80,6 +80,7 @@ import Testing
         let states: [MigrationState?] = [nil] + MigrationState.allCases
         let verifications: [Verification?] = [
             nil, .match(.carried), .match(.reenroll), .match(.keepOnLegacy), .held, .mismatch, .unknownUser,
+            .ambiguousIdentifier,
             .disabledUser, .unusableHash, .hashQueueFull, .sourceUnavailable,
         ]
         let provisionings: [ProvisioningResult?] = [

@@ -143,6 +143,10 @@ import Testing
             "lookUp reserveRate verify recordSeen note(mfa_kept_on_legacy) forward(legacy:mfa_kept_on_legacy)"
         ),
         (
+            "several legacy users match", World(verification: .ambiguousIdentifier, accountFound: false),
+            "lookUp reserveRate verify forward(legacy:ambiguous_identifier)"
+        ),
+        (
             "privileged account held on legacy", World(verification: .held),
             "lookUp reserveRate verify recordSeen note(held_on_legacy) forward(legacy:held_on_legacy)"
         ),
@@ -285,7 +289,6 @@ import Testing
     @Test(
         arguments: [
             (World(), LoginEffects(guardSuccess: true), LoginEffects()),
-            (World(verification: .mismatch), LoginEffects(guardFailure: true, releaseRate: true), LoginEffects()),
             (World(rehash: .queueFull), LoginEffects(releaseRate: true), LoginEffects()),
             (World(claim: .alreadyProvisioning), LoginEffects(releaseRate: true), LoginEffects()),
             (World(target: .unavailable("x")), LoginEffects(), LoginEffects()),
@@ -299,6 +302,16 @@ import Testing
             // forward proves no password), its refusal counts afterwards.
             (World(state: .migrated, answer: 401), LoginEffects(), LoginEffects(guardFailure: true)),
             (World(state: .migrated, answer: 303), LoginEffects(), LoginEffects()),
+            // Ferry judged it wrong, legacy let the user in: a disagreement,
+            // and the counted failure is taken back.
+            (
+                World(verification: .mismatch, answer: 303), LoginEffects(guardFailure: true, releaseRate: true),
+                LoginEffects(disagreement: true)
+            ),
+            (
+                World(verification: .ambiguousIdentifier, answer: 401), LoginEffects(releaseRate: true),
+                LoginEffects(guardFailure: true)
+            ),
             (
                 World(verification: .mismatch, answer: 401), LoginEffects(guardFailure: true, releaseRate: true),
                 LoginEffects()

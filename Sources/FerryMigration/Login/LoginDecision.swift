@@ -31,6 +31,8 @@ public enum Verification: Equatable, Sendable {
     case held
     case mismatch
     case unknownUser
+    /// `user_query` matched several users: legacy decides.
+    case ambiguousIdentifier
     case disabledUser
     /// Unsupported, malformed or over the cost ceilings.
     case unusableHash
@@ -93,6 +95,7 @@ public enum LegacyReason: String, Equatable, Sendable, CaseIterable {
     case shadow
     case wrongPassword = "wrong_password"
     case unknownUser = "unknown_user"
+    case ambiguousIdentifier = "ambiguous_identifier"
     case disabledUser = "disabled_user"
     case unusableHash = "unusable_hash"
     case hashQueueFull = "hash_queue_full"
@@ -129,6 +132,7 @@ public enum LoginDecision {
         case .mismatch: return .forwardToLegacy(.wrongPassword)
         case .held: return .forwardToLegacy(.heldOnLegacy)
         case .unknownUser: return .forwardToLegacy(.unknownUser)
+        case .ambiguousIdentifier: return .forwardToLegacy(.ambiguousIdentifier)
         case .disabledUser: return .forwardToLegacy(.disabledUser)
         case .unusableHash: return .forwardToLegacy(.unusableHash)
         case .hashQueueFull: return .forwardToLegacy(.hashQueueFull)

@@ -11,6 +11,9 @@ public struct LoginJourney: Sendable {
     /// Normalized.
     let identifier: String
     let client: String?
+    /// When the guard counted this login's wrong password, to take it back if
+    /// legacy accepts the login after all.
+    var failureCountedAt: Date?
 }
 
 /// What the executor carries between actions: data, never decisions.
@@ -115,10 +118,12 @@ extension MigrationEngine {
                         return .noted
                     })
             case .forward(let outcome, let effects), .refuse(let outcome, let effects):
-                apply(effects, identifier: identifier, client: client)
+                let counted = apply(effects, identifier: identifier, client: client)
                 services.events(.login(outcome))
                 services.tally.add(outcome, at: services.clock())
-                return LoginJourney(outcome: outcome, machine: machine, identifier: identifier, client: client)
+                return LoginJourney(
+                    outcome: outcome, machine: machine, identifier: identifier, client: client,
+                    failureCountedAt: counted)
             case .finish(let effects):
                 apply(effects, identifier: identifier, client: client)
                 return LoginJourney(
@@ -132,6 +137,16 @@ extension MigrationEngine {
         var machine = journey.machine
         if case .finish(let effects) = machine.next(.answered(status: status)) {
             apply(effects, identifier: journey.identifier, client: journey.client)
+            if effects.disagreement {
+                if let counted = journey.failureCountedAt {
+                    services.loginGuard.withdrawFailure(
+                        identifier: journey.identifier, client: journey.client, at: counted)
+                }
+                services.events(.disagreement)
+                logger.warning(
+                    "legacy accepted a login whose password Ferry judged wrong; check the hash format, the identifier's case and user_query"
+                )
+            }
         }
     }
 
@@ -142,13 +157,16 @@ extension MigrationEngine {
         await beginLogin(identifier: identifier, password: password, client: client).outcome
     }
 
-    private func apply(_ effects: LoginEffects, identifier: String, client: String?) {
+    /// Applies the in-memory effects; returns when a failure was counted.
+    @discardableResult
+    private func apply(_ effects: LoginEffects, identifier: String, client: String?) -> Date? {
         let now = services.clock()
         if effects.guardFailure {
             services.loginGuard.recordFailure(identifier: identifier, client: client, settings: guardSettings, at: now)
         }
         if effects.guardSuccess { services.loginGuard.recordSuccess(identifier: identifier) }
         if effects.releaseRate { services.rateLimiter.release(settings) }
+        return effects.guardFailure ? now : nil
     }
 
     /// Runs one store call; a failure is logged once and becomes `.storeFailed`.
@@ -216,6 +234,12 @@ extension MigrationEngine {
             } else {
                 account = try await source.account(for: identifier)
             }
+        } catch .ambiguous {
+            logger.notice("user_query matched several legacy users; the login goes to legacy unjudged")
+            let decoy = services.decoy.decoy(for: identifier)
+            let catalog = catalog
+            _ = try? await services.hashPool.run { catalog.verify(password: password, hash: decoy.0, salt: decoy.1) }
+            return (.ambiguousIdentifier, nil, nil)
         } catch {
             logger.warning("legacy source unavailable; login forwarded to legacy", metadata: ["error": "\(error)"])
             return (.sourceUnavailable, nil, nil)

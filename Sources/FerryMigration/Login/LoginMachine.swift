@@ -182,7 +182,13 @@ public struct LoginMachine: Sendable {
             // one): a failure for the guard, like a wrong password Ferry saw.
             let judged = outcome.reason == .legacy(.wrongPassword) || outcome.reason == .new(.justMigrated)
             let failed = !judged && status.map(settings.legacyFailureStatuses.contains) == true
-            return .finish(LoginEffects(guardFailure: failed))
+            // Legacy let in a login Ferry judged wrong: Ferry's reading of the
+            // record differs from legacy's (a case-sensitive username, a hash
+            // Ferry reads differently). Not a guess: the failure is taken back.
+            let disagreed =
+                outcome.reason == .legacy(.wrongPassword)
+                && status.map { $0 < 400 && !settings.legacyFailureStatuses.contains($0) } == true
+            return .finish(LoginEffects(guardFailure: failed, disagreement: disagreed))
 
         case (.finished, .answered):
             // Refused logins are not forwarded; nothing is left to do.
@@ -326,11 +332,16 @@ public struct LoginEffects: Equatable, Sendable {
     public var guardFailure = false
     public var guardSuccess = false
     public var releaseRate = false
+    /// Ferry judged the password wrong and legacy accepted it.
+    public var disagreement = false
 
-    public init(guardFailure: Bool = false, guardSuccess: Bool = false, releaseRate: Bool = false) {
+    public init(
+        guardFailure: Bool = false, guardSuccess: Bool = false, releaseRate: Bool = false, disagreement: Bool = false
+    ) {
         self.guardFailure = guardFailure
         self.guardSuccess = guardSuccess
         self.releaseRate = releaseRate
+        self.disagreement = disagreement
     }
 }
 
