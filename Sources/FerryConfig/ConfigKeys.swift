@@ -142,7 +142,18 @@ enum ConfigKeys {
         .field("scrypt_log2_n", \.parameters.scryptLog2N, .integer(in: 14...30)),
         .field("scrypt_r", \.parameters.scryptR, .integer(in: 1...64)),
         .field("scrypt_p", \.parameters.scryptP, .integer(in: 1...64)),
+        .field("salt_length", \.parameters.saltLength, .optionalInteger(in: 8...64)),
     ]
+
+    /// Parameters whose default depends on `format` (`RehashParameters.defaults(for:)`).
+    static var formatDefaultedRehashKeys: [(String, WritableKeyPath<RehashParameters, Int>)] {
+        [
+            ("argon2_memory", \.argon2MemoryKiB), ("argon2_passes", \.argon2Iterations),
+            ("argon2_parallelism", \.argon2Parallelism), ("bcrypt_cost", \.bcryptCost),
+            ("pbkdf2_iterations", \.pbkdf2Iterations), ("scrypt_log2_n", \.scryptLog2N), ("scrypt_r", \.scryptR),
+            ("scrypt_p", \.scryptP),
+        ]
+    }
 
     /// A route's match and action are each one key for the diff: their
     /// parts are read together (`ConfigBuilder.routeMatch`, `routeAction`),

@@ -80,6 +80,17 @@ extension ConfigValueKind where Value == String? {
         read: { table, key, _, context in .some(table.string(key).map(context.resolvePath)) }, text: { $0 })
 }
 
+extension ConfigValueKind where Value == Int? {
+    /// Unset means "the default worked out elsewhere".
+    static func optionalInteger(in range: ClosedRange<Int>) -> ConfigValueKind {
+        ConfigValueKind(
+            read: { table, key, current, _ in
+                guard table.has(key) else { return .some(current) }
+                return .some(table.integer(key, in: range, default: range.lowerBound))
+            }, text: { $0.map(String.init) })
+    }
+}
+
 extension ConfigValueKind where Value == [String] {
     static let strings = ConfigValueKind(
         read: { table, key, current, _ in table.stringArray(key) ?? current }, text: listText)

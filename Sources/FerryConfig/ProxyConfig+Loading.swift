@@ -362,6 +362,12 @@ struct ConfigBuilder {
         if let rehash = table.table("rehash") {
             defer { rehash.finish() }
             _ = ConfigKey.read(ConfigKeys.rehash, from: rehash, into: &settings.rehash, self)
+            // What the file leaves unset is what the chosen format's platform
+            // writes itself, so its code keeps Ferry's hash rather than rewriting it.
+            let defaults = RehashParameters.defaults(for: settings.rehash.format)
+            for (key, path) in ConfigKeys.formatDefaultedRehashKeys where !rehash.has(key) {
+                settings.rehash.parameters[keyPath: path] = defaults[keyPath: path]
+            }
             if !settings.rehash.format.holds(settings.rehash.scheme) {
                 rehash.report(
                     "format",

@@ -230,13 +230,15 @@ struct HashCreate: ParsableCommand {
     @Option(help: "Output format: \(RehashFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: String = RehashFormat.phc.rawValue
 
-    @Option(help: "argon2id memory in KiB.") var memory = RehashParameters().argon2MemoryKiB
-    @Option(help: "argon2id passes.") var passes = RehashParameters().argon2Iterations
-    @Option(help: "argon2id / scrypt parallelism.") var parallelism = RehashParameters().argon2Parallelism
-    @Option(help: "bcrypt cost.") var cost = RehashParameters().bcryptCost
-    @Option(help: "PBKDF2 iterations.") var iterations = RehashParameters().pbkdf2Iterations
-    @Option(help: "scrypt log2(N).") var scryptLog2N = RehashParameters().scryptLog2N
-    @Option(help: "scrypt block size r.") var scryptR = RehashParameters().scryptR
+    // Unset: what the format's platform writes itself (RehashParameters.defaults(for:)).
+    @Option(help: "argon2id memory in KiB (default: the format's).") var memory: Int?
+    @Option(help: "argon2id passes.") var passes: Int?
+    @Option(help: "argon2id / scrypt parallelism.") var parallelism: Int?
+    @Option(help: "bcrypt cost.") var cost: Int?
+    @Option(help: "PBKDF2 iterations.") var iterations: Int?
+    @Option(help: "scrypt log2(N).") var scryptLog2N: Int?
+    @Option(help: "scrypt block size r.") var scryptR: Int?
+    @Option(help: "Salt length (bytes; characters for django).") var saltLength: Int?
 
     func run() throws {
         guard let algorithm = RehashAlgorithm(rawValue: scheme) else {
@@ -252,15 +254,18 @@ struct HashCreate: ParsableCommand {
         guard let password = readLine(strippingNewline: true) else {
             throw ValidationError("no password on standard input")
         }
-        var parameters = RehashParameters()
-        parameters.argon2MemoryKiB = memory
-        parameters.argon2Iterations = passes
-        parameters.argon2Parallelism = parallelism
-        parameters.scryptP = parallelism
-        parameters.bcryptCost = cost
-        parameters.pbkdf2Iterations = iterations
-        parameters.scryptLog2N = scryptLog2N
-        parameters.scryptR = scryptR
+        var parameters = RehashParameters.defaults(for: outputFormat)
+        if let memory { parameters.argon2MemoryKiB = memory }
+        if let passes { parameters.argon2Iterations = passes }
+        if let parallelism {
+            parameters.argon2Parallelism = parallelism
+            parameters.scryptP = parallelism
+        }
+        if let cost { parameters.bcryptCost = cost }
+        if let iterations { parameters.pbkdf2Iterations = iterations }
+        if let scryptLog2N { parameters.scryptLog2N = scryptLog2N }
+        if let scryptR { parameters.scryptR = scryptR }
+        parameters.saltLength = saltLength
         do {
             print(try Rehasher(algorithm: algorithm, format: outputFormat, parameters: parameters).hash(password))
         } catch {

@@ -378,8 +378,9 @@ struct ConfigErrorTests {
         #expect(config.legacy?.limits.maxBcryptCost == 13)
         #expect(config.legacy?.limits.maxScryptMemory == 64 << 20)
         #expect(config.migration.rehash.scheme == .scrypt)
-        #expect(config.migration.rehash.parameters.argon2MemoryKiB == 65536)
-        #expect(config.migration.rehash.parameters.pbkdf2Iterations == 600_000)
+        #expect(config.migration.rehash.parameters.argon2MemoryKiB == 65536, "written: kept")
+        #expect(config.migration.rehash.parameters.pbkdf2Iterations == 1_000_000, "unset: Django's own")
+        #expect(config.migration.rehash.parameters.scryptP == 5, "unset: Django's own")
     }
 
     /// The file's scheme and format words are `PasswordHashes`' own, and a
@@ -397,7 +398,9 @@ struct ConfigErrorTests {
             let settings = try ProxyConfig.parse(text, file: "proxy.conf", baseDirectory: "/", environment: [:])
                 .migration.rehash
             #expect(settings.scheme == scheme && settings.format == format)
-            #expect(settings.parameters == RehashParameters(), "defaults are the rehasher's")
+            #expect(
+                settings.parameters == RehashParameters.defaults(for: format),
+                "defaults are the rehasher's for the format")
         }
     }
 }

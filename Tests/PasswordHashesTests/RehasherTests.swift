@@ -37,6 +37,42 @@ struct RehasherTests {
         #expect(hash.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$"))
     }
 
+    /// Django's own defaults (5.2) and salts of 22 characters: what its
+    /// `must_update` treats as current (`scripts/check-rehash-current` asks
+    /// Django itself).
+    @Test(arguments: [
+        (RehashAlgorithm.argon2id, "argon2$argon2id$v=19$m=102400,t=2,p=8$"), (.pbkdf2SHA256, "pbkdf2_sha256$1000000$"),
+        (.bcrypt, "bcrypt$$2b$12$"),
+    ])
+    func djangoFormatUsesDjangosDefaults(algorithm: RehashAlgorithm, prefix: String) throws {
+        let rehasher = Rehasher(algorithm: algorithm, format: .django, parameters: .defaults(for: .django))
+        let hash = try rehasher.hash("password")
+        #expect(hash.hasPrefix(prefix), "\(hash.prefix(40))")
+        if algorithm == .argon2id {
+            // Django hands argon2 its salt as text: the PHC salt decodes to 22 alphanumerics.
+            let salt = hash.split(separator: "$")[4]
+            let bytes = try #require(Base64Alphabet.standard.decode(String(salt)))
+            #expect(bytes.count == 22)
+            #expect(
+                bytes.allSatisfy {
+                    $0 < 128 && Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber
+                })
+        }
+        if algorithm == .pbkdf2SHA256 { #expect(hash.split(separator: "$")[2].count == 22) }
+    }
+
+    @Test func saltLengthIsConfigurable() throws {
+        var parameters = Self.quick
+        parameters.saltLength = 32
+        let hash = try Rehasher(algorithm: .argon2id, format: .phc, parameters: parameters).hash("password")
+        let salt = try #require(Base64Alphabet.standard.decode(String(hash.split(separator: "$")[3])))
+        #expect(salt.count == 32)
+        parameters.saltLength = 4
+        #expect(throws: RehashError.invalidParameters("salt length must be 8…64")) {
+            try Rehasher(parameters: parameters).hash("password")
+        }
+    }
+
     @Test func keycloakCredentialIsImportableJSON() throws {
         let text = try Rehasher(algorithm: .pbkdf2SHA256, format: .keycloak, parameters: Self.quick).hash("password")
         let credential = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]

@@ -40,8 +40,39 @@ public struct RehashParameters: Equatable, Sendable {
     public var scryptLog2N: Int = 17
     public var scryptR: Int = 8
     public var scryptP: Int = 1
+    /// Salt length: bytes, or characters where the format keeps its salt as
+    /// text (Django); nil means the format's own (`saltLength(for:)`).
+    public var saltLength: Int?
 
     public init() {}
+
+    /// The parameters the platform's own code writes and treats as current,
+    /// so that a hash Ferry writes is not rewritten at the user's first login
+    /// (a rewrite can also end sessions opened in that burst of logins).
+    /// Django 5.2 (`django.contrib.auth.hashers`): Argon2 t=2, m=102400, p=8;
+    /// PBKDF2 1 000 000 iterations; scrypt N=2^14, r=8, p=5; bcrypt 12.
+    /// Its `must_update` asks for exactly these, and for a salt of at least
+    /// 128 bits from 62 characters (22). Other formats: OWASP's current
+    /// recommendations.
+    public static func defaults(for format: RehashFormat) -> RehashParameters {
+        var parameters = RehashParameters()
+        if format == .django {
+            parameters.argon2MemoryKiB = 102_400
+            parameters.argon2Iterations = 2
+            parameters.argon2Parallelism = 8
+            parameters.pbkdf2Iterations = 1_000_000
+            parameters.scryptLog2N = 14
+            parameters.scryptR = 8
+            parameters.scryptP = 5
+        }
+        return parameters
+    }
+
+    /// Django keeps its salts as text of 22 characters (log2(62) · 22 ≥ 128
+    /// bits, what its `must_update_salt` asks for); elsewhere 16 random bytes.
+    public func saltLength(for format: RehashFormat) -> Int {
+        saltLength ?? (format == .django ? 22 : 16)
+    }
 }
 
 public enum RehashError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -92,6 +123,9 @@ public struct Rehasher: Sendable {
                 throw .invalidParameters("scrypt needs log2 N 1…30, r 1…64, p 1…64")
             }
         }
+        if let length = p.saltLength, !(8...64).contains(length) {
+            throw .invalidParameters("salt length must be 8…64")
+        }
         guard format.holds(algorithm) else { throw .unsupportedFormat(algorithm: algorithm, format: format) }
     }
 
@@ -101,7 +135,11 @@ public struct Rehasher: Sendable {
         let p = parameters
         switch algorithm {
         case .argon2id:
-            let salt = secureRandomBytes(16)
+            // Django hands argon2 its salt as text, and judges that text's entropy.
+            let salt =
+                format == .django
+                ? Array(Self.alphanumericSalt(p.saltLength(for: format)).utf8)
+                : secureRandomBytes(p.saltLength(for: format))
             let argon2 = Argon2Parameters(
                 variant: .argon2id, version: 0x13, memoryKiB: UInt32(p.argon2MemoryKiB),
                 iterations: UInt32(p.argon2Iterations), parallelism: UInt32(p.argon2Parallelism))
@@ -143,11 +181,11 @@ public struct Rehasher: Sendable {
             func derive(_ salt: [UInt8], length: Int = 32) -> [UInt8] {
                 DigestAlgorithm.sha256.pbkdf2(password: bytes, salt: salt, iterations: iterations, keyLength: length)
             }
-            let salt = secureRandomBytes(16)
+            let salt = secureRandomBytes(p.saltLength(for: format))
             switch format {
             case .django:
                 // Django keeps its salt as text.
-                let text = Self.alphanumericSalt(22)
+                let text = Self.alphanumericSalt(p.saltLength(for: format))
                 return "pbkdf2_sha256$\(iterations)$\(text)$\(Base64Alphabet.standard.encode(derive(Array(text.utf8))))"
             case .phc:
                 let ab64 = Base64Alphabet.passlib
@@ -166,7 +204,7 @@ public struct Rehasher: Sendable {
             let n = 1 << p.scryptLog2N
             switch format {
             case .django:
-                let salt = Self.alphanumericSalt(22)
+                let salt = Self.alphanumericSalt(p.saltLength(for: format))
                 guard
                     let key = scryptDerive(
                         password: bytes, salt: Array(salt.utf8), n: UInt64(n), r: UInt64(p.scryptR),
@@ -174,7 +212,7 @@ public struct Rehasher: Sendable {
                 else { throw .passwordNotHashable("scrypt refused the parameters") }
                 return "scrypt$\(n)$\(salt)$\(p.scryptR)$\(p.scryptP)$\(Base64Alphabet.standard.encode(key))"
             case .phc:
-                let salt = secureRandomBytes(16)
+                let salt = secureRandomBytes(p.saltLength(for: format))
                 guard
                     let key = scryptDerive(
                         password: bytes, salt: salt, n: UInt64(n), r: UInt64(p.scryptR), p: UInt64(p.scryptP),
