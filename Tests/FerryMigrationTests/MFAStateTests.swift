@@ -141,7 +141,7 @@ struct MFAStateTests {
             CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE);
             CREATE TABLE otp (account_id TEXT, type TEXT, secret TEXT, label TEXT, confirmed INTEGER, last_step INTEGER,
                 drift INTEGER, t0 INTEGER, window INTEGER, counter INTEGER, created TEXT, last_used REAL, uri TEXT);
-            CREATE TABLE codes (account_id TEXT, code TEXT, used INTEGER, used_at TEXT);
+            CREATE TABLE codes (account_id TEXT, code TEXT, used INTEGER, used_at TEXT, digest TEXT);
             CREATE TABLE keys (account_id TEXT, id TEXT, pk TEXT, count INTEGER, transports TEXT, aaguid TEXT, label TEXT,
                 be INTEGER, bs INTEGER, created INTEGER);
             CREATE TABLE phones (account_id TEXT, number TEXT, verified INTEGER, label TEXT);
@@ -154,7 +154,7 @@ struct MFAStateTests {
                 statements = ["INSERT INTO accounts (id, external_id) VALUES (:new_id, :legacy_id)"]
                 totp_statements = ["INSERT INTO otp (account_id, type, secret, label, confirmed, last_step, drift, t0, window, created, last_used) VALUES (:new_id, 'totp', :totp_secret, :totp_label, :totp_confirmed, :totp_last_used_step, :totp_drift, :totp_t0, :totp_window, :totp_created_at, :totp_last_used_at_unix)"]
                 hotp_statements = ["INSERT INTO otp (account_id, type, secret, label, counter, window, uri) VALUES (:new_id, 'hotp', :hotp_secret_hex, :hotp_label, :hotp_counter, :hotp_window, :hotp_uri)"]
-                recovery_code_statements = ["INSERT INTO codes VALUES (:new_id, :recovery_code, :recovery_code_used, :recovery_code_used_at_iso8601)"]
+                recovery_code_statements = ["INSERT INTO codes VALUES (:new_id, :recovery_code, :recovery_code_used, :recovery_code_used_at_iso8601, :recovery_code_sha256)"]
                 webauthn_statements = ["INSERT INTO keys VALUES (:new_id, :webauthn_credential_id, :webauthn_public_key, :webauthn_sign_count, :webauthn_transports, :webauthn_aaguid, :webauthn_label, :webauthn_backup_eligible, :webauthn_backed_up, :webauthn_created_at_unix)"]
                 phone_statements = ["INSERT INTO phones VALUES (:new_id, :mfa_phone, :mfa_phone_verified, :mfa_phone_label)"]
                 """)
@@ -200,7 +200,12 @@ struct MFAStateTests {
                 #expect(hotp["window"] as Int == 10)
                 #expect((hotp["uri"] as String).hasPrefix("otpauth://hotp/ada?secret=\(Self.seed)"))
                 #expect((hotp["uri"] as String).hasSuffix("&counter=42"))
-                let codes = try Row.fetchAll(db, sql: "SELECT code, used, used_at FROM codes ORDER BY code")
+                let codes = try Row.fetchAll(db, sql: "SELECT code, used, used_at, digest FROM codes ORDER BY code")
+                #expect(
+                    codes.map { $0["digest"] as String } == [
+                        "8b53639f152c8fc6ef30802fde462ba0be9cf085f7580dc69efd72e002abbb35",
+                        "e788103ee15318fcd2af9b73b4ebbb33a903b020de7b307d71f5fed0f433e548",
+                    ])
                 #expect(codes.map { $0["used"] as Int } == [0, 1])
                 #expect(codes.map { $0["used_at"] as String? } == [nil, "2024-05-01T10:00:00.000000Z"])
                 let key = try #require(try Row.fetchOne(db, sql: "SELECT * FROM keys"))

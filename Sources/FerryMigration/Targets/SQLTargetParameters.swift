@@ -1,6 +1,7 @@
 import FerryConfig
 import Foundation
 import GRDB
+import PasswordHashes
 
 /// The named parameters of the sql target's statements: what the user
 /// statements see, and one run of the per-item statements for each factor,
@@ -103,7 +104,13 @@ extension SQLTarget {
         }
         for code in mfa.recoveryCodes {
             run(
-                settings.recoveryCodeStatements, [("recovery_code", code.code), ("recovery_code_used", code.used)],
+                settings.recoveryCodeStatements,
+                [
+                    ("recovery_code", code.code), ("recovery_code_used", code.used),
+                    // For a platform that keeps digests of codes legacy kept in clear
+                    // (django-otp's backup codes).
+                    ("recovery_code_sha256", Hex.encode(DigestAlgorithm.sha256.digest(Array(code.code.utf8)))),
+                ],
                 dates: [("recovery_code_used_at", code.usedAt)])
         }
         for credential in mfa.webauthn {
