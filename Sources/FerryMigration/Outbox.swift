@@ -24,7 +24,7 @@ enum Outbox {
             try await store.completeMigration(
                 MigrationCompletion(
                     identifier: identifier, jobID: jobID, newID: newID, mfaSummary: identity.mfaSummary,
-                    consentSummary: identity.consentSummary, audit: audit), at: now)
+                    consentSummary: identity.consentSummary, audit: audit, newLogin: identity.loginName), at: now)
             logger.info(
                 "user migrated",
                 metadata: [

@@ -230,6 +230,26 @@ enum LoginBody {
         }
     }
 
+    /// The body with the identifier field's value replaced and everything else
+    /// kept (form fields in order; JSON re-serialized). nil when the body cannot
+    /// be read back (it was read once to get here, so that is a bug).
+    static func replacingIdentifier(_ body: [UInt8], format: Format, field: String, with value: String) -> [UInt8]? {
+        switch format {
+        case .form:
+            guard let fields = formFields(body) else { return nil }
+            let text = fields.map { name, old in
+                "\(encodeFormComponent(name))=\(encodeFormComponent(name == field ? value : old))"
+            }.joined(separator: "&")
+            return Array(text.utf8)
+        case .json:
+            guard let document = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+            else { return nil }
+            let pointer = field.hasPrefix("/") ? field : "/" + field
+            let replaced = assign(value, at: pointer, in: document)
+            return (try? JSONSerialization.data(withJSONObject: replaced, options: [.sortedKeys])).map(Array.init)
+        }
+    }
+
     /// Sets `value` at a pointer into nested objects, creating them as needed.
     static func assign(_ value: String, at pointer: String, in document: Any) -> Any {
         let tokens = pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {

@@ -65,6 +65,22 @@ extension ProxyResponder {
         case .legacy:
             return sending(to: migration.legacyUpstream, .buffered(body))
         case .new:
+            // The new platform is asked about the account Ferry provisioned, not
+            // the variant typed: a case-sensitive platform would refuse "ADA" for
+            // the "ada" it holds, and the user would be migrated yet locked out.
+            var login = login
+            var body = body
+            if let provisioned = journey.newLogin, provisioned != login.identifier {
+                login.identifier = provisioned
+                if settings.newPlatformShape == nil,
+                    case .success(let format) = LoginBody.format(
+                        settings.bodyFormat, contentType: request.headers[.contentType]),
+                    let rewritten = LoginBody.replacingIdentifier(
+                        bytes, format: format, field: settings.identifierField, with: provisioned)
+                {
+                    body = ByteBuffer(bytes: rewritten)
+                }
+            }
             guard let shape = settings.newPlatformShape else {
                 return sending(to: migration.newUpstream, .buffered(body))
             }

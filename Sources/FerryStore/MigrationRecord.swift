@@ -30,12 +30,15 @@ public struct MigrationRecord: Equatable, Sendable {
     public var lastFailure: String?
     /// Shadow mode: the last time a right password would have migrated the user.
     public var wouldMigrateAt: Date?
+    /// The name the user was provisioned under (username, else email): the
+    /// identifier the new platform knows, whatever variant the user types.
+    public var newLogin: String?
 
     public init(
         identifier: String, legacyID: String? = nil, newID: String? = nil, state: MigrationState = .legacy,
         legacyScheme: String? = nil, mfaSummary: String? = nil, consentSummary: String? = nil, firstSeenAt: Date,
         updatedAt: Date, migratedAt: Date? = nil, attempts: Int = 0, failures: Int = 0, lastFailure: String? = nil,
-        wouldMigrateAt: Date? = nil
+        wouldMigrateAt: Date? = nil, newLogin: String? = nil
     ) {
         self.identifier = identifier
         self.legacyID = legacyID
@@ -51,6 +54,7 @@ public struct MigrationRecord: Equatable, Sendable {
         self.failures = failures
         self.lastFailure = lastFailure
         self.wouldMigrateAt = wouldMigrateAt
+        self.newLogin = newLogin
     }
 }
 
@@ -63,11 +67,14 @@ public struct MigrationCompletion: Equatable, Sendable {
     public var consentSummary: String?
     /// Non-secret facts for the audit event.
     public var audit: [String: String]
+    /// The name the user was provisioned under.
+    public var newLogin: String?
 
     public init(
         identifier: String, jobID: Int64, newID: String, mfaSummary: String?, consentSummary: String?,
-        audit: [String: String]
+        audit: [String: String], newLogin: String? = nil
     ) {
+        self.newLogin = newLogin
         self.identifier = identifier
         self.jobID = jobID
         self.newID = newID

@@ -102,6 +102,9 @@ public final class SQLiteStateStore: StateStore {
         }
         registerStatusMigration(&migrator)
         registerSessionMigration(&migrator)
+        migrator.registerMigration("v5: provisioned login name") { db in
+            try db.execute(sql: "ALTER TABLE migration_records ADD COLUMN new_login TEXT")
+        }
         return migrator
     }
 
@@ -125,7 +128,8 @@ public final class SQLiteStateStore: StateStore {
             migratedAt: (row["migrated_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             attempts: row["attempts"],
             failures: row["failures"], lastFailure: row["last_failure"],
-            wouldMigrateAt: (row["would_migrate_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            wouldMigrateAt: (row["would_migrate_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            newLogin: row["new_login"])
     }
 
     public func seen(_ identifier: String, legacyID: String?, legacyScheme: String?, at: Date) async throws
@@ -177,11 +181,11 @@ public final class SQLiteStateStore: StateStore {
             try db.execute(
                 sql: """
                     UPDATE migration_records SET state = 'migrated', new_id = ?, mfa_summary = ?, consent_summary = ?,
-                        migrated_at = ?, updated_at = ?, last_failure = NULL WHERE identifier = ?
+                        migrated_at = ?, updated_at = ?, last_failure = NULL, new_login = ? WHERE identifier = ?
                     """,
                 arguments: [
                     completion.newID, completion.mfaSummary, completion.consentSummary, at.timeIntervalSince1970,
-                    at.timeIntervalSince1970, completion.identifier,
+                    at.timeIntervalSince1970, completion.newLogin, completion.identifier,
                 ])
             guard db.changesCount == 1 else { throw StateStoreError.unknownIdentifier }
             try Self.closeJob(db, completion.jobID, at: at)

@@ -37,6 +37,9 @@ public struct StoreFigures: Equatable, Sendable {
     /// Users left on legacy by a failure or a policy, by reason.
     public var failuresByReason: [String: Int] = [:]
     public var wrongPasswords = 0
+    /// Shadow mode: distinct legacy users whose right password was seen and
+    /// who would have migrated, not migrated since.
+    public var wouldMigrate = 0
     public var outboxBacklog = 0
     /// Logins by "destination:reason", all time and in the last 24 hours.
     public var logins: [String: Int] = [:]
@@ -127,6 +130,13 @@ extension SQLiteStateStore {
                     row["n"] as Int
             }
             figures.wrongPasswords = try Int.fetchOne(db, sql: "SELECT SUM(failures) FROM migration_records") ?? 0
+            figures.wouldMigrate =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(DISTINCT COALESCE(legacy_id, identifier)) FROM migration_records
+                        WHERE would_migrate_at IS NOT NULL AND state != 'migrated'
+                        """) ?? 0
             figures.outboxBacklog =
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE completed_at IS NULL") ?? 0
             let dayAgo = Int(seconds / 3600) - 24

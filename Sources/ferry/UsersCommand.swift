@@ -40,6 +40,9 @@ struct UsersCommand: AsyncParsableCommand {
                 print("attempts    \(record.attempts), failed logins \(record.failures)")
                 if let failure = record.lastFailure { print("last error  \(failure)") }
                 if let mfa = record.mfaSummary { print("mfa         \(mfa)") }
+                if let would = record.wouldMigrateAt, record.state != .migrated {
+                    print("shadow      would migrate (right password seen \(Self.time(would)))")
+                }
             } else {
                 print("state       none (Ferry has not seen this identifier log in)")
             }

@@ -71,6 +71,22 @@ import Testing
         }
     }
 
+    /// The new platform is asked about the account Ferry provisioned, not the
+    /// variant typed (" Ada" normalized to "ada" finds the legacy user "ada").
+    @Test func theNewPlatformHearsTheProvisionedName() async throws {
+        let rig = try Rig()
+        defer { rig.services.hashPool.shutdown() }
+        let first = await rig.engine.beginLogin(identifier: " ADA", password: "pw-ada")
+        #expect(first.outcome.label == "new:just_migrated")
+        #expect(first.newLogin == "ada")
+        #expect(try await rig.store.record(for: "ada")?.newLogin == "ada")
+        let later = await rig.engine.beginLogin(identifier: "Ada ", password: "anything")
+        #expect(later.outcome.label == "new:migrated")
+        #expect(later.newLogin == "ada")
+        let legacy = await rig.engine.beginLogin(identifier: "BOB", password: "wrong")
+        #expect(legacy.newLogin == nil, "only logins going to the new platform")
+    }
+
     @Test func aFirstLoginMigratesAndTheNextGoesToNew() async throws {
         let rig = try Rig()
         defer { rig.services.hashPool.shutdown() }

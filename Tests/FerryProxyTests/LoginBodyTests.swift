@@ -123,4 +123,25 @@ import Testing
         #expect(object["password"] as? String == "p&ss word")
         #expect(object["flow"] as? String == "login")
     }
+
+    /// Only the identifier changes: every other field (a CSRF token, a
+    /// "remember me") reaches the new platform with its value.
+    @Test func theIdentifierIsReplacedAndNothingElse() throws {
+        let form = try #require(
+            LoginBody.replacingIdentifier(
+                Array("csrf=a%2Bb&username=+ADA&password=p%26w&remember=1".utf8), format: .form, field: "username",
+                with: "ada"))
+        let fields = try #require(LoginBody.formFields(form))
+        #expect(fields.map(\.0) == ["csrf", "username", "password", "remember"])
+        #expect(fields.map(\.1) == ["a+b", "ada", "p&w", "1"])
+
+        let json = try #require(
+            LoginBody.replacingIdentifier(
+                Array(#"{"user":{"login":" ADA","tenant":"t1"},"password":"pw"}"#.utf8), format: .json,
+                field: "/user/login", with: "ada"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
+        #expect((object["user"] as? [String: Any])?["login"] as? String == "ada")
+        #expect((object["user"] as? [String: Any])?["tenant"] as? String == "t1")
+        #expect(object["password"] as? String == "pw")
+    }
 }

@@ -96,6 +96,7 @@ public final class InMemoryStateStore: StateStore {
             record.newID = completion.newID
             record.mfaSummary = completion.mfaSummary
             record.consentSummary = completion.consentSummary
+            record.newLogin = completion.newLogin
             record.migratedAt = at
             record.updatedAt = at
             record.lastFailure = nil
@@ -190,6 +191,9 @@ public final class InMemoryStateStore: StateStore {
             var figures = StoreFigures(at: at)
             for record in contents.records.values { figures.records[record.state, default: 0] += 1 }
             figures.migratedUsers = figures.records[.migrated] ?? 0
+            figures.wouldMigrate =
+                contents.records.values.filter { $0.wouldMigrateAt != nil && $0.state != .migrated }
+                .count
             figures.outboxBacklog = contents.jobs.values.filter { !$0.completed }.count
             for (key, count) in contents.tally {
                 figures.logins["\(key.destination):\(key.reason)", default: 0] += count

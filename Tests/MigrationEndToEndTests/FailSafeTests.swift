@@ -96,6 +96,12 @@ import Testing
             #expect(record.wouldMigrateAt != nil, "recorded as would-migrate")
             #expect(try world.newAccounts(user.username).isEmpty)
             #expect(try await world.store().pendingJobCount() == 0)
+            // The shadow report: who would have migrated, per user and in all.
+            let status = try OperationsTests.ferry(["status", "--config", world.configPath], in: world)
+            #expect(status.stdout.contains("1 users verified, not migrated"), "\(status.stdout)")
+            let shown = try OperationsTests.ferry(
+                ["users", "show", user.username, "--config", world.configPath], in: world)
+            #expect(shown.stdout.contains("would migrate"), "\(shown.stdout)")
         }
     }
 

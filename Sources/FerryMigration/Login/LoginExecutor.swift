@@ -14,6 +14,10 @@ public struct LoginJourney: Sendable {
     /// When the guard counted this login's wrong password, to take it back if
     /// legacy accepts the login after all.
     var failureCountedAt: Date?
+    /// For a login going to the new platform: the name the user was
+    /// provisioned under, so the new platform is asked about that account
+    /// whatever variant was typed (" Ada", "ADA"); nil when unknown.
+    public var newLogin: String?
 }
 
 /// What the executor carries between actions: data, never decisions.
@@ -22,6 +26,8 @@ private struct LoginWork {
     /// The legacy account as `checkLegacy` found it, so that verifying does
     /// not read it twice; nil when it was not looked up.
     var checked: LegacyAccount??
+    /// The provisioned login name from the user's record.
+    var recordedLogin: String?
     var scheme: String?
     var fit: MFAFit = .carried
     var newHash = ""
@@ -59,7 +65,9 @@ extension MigrationEngine {
             case .lookUp:
                 action = machine.next(
                     await storing { store in
-                        .lookedUp(try await store.record(for: identifier)?.state, eligibility.evaluate(identifier))
+                        let record = try await store.record(for: identifier)
+                        work.recordedLogin = record?.newLogin
+                        return .lookedUp(record?.state, eligibility.evaluate(identifier))
                     })
             case .checkLegacy:
                 var known: Bool?
@@ -121,9 +129,15 @@ extension MigrationEngine {
                 let counted = apply(effects, identifier: identifier, client: client)
                 services.events(.login(outcome))
                 services.tally.add(outcome, at: services.clock())
+                let newLogin: String? =
+                    switch outcome.reason {
+                    case .new(.justMigrated): work.job?.identity.loginName
+                    case .new(.migrated): work.recordedLogin
+                    default: nil
+                    }
                 return LoginJourney(
                     outcome: outcome, machine: machine, identifier: identifier, client: client,
-                    failureCountedAt: counted)
+                    failureCountedAt: counted, newLogin: newLogin)
             case .finish(let effects):
                 apply(effects, identifier: identifier, client: client)
                 return LoginJourney(

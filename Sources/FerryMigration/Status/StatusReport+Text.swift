@@ -28,6 +28,9 @@ extension StatusReport {
         row("consents carried", "\(consentsCarried)")
         row("outbox backlog", "\(outboxBacklog)")
         row("wrong passwords", "\(wrongPasswords)")
+        if mode == "shadow" || wouldMigrate > 0 {
+            row("would migrate (shadow)", "\(wouldMigrate) users verified, not migrated")
+        }
         if !failuresByReason.isEmpty { row("left on legacy, by reason", "") }
         for (reason, count) in failuresByReason.sorted(by: { $0.key < $1.key }) {
             row("  " + Self.plainWords(reason), "\(count) users")

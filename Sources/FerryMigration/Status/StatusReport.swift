@@ -35,6 +35,8 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var fallbacksByReason: [String: Int]
     public var fallbacksLastDay: [String: Int]
     public var wrongPasswords: Int
+    /// Shadow mode's answer: users who would have migrated.
+    public var wouldMigrate: Int
     public var mfaCarried: Int
     public var mfaReenrollRequired: Int
     public var consentsCarried: Int
@@ -97,7 +99,8 @@ public struct StatusReport: Codable, Equatable, Sendable {
             failuresByReason: figures.failuresByReason,
             fallbacksByReason: Self.withoutPrefix(fallbacks),
             fallbacksLastDay: Self.withoutPrefix(figures.loginsLastDay.filter { $0.key.hasPrefix("legacy:") }),
-            wrongPasswords: figures.wrongPasswords, mfaCarried: figures.mfaCarried,
+            wrongPasswords: figures.wrongPasswords, wouldMigrate: figures.wouldMigrate,
+            mfaCarried: figures.mfaCarried,
             mfaReenrollRequired: figures.mfaReenrollRequired, consentsCarried: figures.consentsCarried,
             outboxBacklog: figures.outboxBacklog, legacySessions: sessions,
             migrationsByHour: figures.migrationsByHour.sorted { $0.key < $1.key }.map {
