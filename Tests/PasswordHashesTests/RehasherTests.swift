@@ -61,6 +61,30 @@ struct RehasherTests {
         if algorithm == .pbkdf2SHA256 { #expect(hash.split(separator: "$")[2].count == 22) }
     }
 
+    /// Keycloak's argon2 provider rehashes any credential whose iterations,
+    /// type, version, hash length, memory or parallelism differ from its
+    /// defaults (`Argon2PasswordHashProvider.policyCheck`, `Argon2Parameters`
+    /// in keycloak/keycloak): Ferry's credential matches them.
+    @Test func keycloakArgon2PassesKeycloaksPolicyCheck() throws {
+        let json = try Rehasher(algorithm: .argon2id, format: .keycloak, parameters: .defaults(for: .keycloak))
+            .hash("password")
+        let credential = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let credentialData = try #require(credential["credentialData"] as? String)
+        let data = try #require(
+            try JSONSerialization.jsonObject(with: Data(credentialData.utf8)) as? [String: Any])
+        #expect(data["hashIterations"] as? Int == 5)
+        let parameters = try #require(data["additionalParameters"] as? [String: [String]])
+        #expect(parameters["type"] == ["id"])
+        #expect(parameters["version"] == ["1.3"])
+        #expect(parameters["hashLength"] == ["32"])
+        #expect(parameters["memory"] == ["7168"])
+        #expect(parameters["parallelism"] == ["1"])
+        let secretData = try #require(credential["secretData"] as? String)
+        let secret = try #require(try JSONSerialization.jsonObject(with: Data(secretData.utf8)) as? [String: Any])
+        let salt = try #require(secret["salt"] as? String)
+        #expect(Base64Alphabet.standard.decode(salt)?.count == 16)
+    }
+
     @Test func saltLengthIsConfigurable() throws {
         var parameters = Self.quick
         parameters.saltLength = 32

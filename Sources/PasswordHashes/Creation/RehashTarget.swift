@@ -52,10 +52,17 @@ public struct RehashParameters: Equatable, Sendable {
     /// Django 5.2 (`django.contrib.auth.hashers`): Argon2 t=2, m=102400, p=8;
     /// PBKDF2 1 000 000 iterations; scrypt N=2^14, r=8, p=5; bcrypt 12.
     /// Its `must_update` asks for exactly these, and for a salt of at least
-    /// 128 bits from 62 characters (22). Other formats: OWASP's current
-    /// recommendations.
+    /// 128 bits from 62 characters (22). Keycloak's argon2 provider
+    /// (`Argon2Parameters`, `Argon2PasswordHashProvider.policyCheck`): t=5,
+    /// m=7168 KiB, p=1, 32-byte hash, 16-byte salt; its policy check wants
+    /// exactly these. Other formats: OWASP's current recommendations.
     public static func defaults(for format: RehashFormat) -> RehashParameters {
         var parameters = RehashParameters()
+        if format == .keycloak {
+            parameters.argon2MemoryKiB = 7168
+            parameters.argon2Iterations = 5
+            parameters.argon2Parallelism = 1
+        }
         if format == .django {
             parameters.argon2MemoryKiB = 102_400
             parameters.argon2Iterations = 2
