@@ -79,7 +79,17 @@ extension MigrationEngine {
                 }
                 action = machine.next(.legacyChecked(known: known))
             case .askNew:
-                action = machine.next(.newAnswered(holds: await target?.holdsUser(identifier)))
+                // The lookup and the decoy's hash run side by side, so the answer
+                // takes about what a known user's verification takes.
+                let decoy = services.decoy.decoy(for: identifier)
+                let catalog = catalog
+                let pool = services.hashPool
+                async let hashed: Void = {
+                    _ = try? await pool.run { catalog.verify(password: password, hash: decoy.0, salt: decoy.1) }
+                }()
+                let holds = await target?.holdsUser(identifier)
+                await hashed
+                action = machine.next(.newAnswered(holds: holds))
             case .reserveRate:
                 action = machine.next(.rateReserved(services.rateLimiter.take(settings, at: services.clock())))
             case .verify:

@@ -113,6 +113,7 @@ public struct LoginMachine: Sendable {
         case (.askingNew, .newAnswered(let holds)):
             if holds == true { return forward(.new(.newOnly)) }
             switch settings.unknownToBoth {
+            // The executor did the decoy's hash work while it asked (`askNew`).
             case .legacy: return forward(.legacy(.unknownUser))
             case .new: return forward(.new(.unknownToBoth))
             }
@@ -301,7 +302,10 @@ public enum LoginAction: Equatable, Sendable {
     case lookUp
     /// Ask the legacy source whether it knows the identifier.
     case checkLegacy
-    /// Ask the target whether the new platform holds the identifier.
+    /// Ask the target whether the new platform holds the identifier, doing a
+    /// decoy's hash work meanwhile: an identifier nobody knows must cost what
+    /// a known one with a wrong password costs, or response time would tell
+    /// who exists on legacy.
     case askNew
     /// Take one migration token, if there is one.
     case reserveRate
