@@ -25,9 +25,17 @@ public final class TestServer: Sendable {
         let app = Application(
             router: makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { ready.continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        let task = Task {
+            // A server that cannot start (its port taken while it was stopped)
+            // ends the wait for readiness instead of leaving it hanging.
+            defer { ready.continuation.finish() }
+            try await app.runService(gracefulShutdownSignals: [])
+        }
         var iterator = ready.stream.makeAsyncIterator()
-        let bound = await iterator.next() ?? 0
+        guard let bound = await iterator.next() else {
+            _ = await task.result
+            throw TestServerError.couldNotStart(port: port)
+        }
         state.withLock { $0 = (bound, task) }
     }
 
@@ -36,4 +44,9 @@ public final class TestServer: Sendable {
         task?.cancel()
         _ = await task?.result
     }
+}
+
+public enum TestServerError: Error {
+    /// The server ended before it listened (say, its port was taken).
+    case couldNotStart(port: Int)
 }

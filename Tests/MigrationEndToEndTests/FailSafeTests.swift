@@ -166,16 +166,30 @@ import Testing
     /// verified the password, so the customer gets in there, and the next
     /// login goes to the new platform once it answers.
     @Test(.timeLimit(.minutes(2))) func aFirstLoginWithTheNewPlatformDownGetsInViaLegacy() async throws {
-        try await MigrationScenarioTests.inWorld(.sql) { world in
+        // The new upstream is a port nothing listens on (the sql target is a
+        // file, so provisioning still works). Stopping the sample server and
+        // starting it again on its port would race other tests for that port.
+        let realURL = Mutex("")
+        try await MigrationScenarioTests.inWorld(
+            .sql,
+            configure: { config in
+                realURL.withLock { $0 = config.newURL }
+                config.newURL = "http://127.0.0.1:1"
+            }
+        ) { world in
             let user = try #require(world.credentials.first { $0.totpSecret == nil })
-            await world.newServer.stop()
             let login = try await world.login(user.username, user.password)
             #expect(login.status == 303)
             #expect(login.cookies["legacy_session"] != nil, "legacy logged the customer in")
             #expect(try await world.record(user.username)?.state == .migrated, "provisioned all the same")
             #expect(try world.newAccounts(user.username).count == 1)
             #expect(try await world.metrics().contains(#"ferry_login_fallbacks_total{reason="new_unreachable"} 1"#))
-            try await world.newServer.start()
+            // The new platform answers again: Ferry restarted with its address.
+            await world.stopFerry()
+            var config = world.config
+            config.newURL = realURL.withLock { $0 }
+            try config.text.write(toFile: world.configPath, atomically: true, encoding: .utf8)
+            try await world.startFerry()
             let later = try await world.login(user.username, user.password)
             #expect(later.status == 303)
             #expect(later.cookies["new_session"] != nil, "the new platform, once it answers")
@@ -233,7 +247,9 @@ import Testing
     /// A job sealed under a key Ferry no longer has: the user is released back
     /// to legacy (audited) and migrates on their next login.
     @Test(.timeLimit(.minutes(2))) func jobsSealedUnderAnOldKeyReleaseTheirUser() async throws {
-        try await MigrationScenarioTests.inWorld(.scim) { world in
+        // sql: the target goes down by a lock, not by giving up a port that
+        // another test could take before it comes back.
+        try await MigrationScenarioTests.inWorld(.sql) { world in
             let user = try #require(world.credentials.first { $0.totpSecret == nil })
             try await world.takeTargetDown()
             #expect(try await world.login(user.username, user.password).cookies["legacy_session"] != nil)
