@@ -35,6 +35,10 @@ extension StatusReport {
         for (reason, count) in failuresByReason.sorted(by: { $0.key < $1.key }) {
             row("  " + Self.plainWords(reason), "\(count) users")
         }
+        if !newByReason.isEmpty { row("logins sent to new, by reason", "all time / last day") }
+        for (reason, count) in newByReason.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+            row("  " + Self.plainWords(reason), "\(count) / \(newLastDay[reason] ?? 0)")
+        }
         if !fallbacksByReason.isEmpty { row("logins sent to legacy, by reason", "all time / last day") }
         for (reason, count) in fallbacksByReason.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
             row("  " + Self.plainWords(reason), "\(count) / \(fallbacksLastDay[reason] ?? 0)")

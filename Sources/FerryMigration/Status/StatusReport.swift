@@ -34,6 +34,10 @@ public struct StatusReport: Codable, Equatable, Sendable {
     /// Logins sent to legacy, by reason, all time and in the last 24 hours.
     public var fallbacksByReason: [String: Int]
     public var fallbacksLastDay: [String: Int]
+    /// Logins sent to the new platform, by reason (migrated, just migrated,
+    /// new-only users), all time and in the last 24 hours.
+    public var newByReason: [String: Int]
+    public var newLastDay: [String: Int]
     public var wrongPasswords: Int
     /// Shadow mode's answer: users who would have migrated.
     public var wouldMigrate: Int
@@ -99,6 +103,8 @@ public struct StatusReport: Codable, Equatable, Sendable {
             failuresByReason: figures.failuresByReason,
             fallbacksByReason: Self.withoutPrefix(fallbacks),
             fallbacksLastDay: Self.withoutPrefix(figures.loginsLastDay.filter { $0.key.hasPrefix("legacy:") }),
+            newByReason: Self.withoutPrefix(figures.logins.filter { $0.key.hasPrefix("new:") }),
+            newLastDay: Self.withoutPrefix(figures.loginsLastDay.filter { $0.key.hasPrefix("new:") }),
             wrongPasswords: figures.wrongPasswords, wouldMigrate: figures.wouldMigrate,
             mfaCarried: figures.mfaCarried,
             mfaReenrollRequired: figures.mfaReenrollRequired, consentsCarried: figures.consentsCarried,
@@ -143,7 +149,11 @@ public struct StatusReport: Codable, Equatable, Sendable {
     }
 
     private static func withoutPrefix(_ counts: [String: Int]) -> [String: Int] {
-        Dictionary(uniqueKeysWithValues: counts.map { (String($0.key.dropFirst("legacy:".count)), $0.value) })
+        // "destination:reason" → "reason".
+        Dictionary(
+            uniqueKeysWithValues: counts.map { key, value in
+                (key.firstIndex(of: ":").map { String(key[key.index(after: $0)...]) } ?? key, value)
+            })
     }
 
     /// Sorted-key JSON with snake_case names and ISO 8601 times, for scripts.
