@@ -161,13 +161,11 @@ struct CarriedAttributesTests {
 
     /// A job sealed before a column joined `user_query` has no such
     /// attribute: the statement gets NULL rather than failing on every retry.
-    @Test func aMissingAttributeIsNull() {
-        var values: SQLTarget.Values = ["attr_is_staff": true]
-        SQLTarget.nullMissingAttributes(
-            in: ["INSERT INTO a VALUES (:attr_is_staff, :attr_badge, COALESCE(:attr_joined_sql, 'x'))"], of: &values)
-        #expect(values.keys.sorted() == ["attr_badge", "attr_is_staff", "attr_joined_sql"])
-        #expect(values["attr_badge"]! == nil)
-        #expect(values["attr_is_staff"]! as? Bool == true)
+    @Test func attributeParametersAreFoundInTheStatements() {
+        #expect(
+            SQLTarget.attributeParameters(
+                in: ["INSERT INTO a VALUES (:attr_is_staff, :attr_badge, COALESCE(:attr_joined_sql, 'x'))", ":name"])
+                == ["attr_badge", "attr_is_staff", "attr_joined_sql"])
     }
 
     @Test func scimAndWebhookCarryAttributesAndRoles() throws {

@@ -127,4 +127,27 @@ import Testing
             #expect(try await world.record("newcomer") == nil, "Ferry keeps no record of users it does not migrate")
         }
     }
+
+    /// A variant Ferry normalizes (NFKC: fullwidth letters) finds the legacy
+    /// user; the new platform, which does not normalize, is asked about the
+    /// name the user was provisioned under, on the first login and later.
+    @Test(.timeLimit(.minutes(2))) func theNewPlatformHearsTheProvisionedName() async throws {
+        try await MigrationScenarioTests.inWorld(.scim) { world in
+            let user = try #require(world.credentials.first { $0.totpSecret == nil })
+            let fullwidth = String(
+                String.UnicodeScalarView(
+                    user.username.unicodeScalars.map { scalar in
+                        ("a"..."z").contains(Character(scalar))
+                            ? Unicode.Scalar(scalar.value - 0x61 + 0xFF41)! : scalar
+                    }))
+            #expect(fullwidth != user.username)
+            for attempt in ["first login", "later login"] {
+                let reply = try await world.login(fullwidth, user.password)
+                #expect(reply.status == 303 && reply.cookies["new_session"] != nil, "\(attempt)")
+            }
+            #expect(
+                try await world.loginToNewDirectly(fullwidth, user.password).status == 401,
+                "the new platform itself does not know the variant")
+        }
+    }
 }

@@ -28,6 +28,8 @@ private struct LoginWork {
     var checked: LegacyAccount??
     /// The provisioned login name from the user's record.
     var recordedLogin: String?
+    /// Why the account is held on legacy (`PrivilegeHold`), once verified.
+    var holdReason: String?
     var scheme: String?
     var fit: MFAFit = .carried
     var newHash = ""
@@ -93,10 +95,17 @@ extension MigrationEngine {
             case .reserveRate:
                 action = machine.next(.rateReserved(services.rateLimiter.take(settings, at: services.clock())))
             case .verify:
-                let verification: Verification
+                var verification: Verification
                 (verification, work.account, work.scheme) = await verify(
                     identifier: identifier, password: password, checked: work.checked)
-                if case .match(let fit) = verification { work.fit = fit }
+                if case .match(let fit) = verification, let account = work.account {
+                    work.fit = fit
+                    // A right password of a privileged account: held, with the rule named.
+                    work.holdReason = PrivilegeHold.reason(
+                        roles: account.roles, attributes: account.attributes, rules: settings.holdOnLegacy,
+                        targetCarriesRoles: targetSettings?.carriesRoles ?? true)
+                    if work.holdReason != nil { verification = .held }
+                }
                 action = machine.next(.verified(verification, accountFound: work.account != nil))
             case .recordSeen:
                 let account = work.account
@@ -132,7 +141,9 @@ extension MigrationEngine {
             case .note(let reason):
                 action = machine.next(
                     await storing { store in
-                        try await note(reason, identifier: identifier, account: work.account, store: store)
+                        try await note(
+                            reason, identifier: identifier, account: work.account, holdReason: work.holdReason,
+                            store: store)
                         return .noted
                     })
             case .forward(let outcome, let effects), .refuse(let outcome, let effects):
@@ -208,7 +219,8 @@ extension MigrationEngine {
 
     /// What sending a login to legacy for `reason` leaves in the store.
     private func note(
-        _ reason: LegacyReason, identifier: String, account: LegacyAccount?, store: any StateStore
+        _ reason: LegacyReason, identifier: String, account: LegacyAccount?, holdReason: String?,
+        store: any StateStore
     ) async throws {
         let now = services.clock()
         switch reason {
@@ -224,13 +236,9 @@ extension MigrationEngine {
                 identifier, state: .skipped, reason: "target cannot hold MFA factors: \(names)", closingJob: nil,
                 audit: ["policy": "keep_on_legacy", "factors": names], at: now)
         case .heldOnLegacy:
-            guard let account else { break }
-            let reason =
-                PrivilegeHold.reason(
-                    roles: account.roles, attributes: account.attributes, rules: settings.holdOnLegacy,
-                    targetCarriesRoles: targetSettings?.carriesRoles ?? true) ?? "held on legacy"
             try await store.markFailed(
-                identifier, state: .skipped, reason: reason, closingJob: nil, audit: ["policy": "hold_on_legacy"],
+                identifier, state: .skipped, reason: holdReason ?? "held on legacy", closingJob: nil,
+                audit: ["policy": "hold_on_legacy"],
                 at: now)
         default:
             break
@@ -293,12 +301,6 @@ extension MigrationEngine {
         }
         switch result {
         case .match(let scheme):
-            if PrivilegeHold.reason(
-                roles: account.roles, attributes: account.attributes, rules: settings.holdOnLegacy,
-                targetCarriesRoles: targetSettings?.carriesRoles ?? true) != nil
-            {
-                return (.held, account, scheme)
-            }
             let fit = MFAPolicy.fit(
                 has: account.factorKinds, targetHolds: Set(targetSettings?.mfaFactors ?? []),
                 policy: settings.unsupportedMFA)

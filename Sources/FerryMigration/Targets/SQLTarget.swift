@@ -9,6 +9,8 @@ public final class SQLTarget: ProvisioningTarget {
     public var kind: TargetSettings.TargetKind { .sql }
     let database: DatabaseQueue
     let settings: TargetSettings
+    /// The `:attr_NAME` parameters the statements name, found once.
+    let attributeParameters: Set<String>
 
     public init(settings: TargetSettings) throws {
         guard case .sqlite(let path) = settings.database else {
@@ -24,14 +26,18 @@ public final class SQLTarget: ProvisioningTarget {
         configuration.busyMode = .timeout(Double(seconds) + Double(attoseconds) / 1e18)
         database = try DatabaseQueue(path: path, configuration: configuration)
         self.settings = settings
+        attributeParameters = Self.attributeParameters(in: settings.allStatements + [settings.idQuery ?? ""])
     }
 
     public func provision(_ job: ProvisioningJob) async -> TargetOutcome {
         let settings = settings
+        let attributeParameters = attributeParameters
         do {
             return try await database.write { db -> TargetOutcome in
                 var base = Self.parameters(job, dateFormat: settings.dateFormat)
-                Self.nullMissingAttributes(in: settings.allStatements + [settings.idQuery ?? ""], of: &base)
+                for name in attributeParameters where base.index(forKey: name) == nil {
+                    base.updateValue(nil, forKey: name)
+                }
                 if let query = settings.existingQuery,
                     let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(base))
                 {

@@ -153,20 +153,23 @@ extension SQLTarget {
         return runs
     }
 
-    /// An `:attr_NAME` a statement names but this user's record lacks (a job
-    /// sealed before the column was added to `user_query`) is NULL, not a
-    /// missing parameter that would fail the job on every retry.
-    static func nullMissingAttributes(in statements: [String], of values: inout Values) {
+    /// The `:attr_NAME` parameters `statements` name. One this user's record
+    /// lacks (a job sealed before the column was added to `user_query`) is
+    /// bound to NULL, not left a missing parameter that would fail the job on
+    /// every retry.
+    static func attributeParameters(in statements: [String]) -> Set<String> {
+        var names = Set<String>()
         for statement in statements {
             var rest = statement[...]
             while let colon = rest.range(of: ":attr_") {
                 let name = rest[rest.index(after: colon.lowerBound)...].prefix {
                     $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_")
                 }
-                if values.index(forKey: String(name)) == nil { values.updateValue(nil, forKey: String(name)) }
+                names.insert(String(name))
                 rest = rest[colon.upperBound...]
             }
         }
+        return names
     }
 
     /// `name` in the target's form and `name_unix`, `name_iso8601`, `name_sql`;
