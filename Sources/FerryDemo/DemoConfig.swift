@@ -77,16 +77,20 @@ public struct DemoConfig: Sendable {
 
         [legacy]
         database = "sqlite://legacy.db"
+        # Usernames are case-sensitive here, as in Django's auth_user: "Ada" and
+        # "ada" can be two people. Emails are not.
+        case_sensitive = true
         user_query = \"\"\"
         SELECT id AS legacy_id, username, email, password_hash, salt, status, given_name, family_name, locale,
                created_at, last_login_at, is_staff
-        FROM users WHERE lower(email) = :identifier OR lower(username) = :identifier
+        FROM users WHERE username = :identifier OR lower(email) = lower(:identifier)
         \"\"\"
         mfa_query = \"\"\"
-        SELECT 'totp' AS kind, secret, digits, period, algorithm, label, last_used_step, NULL AS code, NULL AS used
+        SELECT 'totp' AS kind, secret, digits, period, algorithm, label, last_used_step, drift, NULL AS code, NULL AS used
         FROM totp WHERE user_id = :legacy_id
         UNION ALL
-        SELECT 'recovery_code', NULL, NULL, NULL, NULL, NULL, NULL, code_sha256, used FROM recovery_codes WHERE user_id = :legacy_id
+        SELECT 'recovery_code', NULL, NULL, NULL, NULL, NULL, NULL, NULL, code_sha256, used
+        FROM recovery_codes WHERE user_id = :legacy_id
         \"\"\"
         consents_query = "SELECT purpose, client, version, granted, granted_at FROM consents WHERE user_id = :legacy_id"
         roles_query = "SELECT role FROM user_roles WHERE user_id = :legacy_id ORDER BY rowid"
@@ -181,7 +185,7 @@ public struct DemoConfig: Sendable {
                     COALESCE(:attr_is_staff, 0))
                 \"\"\"]
                 role_statements = ["INSERT INTO account_roles (account_id, role) VALUES (:new_id, :role)"]
-                totp_statements = ["INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm, label, last_used_step) VALUES (:new_id, :totp_secret, :totp_digits, :totp_period, :totp_algorithm, :totp_label, :totp_last_used_step)"]
+                totp_statements = ["INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm, label, last_used_step, drift) VALUES (:new_id, :totp_secret, :totp_digits, :totp_period, :totp_algorithm, :totp_label, :totp_last_used_step, :totp_drift)"]
                 recovery_code_statements = ["INSERT INTO recovery_codes (account_id, code_sha256, used) VALUES (:new_id, :recovery_code, :recovery_code_used)"]
                 consent_statements = ["INSERT INTO consent_records (account_id, purpose, client, version, granted, granted_at) VALUES (:new_id, :consent_purpose, COALESCE(:consent_client, ''), COALESCE(:consent_version, ''), :consent_granted, :consent_granted_at)"]
                 """

@@ -155,6 +155,37 @@ public final class LegacyPlatform: Sendable {
                     CREATE TABLE user_roles (user_id INTEGER NOT NULL REFERENCES users(id), role TEXT NOT NULL);
                     """)
         }
+        // As Django's auth_user: "Ada" and "ada" are two usernames, so two
+        // people; an email address still matches whatever its case.
+        migrator.registerMigration("v5: case-sensitive usernames") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE users_v5 (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        username TEXT NOT NULL UNIQUE,
+                        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        password_hash TEXT NOT NULL,
+                        salt TEXT,
+                        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+                        given_name TEXT NOT NULL DEFAULT '',
+                        family_name TEXT NOT NULL DEFAULT '',
+                        locale TEXT NOT NULL DEFAULT 'en',
+                        failed_logins INTEGER NOT NULL DEFAULT 0,
+                        created_at REAL NOT NULL,
+                        last_login_at REAL,
+                        is_staff BOOLEAN NOT NULL DEFAULT 0
+                    );
+                    INSERT INTO users_v5 SELECT id, username, email, password_hash, salt, status, given_name,
+                        family_name, locale, failed_logins, created_at, last_login_at, is_staff FROM users;
+                    DROP TABLE users;
+                    ALTER TABLE users_v5 RENAME TO users;
+                    """)
+        }
+        // django-otp's TOTPDevice.drift: how many steps this device's clock is
+        // off, learned from the codes it sent.
+        migrator.registerMigration("v6: authenticator clock drift") { db in
+            try db.execute(sql: "ALTER TABLE totp ADD COLUMN drift INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 
@@ -280,14 +311,16 @@ public final class LegacyPlatform: Sendable {
         let now = clock()
         let accepted = try await database.write { db -> Bool in
             if let row = try Row.fetchOne(
-                db, sql: "SELECT secret, digits, period, algorithm, last_used_step FROM totp WHERE user_id = ?",
+                db, sql: "SELECT secret, digits, period, algorithm, last_used_step, drift FROM totp WHERE user_id = ?",
                 arguments: [user]),
                 let totp = TOTP(
                     base32Secret: row["secret"], digits: row["digits"], period: row["period"],
                     algorithm: row["algorithm"]),
-                let step = totp.acceptedStep(code, at: now, after: row["last_used_step"])
+                let step = totp.acceptedStep(code, at: now, drift: row["drift"], after: row["last_used_step"])
             {
-                try db.execute(sql: "UPDATE totp SET last_used_step = ? WHERE user_id = ?", arguments: [step, user])
+                try db.execute(
+                    sql: "UPDATE totp SET last_used_step = ?, drift = ? WHERE user_id = ?",
+                    arguments: [step, step - totp.step(at: now), user])
                 return true
             }
             // A recovery code works once.

@@ -25,11 +25,18 @@ public final class NewPlatform: Sendable {
     let logger: Logger
     let passwords = PasswordChecker()
 
+    /// Whether "Ada" and "ada" are one account (Keycloak, Auth0, a Cognito
+    /// pool's default) or two (a Django or Rails application as the target).
+    public enum UserNames: Sendable {
+        case caseInsensitive, caseSensitive
+    }
+
     public init(
         path: String, scimToken: String, webhookKey: String? = nil, sessionLifetime: TimeInterval = 3600,
-        clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "new-platform")
+        userNames: UserNames = .caseInsensitive, clock: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger = Logger(label: "new-platform")
     ) throws {
-        database = try PlatformDatabase.open(path: path, migrator: Self.migrator)
+        database = try PlatformDatabase.open(path: path, migrator: Self.migrator(userNames: userNames))
         self.scimToken = scimToken
         self.webhookKey = webhookKey
         self.sessionLifetime = sessionLifetime
@@ -37,7 +44,7 @@ public final class NewPlatform: Sendable {
         self.logger = logger
     }
 
-    static var migrator: DatabaseMigrator {
+    static func migrator(userNames: UserNames) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(
@@ -102,6 +109,38 @@ public final class NewPlatform: Sendable {
                     ALTER TABLE accounts ADD COLUMN is_staff INTEGER NOT NULL DEFAULT 0;
                     CREATE TABLE account_roles (account_id TEXT NOT NULL REFERENCES accounts(id), role TEXT NOT NULL);
                     """)
+        }
+        migrator.registerMigration("v6: authenticator clock drift") { db in
+            try db.execute(sql: "ALTER TABLE totp_factors ADD COLUMN drift INTEGER NOT NULL DEFAULT 0")
+        }
+        if userNames == .caseSensitive {
+            migrator.registerMigration("v7: case-sensitive user names") { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE accounts_v7 (
+                            id TEXT PRIMARY KEY,
+                            external_id TEXT UNIQUE,
+                            user_name TEXT NOT NULL UNIQUE,
+                            email TEXT COLLATE NOCASE,
+                            email_verified INTEGER NOT NULL DEFAULT 0,
+                            password_phc TEXT,
+                            given_name TEXT NOT NULL DEFAULT '',
+                            family_name TEXT NOT NULL DEFAULT '',
+                            locale TEXT NOT NULL DEFAULT 'en',
+                            active INTEGER NOT NULL DEFAULT 1,
+                            mfa_reenroll_required INTEGER NOT NULL DEFAULT 0,
+                            legacy_scheme TEXT,
+                            created REAL NOT NULL,
+                            last_modified REAL NOT NULL,
+                            is_staff INTEGER NOT NULL DEFAULT 0
+                        );
+                        INSERT INTO accounts_v7 SELECT id, external_id, user_name, email, email_verified,
+                            password_phc, given_name, family_name, locale, active, mfa_reenroll_required,
+                            legacy_scheme, created, last_modified, is_staff FROM accounts;
+                        DROP TABLE accounts;
+                        ALTER TABLE accounts_v7 RENAME TO accounts;
+                        """)
+            }
         }
         return migrator
     }
@@ -174,17 +213,18 @@ public final class NewPlatform: Sendable {
             for row in try Row.fetchAll(
                 db,
                 sql:
-                    "SELECT rowid, secret_base32, digits, period, algorithm, last_used_step FROM totp_factors WHERE account_id = ?",
+                    "SELECT rowid, secret_base32, digits, period, algorithm, last_used_step, drift FROM totp_factors WHERE account_id = ?",
                 arguments: [account])
             {
                 if let totp = TOTP(
                     base32Secret: row["secret_base32"], digits: row["digits"], period: row["period"],
                     algorithm: row["algorithm"]),
-                    let step = totp.acceptedStep(code, at: now, after: row["last_used_step"])
+                    let step = totp.acceptedStep(code, at: now, drift: row["drift"], after: row["last_used_step"])
                 {
+                    // Where the code fell is where this device's clock is now.
                     try db.execute(
-                        sql: "UPDATE totp_factors SET last_used_step = ? WHERE rowid = ?",
-                        arguments: [step, row["rowid"] as Int64])
+                        sql: "UPDATE totp_factors SET last_used_step = ?, drift = ? WHERE rowid = ?",
+                        arguments: [step, step - totp.step(at: now), row["rowid"] as Int64])
                     return true
                 }
             }
@@ -401,10 +441,10 @@ public final class NewPlatform: Sendable {
         for factor in input.totp {
             try db.execute(
                 sql:
-                    "INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm, label, last_used_step) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO totp_factors (account_id, secret_base32, digits, period, algorithm, label, last_used_step, drift) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
                     id, factor.secret, factor.digits, factor.period, factor.algorithm, factor.label,
-                    factor.lastUsedStep,
+                    factor.lastUsedStep, factor.drift,
                 ])
         }
         // Recovery codes arrive as the legacy platform stored them (SHA-256 hex),
@@ -615,6 +655,8 @@ struct SCIMUserInput: Sendable {
         /// The step of the last code legacy accepted: that code and older
         /// ones stay refused here.
         var lastUsedStep: Int64?
+        /// The clock drift legacy learned for the device, in steps.
+        var drift: Int = 0
     }
 
     struct RecoveryCode: Sendable {
@@ -721,7 +763,8 @@ extension SCIMUserInput.Factor {
             return Self(
                 secret: secret, digits: factor["digits"] as? Int ?? 6, period: factor["period"] as? Int ?? 30,
                 algorithm: factor["algorithm"] as? String ?? "SHA1", label: factor["label"] as? String,
-                lastUsedStep: (factor[lastUsedStep] as? NSNumber)?.int64Value)
+                lastUsedStep: (factor[lastUsedStep] as? NSNumber)?.int64Value,
+                drift: (factor["drift"] as? NSNumber)?.intValue ?? 0)
         }
     }
 }

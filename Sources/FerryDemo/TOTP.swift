@@ -40,16 +40,24 @@ public struct TOTP: Equatable, Sendable {
         acceptedStep(code, at: date, window: window) != nil
     }
 
+    /// The time step containing `date`.
+    public func step(at date: Date) -> Int64 {
+        Int64(max(0, date.timeIntervalSince1970)) / Int64(period)
+    }
+
     /// The time step `code` belongs to, when it is within `window` steps of
-    /// `date` and later than `lastUsed`: as real authenticator stores do, a
+    /// the device's clock (`date` shifted by the `drift` learned for it, in
+    /// steps) and later than `lastUsed`: as real authenticator stores do, a
     /// code is accepted once (RFC 6238 section 5.2), and no code of an earlier
     /// step after it.
-    public func acceptedStep(_ code: String, at date: Date, window: Int = 1, after lastUsed: Int64? = nil) -> Int64? {
+    public func acceptedStep(
+        _ code: String, at date: Date, window: Int = 1, drift: Int = 0, after lastUsed: Int64? = nil
+    ) -> Int64? {
         let candidate = Array(code.trimmingCharacters(in: .whitespaces).utf8)
         guard candidate.count == digits else { return nil }
-        let now = Int64(max(0, date.timeIntervalSince1970)) / Int64(period)
+        let centre = step(at: date) + Int64(drift)
         var matched: Int64?
-        for step in (now - Int64(window))...(now + Int64(window)) where step >= 0 {
+        for step in (centre - Int64(window))...(centre + Int64(window)) where step >= 0 {
             if constantTimeEquals(Array(self.code(counter: UInt64(step)).utf8), candidate) { matched = step }
         }
         guard let matched, matched > (lastUsed ?? -1) else { return nil }

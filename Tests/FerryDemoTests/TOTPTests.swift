@@ -35,6 +35,19 @@ struct TOTPTests {
         #expect(!totp.verify("abcdef", at: now))
     }
 
+    /// A device whose clock runs ahead is met where it is: the window moves
+    /// with the learned drift, and the old centre falls out of it.
+    @Test func learnedDriftMovesTheWindow() {
+        let totp = TOTP(secret: Self.sha1Seed)
+        let now = Date(timeIntervalSince1970: 1_234_567_890)
+        let ahead = { (steps: Double) in totp.code(at: now.addingTimeInterval(steps * 30)) }
+        #expect(totp.acceptedStep(ahead(3), at: now) == nil)
+        #expect(totp.acceptedStep(ahead(3), at: now, drift: 3) == totp.step(at: now) + 3)
+        #expect(totp.acceptedStep(ahead(4), at: now, drift: 3) == totp.step(at: now) + 4)
+        #expect(totp.acceptedStep(ahead(0), at: now, drift: 3) == nil)
+        #expect(totp.acceptedStep(ahead(3), at: now, drift: 3, after: totp.step(at: now) + 3) == nil, "used once")
+    }
+
     @Test func base32RoundTrips() {
         #expect(Base32.encode(Array("foobar".utf8)) == "MZXW6YTBOI")
         #expect(Base32.decode("MZXW6YTBOI======") == Array("foobar".utf8))

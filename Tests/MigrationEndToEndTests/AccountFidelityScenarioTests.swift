@@ -31,6 +31,12 @@ import Testing
                 #expect(second.status == 303, "legacy accepts the code once")
             }
 
+            try await world.legacy.database.write { db in
+                try db.execute(
+                    sql: "UPDATE totp SET drift = 3 WHERE user_id = (SELECT id FROM users WHERE username = ?)",
+                    arguments: [user.username])
+            }
+
             // The first login through Ferry migrates; the new platform asks for the second factor.
             let login = try await world.login(user.username, user.password)
             #expect(login.status == 200)
@@ -43,9 +49,11 @@ import Testing
             }
             #expect(try await submit(usedCode) == 401, "the code legacy accepted is not accepted again")
             #expect(try await submit(recoveryCode) == 401, "the recovery code used on legacy stays used")
+            // The device runs three steps ahead, as legacy learned: with one step
+            // of tolerance either side, only the carried drift lets its code in.
             #expect(
-                try await submit(totp.code(at: Date().addingTimeInterval(Double(totp.period)))) == 303,
-                "the next step's code works")
+                try await submit(totp.code(at: Date().addingTimeInterval(Double(3 * totp.period)))) == 303,
+                "the device's learned clock drift came along")
 
             let accountID = try #require(try world.newAccounts(user.username).first?.id)
             let (label, codesLeft) = try await world.new.database.read { db in
@@ -148,6 +156,58 @@ import Testing
             #expect(
                 try await world.loginToNewDirectly(fullwidth, user.password).status == 401,
                 "the new platform itself does not know the variant")
+        }
+    }
+
+    /// Legacy tells "Ada" from "ada" (as Django does), so they are two people
+    /// with two passwords. A target that tells them apart gets two accounts;
+    /// one that does not gets the first, and the second is a conflict that
+    /// stays on legacy: never one person logged in to the other's account.
+    @Test(
+        .timeLimit(.minutes(3)),
+        arguments: DemoConfig.Target.allCases, [NewPlatform.UserNames.caseSensitive, .caseInsensitive])
+    func twoUsersDifferingOnlyInCase(target: DemoConfig.Target, newUserNames: NewPlatform.UserNames) async throws {
+        try await MigrationScenarioTests.inWorld(target, newUserNames: newUserNames) { world in
+            let lower = try #require(world.credentials.first { $0.totpSecret == nil && !$0.isStaff })
+            let upper = (
+                username: lower.username.prefix(1).uppercased() + lower.username.dropFirst(),
+                password: "someone-else-entirely-7"
+            )
+            _ = try world.legacy.addUser(
+                LegacyUser(
+                    username: upper.username, email: "other.\(lower.username)@example.net",
+                    passwordHash: LegacyHashWriter.md5Hex(upper.password)))
+
+            for (username, password) in [(lower.username, lower.password), (upper.username, upper.password)] {
+                let reply = try await world.login(username, password)
+                #expect(reply.status == 303, "\(username) logs in with their own password")
+                #expect(
+                    try await world.login(username, username == upper.username ? lower.password : upper.password)
+                        .status == 401, "and not with the other's")
+            }
+            let records = (try await world.record(lower.username), try await world.record(upper.username))
+            #expect(records.0?.state == .migrated)
+            let accounts = try await world.new.database.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT user_name FROM accounts WHERE lower(user_name) = lower(?) ORDER BY user_name",
+                    arguments: [lower.username])
+            }
+            switch newUserNames {
+            case .caseSensitive:
+                #expect(records.1?.state == .migrated)
+                #expect(accounts == [upper.username, lower.username], "two accounts")
+                for (username, password) in [(lower.username, lower.password), (upper.username, upper.password)] {
+                    #expect(try await world.loginToNewDirectly(username, password).status == 303)
+                }
+            case .caseInsensitive:
+                #expect(records.1?.state != .migrated, "the second is a conflict, not merged")
+                #expect(accounts == [lower.username], "one account, the first one's")
+                #expect(try await world.loginToNewDirectly(lower.username, upper.password).status == 401)
+                let again = try await world.login(upper.username, upper.password)
+                #expect(
+                    again.status == 303 && again.cookies["legacy_session"] != nil,
+                    "the second keeps logging in on legacy")
+            }
         }
     }
 }

@@ -12,10 +12,10 @@ import Testing
 @Suite(.serialized) struct MigrationScenarioTests {
     /// Runs `body` in a fresh world and always tears the world down.
     static func inWorld(
-        _ target: DemoConfig.Target, configure: (inout DemoConfig) -> Void = { _ in },
-        _ body: (MigrationWorld) async throws -> Void
+        _ target: DemoConfig.Target, newUserNames: NewPlatform.UserNames = .caseInsensitive,
+        configure: (inout DemoConfig) -> Void = { _ in }, _ body: (MigrationWorld) async throws -> Void
     ) async throws {
-        let world = try await MigrationWorld(target: target, configure: configure)
+        let world = try await MigrationWorld(target: target, newUserNames: newUserNames, configure: configure)
         do {
             try await body(world)
         } catch {

@@ -41,7 +41,8 @@ final class MigrationWorld: Sendable {
 
     init(
         target: DemoConfig.Target, users: Int = 12, ferryRunning: Bool = true,
-        legacySessionLifetime: TimeInterval = 3600, configure: (inout DemoConfig) -> Void = { _ in }
+        legacySessionLifetime: TimeInterval = 3600, newUserNames: NewPlatform.UserNames = .caseInsensitive,
+        configure: (inout DemoConfig) -> Void = { _ in }
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-e2e-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -56,7 +57,7 @@ final class MigrationWorld: Sendable {
             logger: legacyLogger)
         new = try NewPlatform(
             path: directory.appendingPathComponent("new.db").path, scimToken: secrets.scimToken,
-            webhookKey: secrets.webhookKey, logger: platformLogger)
+            webhookKey: secrets.webhookKey, userNames: newUserNames, logger: platformLogger)
         credentials = try DemoSeed.seed(legacy, count: users)
         let legacy = legacy
         let new = new
@@ -132,7 +133,8 @@ final class MigrationWorld: Sendable {
     }
 
     func record(_ username: String) async throws -> MigrationRecord? {
-        try await store().record(for: username.lowercased())
+        // The demo's legacy tells "Ada" from "ada", so Ferry keys them apart too.
+        try await store().record(for: username)
     }
 
     /// An account on the new platform, as tests look at it: no hash, no secret,

@@ -29,7 +29,7 @@ import Testing
             #expect(try await world.record(user.username)?.state == .provisioning, "the job stays, never failed")
             await world.stopFerry()
 
-            let shown = try Self.users(["show", user.username.uppercased()], world)
+            let shown = try Self.users(["show", " \(user.username) "], world)
             #expect(shown.status == 0, "\(shown.stderr)")
             #expect(shown.stdout.contains("state       provisioning"))
             #expect(shown.stdout.contains("accounts.tenant may not be NULL"), "the last error, for the operator")
