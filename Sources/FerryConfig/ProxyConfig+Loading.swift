@@ -368,10 +368,10 @@ struct ConfigBuilder {
             for (key, path) in ConfigKeys.formatDefaultedRehashKeys where !rehash.has(key) {
                 settings.rehash.parameters[keyPath: path] = defaults[keyPath: path]
             }
-            if !settings.rehash.format.holds(settings.rehash.scheme) {
+            if let refusal = settings.rehash.format.refusal(of: settings.rehash.scheme) {
                 rehash.report(
                     "format",
-                    "\"\(settings.rehash.format.rawValue)\" cannot hold \"\(settings.rehash.scheme.rawValue)\" hashes; choose another scheme or format"
+                    "\"\(settings.rehash.format.rawValue)\" cannot hold \"\(settings.rehash.scheme.rawValue)\" hashes: \(refusal)"
                 )
             }
         }

@@ -18,12 +18,27 @@ public struct IdentifierNormalizer: Sendable {
             case .trim:
                 value = value.trimmingCharacters(in: .whitespacesAndNewlines)
             case .casefold:
-                // Full case folding ("Straße" and "STRASSE" meet), not just lowercasing.
-                value = value.folding(options: [.caseInsensitive], locale: nil).lowercased()
+                value = Self.fold(value)
             case .nfkc:
                 value = value.precomposedStringWithCompatibilityMapping
             }
         }
         return value
     }
+
+    /// Full case folding ("Straße" and "STRASSE" meet), not just lowercasing.
+    static func fold(_ value: String) -> String {
+        value.folding(options: [.caseInsensitive], locale: nil).lowercased()
+    }
+
+    /// Whether identifiers that differ only in case are one user here.
+    public var foldsCase: Bool { steps.contains(.casefold) }
+
+    /// The brute-force guard's key for a normalized identifier: folded even
+    /// where legacy tells "Ada" from "ada". Legacy stores that keep usernames
+    /// case-sensitive still match emails whatever their case, so without the
+    /// fold every case variant of an email would get a fresh failure budget.
+    /// Folding only ever merges budgets, so the guard gets stricter, never
+    /// weaker.
+    public func guardKey(_ normalized: String) -> String { Self.fold(normalized) }
 }

@@ -50,7 +50,14 @@ extension MigrationEngine {
 
     public func checkSignup(identifiers raw: [String]) async -> SignupCheck {
         guard let source else { return .unknown }
-        for identifier in raw.map(normalize) where !identifier.isEmpty {
+        // Where legacy tells case apart, the folded form is asked too: most new
+        // platforms do not, and a sign-up as "ADA" would take the name that
+        // legacy's "ada" needs when she migrates.
+        let candidates = raw.map(normalize).flatMap { identifier in
+            let folded = normalizer.guardKey(identifier)
+            return folded == identifier || normalizer.foldsCase ? [identifier] : [identifier, folded]
+        }
+        for identifier in candidates where !identifier.isEmpty {
             if let store = services.store, (try? await store.record(for: identifier))??.state == .migrated { continue }
             do {
                 guard let account = try await source.account(for: identifier) else { continue }

@@ -368,7 +368,7 @@ struct ConfigErrorTests {
         #expect(
             issues(minimalConfig + legacy) == [
                 "proxy.conf:18: key `legacy.limits.max_bcrypt_cost` must be between 4 and 31, found 40",
-                #"proxy.conf:23: key `migration.rehash.format` "keycloak" cannot hold "scrypt" hashes; choose another scheme or format"#,
+                #"proxy.conf:23: key `migration.rehash.format` "keycloak" cannot hold "scrypt" hashes: Keycloak has no built-in scrypt provider; choose argon2id or pbkdf2-sha256"#,
             ])
         let valid =
             minimalConfig

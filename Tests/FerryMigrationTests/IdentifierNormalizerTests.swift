@@ -24,6 +24,18 @@ struct IdentifierNormalizerTests {
         #expect(IdentifierNormalizer(steps: []).normalize("  Ada ") == "  Ada ")
     }
 
+    /// Case-sensitive identifiers stay apart as users, but share one failure
+    /// budget in the brute-force guard.
+    @Test func guardKeysFoldWhereIdentifiersDoNot() {
+        let caseSensitive = IdentifierNormalizer(steps: [.trim, .nfkc])
+        let ada = caseSensitive.normalize(" Ada@Example.com")
+        #expect(ada == "Ada@Example.com")
+        #expect(!caseSensitive.foldsCase && Self.all.foldsCase)
+        #expect(caseSensitive.guardKey(ada) == "ada@example.com")
+        #expect(caseSensitive.guardKey(caseSensitive.normalize("ADA@EXAMPLE.COM")) == "ada@example.com")
+        #expect(caseSensitive.guardKey("STRASSE") == caseSensitive.guardKey("Straße"))
+    }
+
     @Test func normalizingTwiceChangesNothing() {
         for input in ["  Ada@Example.COM", "e\u{0301}lise", "ﬁona", "STRASSE"] {
             let once = Self.all.normalize(input)

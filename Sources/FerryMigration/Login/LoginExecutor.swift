@@ -56,7 +56,8 @@ extension MigrationEngine {
         var machine = LoginMachine(settings: machineSettings)
         var work = LoginWork()
         let verdict = services.loginGuard.check(
-            identifier: identifier, client: client, settings: guardSettings, at: services.clock())
+            identifier: normalizer.guardKey(identifier), client: client, settings: guardSettings,
+            at: services.clock())
         if case .blocked(let scope, _) = verdict {
             logger.notice("login over the failure limit", metadata: ["scope": "\(scope)"])
         }
@@ -175,7 +176,7 @@ extension MigrationEngine {
             if effects.disagreement {
                 if let counted = journey.failureCountedAt {
                     services.loginGuard.withdrawFailure(
-                        identifier: journey.identifier, client: journey.client, at: counted)
+                        identifier: normalizer.guardKey(journey.identifier), client: journey.client, at: counted)
                 }
                 services.events(.disagreement)
                 logger.warning(
@@ -197,9 +198,15 @@ extension MigrationEngine {
     private func apply(_ effects: LoginEffects, identifier: String, client: String?) -> Date? {
         let now = services.clock()
         if effects.guardFailure {
-            services.loginGuard.recordFailure(identifier: identifier, client: client, settings: guardSettings, at: now)
+            services.loginGuard.recordFailure(
+                identifier: normalizer.guardKey(identifier), client: client, settings: guardSettings, at: now)
         }
-        if effects.guardSuccess { services.loginGuard.recordSuccess(identifier: identifier) }
+        // Where "Ada" and "ada" are two people sharing one folded budget, one's
+        // right password must not wipe failures counted against the other:
+        // there the failures age out of the window instead.
+        if effects.guardSuccess && normalizer.foldsCase {
+            services.loginGuard.recordSuccess(identifier: normalizer.guardKey(identifier))
+        }
         if effects.releaseRate { services.rateLimiter.release(settings) }
         return effects.guardFailure ? now : nil
     }

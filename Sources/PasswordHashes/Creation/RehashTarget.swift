@@ -20,13 +20,21 @@ public enum RehashFormat: String, CaseIterable, Sendable {
     /// Ory Kratos `hashed_password` import strings.
     case kratos
 
-    /// Whether hashes of `algorithm` can be written in this format. Keycloak has
-    /// no built-in bcrypt or scrypt provider; Kratos's scrypt import expects its
-    /// own parameter spelling, which Ferry does not write.
-    public func holds(_ algorithm: RehashAlgorithm) -> Bool {
+    /// Whether hashes of `algorithm` can be written in this format.
+    public func holds(_ algorithm: RehashAlgorithm) -> Bool { refusal(of: algorithm) == nil }
+
+    /// Why this format's platform cannot keep `algorithm`'s hashes, or nil.
+    /// Keycloak has no built-in bcrypt or scrypt provider. Kratos verifies
+    /// imported PBKDF2 and scrypt hashes but rewrites, at the first login, any
+    /// hash its configured hasher does not produce (its password strategy's
+    /// `Hasher.Understands` check; the hasher is argon2 or bcrypt).
+    public func refusal(of algorithm: RehashAlgorithm) -> String? {
         switch (self, algorithm) {
-        case (.keycloak, .bcrypt), (.keycloak, .scrypt), (.kratos, .scrypt): false
-        default: true
+        case (.keycloak, .bcrypt), (.keycloak, .scrypt):
+            "Keycloak has no built-in \(algorithm.rawValue) provider; choose argon2id or pbkdf2-sha256"
+        case (.kratos, .pbkdf2SHA256), (.kratos, .scrypt):
+            "Kratos rewrites a \(algorithm.rawValue) hash at the user's first login (only hashes of its own hasher are kept); choose argon2id or bcrypt, whichever its `hashers.algorithm` names"
+        default: nil
         }
     }
 }
@@ -198,10 +206,7 @@ public struct Rehasher: Sendable {
                 let ab64 = Base64Alphabet.passlib
                 return
                     "$pbkdf2-sha256$\(iterations)$\(ab64.encode(salt, padded: false))$\(ab64.encode(derive(salt), padded: false))"
-            case .kratos:
-                let b64 = Base64Alphabet.standard
-                return
-                    "$pbkdf2-sha256$i=\(iterations),l=32$\(b64.encode(salt, padded: false))$\(b64.encode(derive(salt), padded: false))"
+            case .kratos: throw .unsupportedFormat(algorithm: algorithm, format: format)
             case .keycloak:
                 return Self.keycloak(
                     value: derive(salt, length: 64), salt: salt, algorithm: "pbkdf2-sha256", iterations: iterations,
