@@ -27,7 +27,7 @@ import Testing
     /// session keeps reaching legacy until it expires, then it no longer does,
     /// and the drain report counts it down.
     @Test(.timeLimit(.minutes(2))) func legacySessionLivesUntilItExpires() async throws {
-        let world = try await MigrationWorld(target: .scim, legacySessionLifetime: 4) { config in
+        let world = try await MigrationWorld(target: .scim, legacySessionLifetime: 10) { config in
             config.mode = "off"
             // Late in a migration the account page belongs to the new platform;
             // a live legacy session still pins its holder to legacy.
@@ -61,7 +61,7 @@ import Testing
                 cookies: ["legacy_session": session, "new_session": second.cookies["new_session"] ?? ""])
             #expect(both.status == 200 && !both.body.contains("legacy platform"))
 
-            let expired = try await world.eventually(15) {
+            let expired = try await world.eventually(25) {
                 (try? Self.drain(world).sessionsAlive) == 0
             }
             #expect(expired, "the drain report counts the session down to zero")
