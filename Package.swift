@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // System libraries: only PasswordHashes may import these.
@@ -42,7 +43,11 @@ let package = Package(
         .target(
             name: "FerryStore",
             dependencies: [
+                "FerryConfig",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "FerryMigration",
@@ -114,12 +119,17 @@ let package = Package(
             dependencies: [
                 "FerryMigration", "FerryConfig", "FerryStore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryConfigTests", dependencies: ["FerryConfig", "FerryTestSupport", "PasswordHashes"]),
         .testTarget(
             name: "FerryStoreTests",
-            dependencies: ["FerryStore", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "FerryStore", "FerryConfig", "FerryTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "FerryMigrationTests",
             dependencies: [

@@ -34,6 +34,8 @@ enum ConfigKeys {
         .field("audit_key", \.auditKey, .secret),
         .field("audit_checkpoint_file", \.auditCheckpointFile, .derivedPath),
         .field("audit_checkpoint_every", \.auditCheckpointEvery, .integer(in: 1...1_000_000)),
+        .field("outbox_retention", \.outboxRetention, .duration()),
+        .field("login_tally_retention", \.loginTallyRetention, .duration()),
     ]
 
     static let upstream: [ConfigKey<UpstreamSettings>] = [

@@ -6,6 +6,15 @@ extension ProxyConfig {
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigError) -> ProxyConfig
     {
+        try loadDigested(path: path, environment: environment).config
+    }
+
+    /// The config and the SHA-256 (hex) of the very bytes it was built from:
+    /// instances sharing a store compare digests to notice one that has not
+    /// reloaded.
+    public static func loadDigested(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> (config: ProxyConfig, digest: String) {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -18,7 +27,10 @@ extension ProxyConfig {
             ])
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(bytes: Array(data), file: path, baseDirectory: directory, environment: environment)
+        let bytes = Array(data)
+        let config = try parse(bytes: bytes, file: path, baseDirectory: directory, environment: environment)
+        let digest = DigestAlgorithm.sha256.digest(bytes).map { String(format: "%02x", $0) }.joined()
+        return (config, digest)
     }
 
     /// Parses and validates a config file's bytes, whatever they are: text that
@@ -187,8 +199,12 @@ struct ConfigBuilder {
                 table.report(source, "must hold \(what) as 64 hex characters or 44 base64 characters (\(key) does not)")
             }
         }
-        if settings.auditCheckpointFile.isEmpty, case .sqlite(let path) = settings.store {
-            settings.auditCheckpointFile = path + ".checkpoints"
+        if settings.auditCheckpointFile.isEmpty {
+            switch settings.store {
+            case .sqlite(let path): settings.auditCheckpointFile = path + ".checkpoints"
+            // Each instance signs the heads it sees into its own file.
+            case .postgres: settings.auditCheckpointFile = resolvePath("ferry-audit.checkpoints")
+            }
         }
         return settings
     }
@@ -207,6 +223,7 @@ struct ConfigBuilder {
         defer { table.finish() }
         var settings = LegacySourceSettings()
         let complete = ConfigKey.read(ConfigKeys.legacy, from: table, into: &settings, self)
+        refusePostgresForNow(table, "database", settings.database)
         let userQuery = settings.userQuery
         if table.has("user_query"), !userQuery.contains(":identifier") {
             table.report("user_query", "must use the named parameter `:identifier`")
@@ -246,6 +263,7 @@ struct ConfigBuilder {
         defer { table.finish() }
         var settings = SessionSettings()
         _ = ConfigKey.read(ConfigKeys.sessions, from: table, into: &settings, self)
+        refusePostgresForNow(table, "store_database", settings.storeDatabase)
         if let query = settings.storeQuery, !query.contains(":session_id") {
             table.report("store_query", "must use the named parameter `:session_id` or `:session_id_sha256`")
         }
@@ -304,6 +322,7 @@ struct ConfigBuilder {
         guard let kind = table.deciding("kind", as: TargetSettings.TargetKind.self) else { return nil }
         var settings = TargetSettings(kind: kind)
         _ = ConfigKey.read(ConfigKeys.target, from: table, into: &settings, self)
+        refusePostgresForNow(table, "database", settings.database)
         if !table.has("mfa_factors") { settings.mfaFactors = Self.mfaFactors(carriedBy: settings) }
         if settings.retryInitial > settings.retryCeiling {
             table.report("retry_initial", "must not exceed `\(table.keyPath("retry_ceiling"))`")
@@ -607,11 +626,53 @@ struct ConfigBuilder {
     }
 
     func storeLocation(_ table: TableReader, _ key: String, _ text: String) -> StoreLocation? {
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            return postgresLocation(table, key, text).map(StoreLocation.postgres)
+        }
         guard text.hasPrefix("sqlite://"), text.count > "sqlite://".count else {
-            table.report(key, "must be a \"sqlite://PATH\" URL, found \"\(text)\"")
+            table.report(key, "must be a \"sqlite://PATH\" or \"postgres://USER@HOST/DATABASE\" URL")
             return nil
         }
         return .sqlite(path: resolvePath(String(text.dropFirst("sqlite://".count))))
+    }
+
+    /// The URL parsed, its files resolved against the config's folder and its
+    /// password read. Errors never repeat the URL: it may be all a typo away
+    /// from a secret.
+    func postgresLocation(_ table: TableReader, _ key: String, _ text: String) -> PostgresLocation? {
+        switch PostgresLocation.parse(text) {
+        case .failure(let error):
+            table.report(key, error.message)
+            return nil
+        case .success(var location):
+            location.caFile = location.caFile.map(resolvePath)
+            let source: Secret.Source?
+            switch location.passwordSource {
+            case .file(let path)?:
+                location.passwordSource = .file(resolvePath(path))
+                source = .file(resolvePath(path))
+            case .environment(let name)?: source = .environment(name)
+            case nil: source = nil
+            }
+            if let source {
+                switch Secret.read(source, environment: environment) {
+                case .success(let secret): location.password = secret
+                case .failure(let error):
+                    table.report(key, "password \(error.message)")
+                    return nil
+                }
+            }
+            return location
+        }
+    }
+
+    /// The state store runs on PostgreSQL; legacy sources, sql targets and
+    /// session stores read SQLite only so far, and say so rather than fail at
+    /// the first login.
+    func refusePostgresForNow(_ table: TableReader, _ key: String, _ location: StoreLocation?) {
+        if case .postgres = location {
+            table.report(key, "PostgreSQL is supported for `state.url` only so far; use a \"sqlite://PATH\" URL here")
+        }
     }
 
     /// `<name>_file` or `<name>_env`, never both, never inline.

@@ -144,6 +144,10 @@ public struct StateSettings: Equatable, Sendable {
     public internal(set) var auditCheckpointFile = ""
     /// A checkpoint is written once this many events follow the last one (and at shutdown).
     public internal(set) var auditCheckpointEvery: Int = 100
+    /// Finished outbox jobs (payload already erased) are deleted this long after.
+    public internal(set) var outboxRetention: Duration = .seconds(30 * 86_400)
+    /// Hourly login counts are kept this long (the status page's history).
+    public internal(set) var loginTallyRetention: Duration = .seconds(365 * 86_400)
 
     public enum StoreFailurePolicy: String, CaseIterable, Sendable {
         /// Fail open: forward the login to legacy untouched.
@@ -155,10 +159,12 @@ public struct StateSettings: Equatable, Sendable {
 
 public enum StoreLocation: Equatable, Sendable, CustomStringConvertible {
     case sqlite(path: String)
+    case postgres(PostgresLocation)
 
     public var description: String {
         switch self {
         case .sqlite(let path): return "sqlite://\(path)"
+        case .postgres(let location): return "\(location)"
         }
     }
 }

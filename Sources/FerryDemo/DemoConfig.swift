@@ -15,10 +15,14 @@ public struct DemoConfig: Sendable {
     public var newURL: String
     public var target: Target = .scim
     public var mode = "migrate"
+    /// Ferry's state store: the embedded SQLite file, or a shared PostgreSQL.
+    public var stateURL = "sqlite://ferry-state.db"
     public var rolloutPercent: Double = 100
     public var unsupportedMFA = "require_reenroll"
     /// Lines added to `[target]` (timeouts, retry backoff in tests).
     public var targetExtra = ""
+    /// Extra `[state]` keys.
+    public var stateExtra = ""
     /// Lines added to `[migration]`.
     public var migrationExtra = ""
     /// Lines added to the login route.
@@ -64,8 +68,9 @@ public struct DemoConfig: Sendable {
         token_file = "admin.token"
 
         [state]
-        url = "sqlite://ferry-state.db"
+        url = "\(stateURL)"
         encryption_key_file = "state.key"
+        \(stateExtra)
 
         [upstreams.legacy]
         url = "\(legacyURL)"

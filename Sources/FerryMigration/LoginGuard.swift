@@ -1,4 +1,6 @@
+import Crypto
 import FerryConfig
+import FerryStore
 import Foundation
 import Synchronization
 
@@ -10,8 +12,11 @@ public struct FailureWindow: Equatable, Sendable {
 
     public init() {}
 
-    public mutating func record(at now: Date, limit: Int) {
-        times.append(now)
+    /// Keeps the times in order: failures counted on other instances arrive
+    /// a moment late, between local ones.
+    public mutating func record(at time: Date, limit: Int) {
+        let index = times.lastIndex { $0 <= time }.map { $0 + 1 } ?? 0
+        times.insert(time, at: index)
         if times.count > limit { times.removeFirst(times.count - limit) }
     }
 
@@ -44,6 +49,8 @@ public enum GuardVerdict: Equatable, Sendable {
 
 /// Brute-force guard in front of the legacy verifier. The counters live as long
 /// as the process (a reload keeps them); limits come from the config in force.
+/// Keys are SHA-256 digests of the identifier or address, so the events shared
+/// with the other instances (`GuardSync`) carry no identifier.
 public final class LoginGuard: Sendable {
     private struct Counters {
         var identifiers: [String: FailureWindow] = [:]
@@ -51,6 +58,10 @@ public final class LoginGuard: Sendable {
     }
 
     private let counters = Mutex(Counters())
+    /// Events not yet shared with the other instances (origin filled in when
+    /// they are); bounded, oldest dropped, should the store be away long.
+    private let unshared = Mutex<[GuardEvent]>([])
+    static let maxUnshared = 50_000
     /// Bounds memory under a spray of distinct identifiers or addresses.
     let maxKeys: Int
 
@@ -62,6 +73,7 @@ public final class LoginGuard: Sendable {
         -> GuardVerdict
     {
         guard settings.enabled else { return .allowed }
+        let (identifier, client) = (Self.digest(identifier), client.map(Self.digest))
         return counters.withLock { counters in
             if let until = counters.identifiers[identifier]?.blockedUntil(
                 at: now, window: settings.identifierWindow, limit: settings.identifierFailures)
@@ -80,6 +92,13 @@ public final class LoginGuard: Sendable {
 
     public func recordFailure(identifier: String, client: String?, settings: LoginGuardSettings, at now: Date) {
         guard settings.enabled else { return }
+        let (identifier, client) = (Self.digest(identifier), client.map(Self.digest))
+        share([GuardEvent(scope: .identifier, key: identifier, kind: .failure, at: now, origin: "")])
+        if let client { share([GuardEvent(scope: .client, key: client, kind: .failure, at: now, origin: "")]) }
+        count(identifier: identifier, client: client, settings: settings, at: now)
+    }
+
+    private func count(identifier: String, client: String?, settings: LoginGuardSettings, at now: Date) {
         counters.withLock { counters in
             counters.identifiers[identifier, default: FailureWindow()].record(
                 at: now, limit: settings.identifierFailures)
@@ -99,6 +118,7 @@ public final class LoginGuard: Sendable {
     /// Takes back a failure counted at `time`: legacy accepted the login Ferry
     /// judged wrong, so it was no guess.
     public func withdrawFailure(identifier: String, client: String?, at time: Date) {
+        let (identifier, client) = (Self.digest(identifier), client.map(Self.digest))
         counters.withLock { counters in
             counters.identifiers[identifier]?.withdraw(at: time)
             if let client { counters.clients[client]?.withdraw(at: time) }
@@ -108,7 +128,54 @@ public final class LoginGuard: Sendable {
     /// A right password clears the identifier's failures (not the client's: one
     /// address guessing many accounts stays counted).
     public func recordSuccess(identifier: String) {
+        let identifier = Self.digest(identifier)
+        share([GuardEvent(scope: .identifier, key: identifier, kind: .clear, at: Date(), origin: "")])
         _ = counters.withLock { $0.identifiers.removeValue(forKey: identifier) }
+    }
+
+    static func digest(_ key: String) -> String {
+        SHA256.hash(data: Array(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    private func share(_ events: [GuardEvent]) {
+        unshared.withLock { pending in
+            pending += events
+            if pending.count > Self.maxUnshared { pending.removeFirst(pending.count - Self.maxUnshared) }
+        }
+    }
+
+    /// Events counted here since the last call, to share with the others.
+    func takeUnshared() -> [GuardEvent] {
+        unshared.withLock { pending in
+            defer { pending = [] }
+            return pending
+        }
+    }
+
+    /// Puts back events that could not be shared, ahead of newer ones.
+    func returnUnshared(_ events: [GuardEvent]) {
+        unshared.withLock { pending in
+            pending = events + pending
+            if pending.count > Self.maxUnshared { pending.removeFirst(pending.count - Self.maxUnshared) }
+        }
+    }
+
+    /// Counts events from the other instances as if they happened here.
+    func merge(_ events: [GuardEvent], settings: LoginGuardSettings) {
+        guard settings.enabled else { return }
+        for event in events {
+            switch (event.kind, event.scope) {
+            case (.clear, .identifier): _ = counters.withLock { $0.identifiers.removeValue(forKey: event.key) }
+            case (.clear, .client): break
+            case (.failure, .identifier): count(identifier: event.key, client: nil, settings: settings, at: event.at)
+            case (.failure, .client):
+                counters.withLock { counters in
+                    counters.clients[event.key, default: FailureWindow()].record(
+                        at: event.at, limit: settings.clientFailures)
+                    Self.bound(&counters.clients, maxKeys: maxKeys, window: settings.clientWindow, at: event.at)
+                }
+            }
+        }
     }
 
     private static func bound(_ windows: inout [String: FailureWindow], maxKeys: Int, window: Duration, at now: Date) {

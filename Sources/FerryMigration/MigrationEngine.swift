@@ -23,13 +23,19 @@ public final class MigrationServices: Sendable {
     public let sessionObservations = SessionObservations()
     /// The legacy hash an unknown identifier costs, fixed once calibrated.
     let decoy = DecoyCalibration()
+    /// This process among the instances sharing the store.
+    public let instance: InstanceIdentity
+    /// Shares the guard's failures with the other instances.
+    let guardSync: GuardSync
     let logger: Logger
 
     public init(
         store: (any StateStore)?, hashPool: HashWorkerPool, sealer: JobSealer?, logger: Logger,
-        clock: @escaping @Sendable () -> Date = { Date() },
+        clock: @escaping @Sendable () -> Date = { Date() }, instance: InstanceIdentity = InstanceIdentity(),
         events: @escaping @Sendable (MigrationEvent) -> Void = { _ in }
     ) {
+        self.instance = instance
+        guardSync = GuardSync(startingAt: clock().addingTimeInterval(-3600))
         self.store = store
         self.hashPool = hashPool
         self.sealer = sealer
@@ -65,6 +71,8 @@ public final class MigrationServices: Sendable {
             switch config.state.store {
             case .sqlite(let path):
                 store = try SQLiteStateStore(path: path, busyTimeout: config.state.busyTimeout)
+            case .postgres(let location):
+                store = try PostgresStateStore(location: location, timeout: config.state.busyTimeout, logger: logger)
             }
         } catch {
             logger.error(
@@ -97,8 +105,11 @@ public final class MigrationEngine: Sendable {
     let targetSettings: TargetSettings?
     let storeFailure: StateSettings.StoreFailurePolicy
     public let guardSettings: LoginGuardSettings
-    /// How long ended legacy sessions are kept before the retrier prunes them.
+    /// How long ended legacy sessions, finished outbox jobs and hourly login
+    /// counts are kept before the retrier prunes them.
     let sessionRetention: Duration
+    let outboxRetention: Duration
+    let loginTallyRetention: Duration
     /// Signed checkpoints of the audit chain's head; nil when no key can be had.
     public let auditCheckpoints: AuditCheckpoints?
     let statusCache = StatusCache()
@@ -119,6 +130,8 @@ public final class MigrationEngine: Sendable {
         storeFailure = config.state.onUnavailable
         guardSettings = config.loginGuard
         sessionRetention = config.sessions.retention
+        outboxRetention = config.state.outboxRetention
+        loginTallyRetention = config.state.loginTallyRetention
         self.auditCheckpoints = auditCheckpoints
     }
 

@@ -44,20 +44,44 @@ public struct TokenBucket: Equatable, Sendable {
 
 /// The migration rate shared by every config generation: the bucket lives as
 /// long as the process, the limits come from the config in force.
+///
+/// Several instances behind one balancer each take an equal share of the
+/// configured rate, so the fleet together migrates at the configured rate:
+/// a share rather than one global bucket, because a global bucket would put
+/// a database round trip (and a row every instance contends for) in front of
+/// every migration, and a balancer spreads logins evenly enough that equal
+/// shares are the same budget. The fleet's size comes from the instances'
+/// heartbeats in the shared store.
 public final class MigrationRateLimiter: Sendable {
     private let bucket = Mutex<TokenBucket?>(nil)
+    private let fleet = Mutex(1)
 
     public init() {}
 
+    /// This instance's share of the fleet's budget: `rate / instances`, and a
+    /// burst of `burst / instances`, at least one token.
+    public static func share(rate: Double, burst: Int, instances: Int) -> (rate: Double, burst: Int) {
+        let count = max(1, instances)
+        return (rate / Double(count), max(1, burst / count))
+    }
+
+    /// How many instances share the budget (this one included).
+    public var fleetSize: Int {
+        get { fleet.withLock { $0 } }
+        set { fleet.withLock { $0 = max(1, newValue) } }
+    }
+
     /// Gives back a token `take` granted to a login that did not provision.
     public func release(_ settings: MigrationSettings) {
-        bucket.withLock { bucket in bucket?.giveBack(burst: settings.burst) }
+        let (_, burst) = Self.share(rate: settings.ratePerSecond, burst: settings.burst, instances: fleetSize)
+        bucket.withLock { bucket in bucket?.giveBack(burst: burst) }
     }
 
     public func take(_ settings: MigrationSettings, at now: Date) -> Bool {
-        bucket.withLock { bucket in
-            var current = bucket ?? TokenBucket(burst: settings.burst, at: now)
-            let taken = current.take(at: now, rate: settings.ratePerSecond, burst: settings.burst)
+        let (rate, burst) = Self.share(rate: settings.ratePerSecond, burst: settings.burst, instances: fleetSize)
+        return bucket.withLock { bucket in
+            var current = bucket ?? TokenBucket(burst: burst, at: now)
+            let taken = current.take(at: now, rate: rate, burst: burst)
             bucket = current
             return taken
         }

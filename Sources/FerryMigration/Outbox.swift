@@ -72,13 +72,19 @@ public final class OutboxRetrier: Sendable {
     /// Runs until the task is cancelled.
     public func run() async {
         var lastPrune = ContinuousClock.now - .seconds(3600)
+        var lastHeartbeat = lastPrune
         await engine()?.calibrateDecoy()
         while !Task.isCancelled {
+            if ContinuousClock.now - lastHeartbeat >= Self.heartbeatInterval {
+                await heartbeat()
+                lastHeartbeat = .now
+            }
             _ = await drainOnce()
             await flushTally()
+            await syncGuard()
             await engine()?.checkpointAudit()
             if ContinuousClock.now - lastPrune >= .seconds(60) {
-                await pruneSessions()
+                await prune()
                 lastPrune = .now
             }
             try? await Task.sleep(for: pollInterval)
@@ -86,16 +92,73 @@ public final class OutboxRetrier: Sendable {
         await flushTally()
     }
 
-    /// Ended and expired legacy sessions leave the store after the retention:
-    /// the table holds what the drain report needs, not history.
-    func pruneSessions() async {
-        guard let store = services.store, let retention = engine()?.sessionRetention else { return }
-        let cutoff = services.clock().addingTimeInterval(-Double(retention.components.seconds))
+    /// How often an instance tells the store it is alive; `ferry status`
+    /// counts an instance as running while its last heartbeat is within three.
+    public static let heartbeatInterval: Duration = .seconds(10)
+
+    /// The guard's failures, shared with the other instances and theirs counted here.
+    func syncGuard() async {
+        guard let store = services.store, let settings = engine()?.guardSettings else { return }
         do {
-            try await store.pruneLegacySessions(endedBefore: cutoff)
+            try await services.guardSync.sync(
+                store: store, loginGuard: services.loginGuard, settings: settings, origin: services.instance.id)
         } catch {
             services.logger.warning(
-                "ended legacy sessions not pruned", metadata: ["error": "\(databaseErrorSummary(error))"])
+                "guard failures not shared with other instances", metadata: ["error": "\(databaseErrorSummary(error))"])
+        }
+    }
+
+    static func cutoff(_ now: Date, _ retention: Duration) -> Date {
+        now.addingTimeInterval(-Double(retention.components.seconds))
+    }
+
+    /// Registers this instance with the config it runs, and learns how many
+    /// instances share the migration rate.
+    func heartbeat() async {
+        guard let store = services.store else { return }
+        let instance = services.instance
+        let now = services.clock()
+        do {
+            try await store.heartbeat(
+                InstanceRecord(
+                    id: instance.id, version: instance.version, configDigest: instance.configDigest,
+                    startedAt: instance.startedAt, heartbeatAt: now))
+            let live = InstanceRecord.live(
+                try await store.instances(), at: now, window: 3 * MigrationEngine.seconds(Self.heartbeatInterval))
+            services.rateLimiter.fleetSize = live.count
+        } catch {
+            services.logger.warning(
+                "instance heartbeat not written", metadata: ["error": "\(databaseErrorSummary(error))"])
+        }
+    }
+
+    /// Bounded growth: ended legacy sessions, finished outbox jobs and old
+    /// hourly login counts leave the store after their retention (the tables
+    /// hold what the reports need, not history; the audit log keeps that), and
+    /// instances silent for a week leave the fleet list.
+    func prune() async {
+        guard let store = services.store, let engine = engine() else { return }
+        let now = services.clock()
+        let cutoffs = (
+            sessions: Self.cutoff(now, engine.sessionRetention), jobs: Self.cutoff(now, engine.outboxRetention),
+            tally: LoginTallyKey(at: Self.cutoff(now, engine.loginTallyRetention), destination: "", reason: "").hour,
+            instances: Self.cutoff(now, .seconds(7 * 86_400)),
+            // Longer than any guard window is worth keeping.
+            guardEvents: Self.cutoff(now, .seconds(86_400))
+        )
+        let steps: [(String, @Sendable () async throws -> Int)] = [
+            ("ended legacy sessions", { try await store.pruneLegacySessions(endedBefore: cutoffs.sessions) }),
+            ("finished outbox jobs", { try await store.pruneFinishedJobs(completedBefore: cutoffs.jobs) }),
+            ("hourly login counts", { try await store.pruneLoginTally(before: cutoffs.tally) }),
+            ("silent instances", { try await store.pruneInstances(silentSince: cutoffs.instances) }),
+            ("shared guard events", { try await store.pruneGuardEvents(before: cutoffs.guardEvents) }),
+        ]
+        for (what, step) in steps {
+            do {
+                _ = try await step()
+            } catch {
+                services.logger.warning("\(what) not pruned", metadata: ["error": "\(databaseErrorSummary(error))"])
+            }
         }
     }
 
@@ -122,38 +185,65 @@ public final class OutboxRetrier: Sendable {
         guard let store = services.store, let engine = engine(), let target = engine.target,
             let targetSettings = engine.targetSettings, let sealer = services.sealer
         else { return 0 }
-        let jobs: [OutboxJob]
-        do {
-            jobs = try await store.dueJobs(at: services.clock(), limit: limit)
-        } catch {
-            services.logger.warning("outbox cannot be read", metadata: ["error": "\(databaseErrorSummary(error))"])
-            return 0
-        }
-        for entry in jobs {
-            if Task.isCancelled { break }
+        // Jobs are leased a few at a time, each lease long enough for every job
+        // in it to take the target's full timeout twice: an instance that dies
+        // holds few jobs, and not for long. A job whose lease runs short is
+        // given up before it is started, so no other instance can be running
+        // it meanwhile.
+        let perJob = MigrationEngine.seconds(targetSettings.timeout) * 2
+        var attempted = 0
+        while attempted < limit, !Task.isCancelled {
+            let batch = min(Self.leaseBatch, limit - attempted)
+            let leasedAt = services.clock()
+            let leaseEnd = leasedAt.addingTimeInterval(max(30, perJob * Double(batch)))
+            let jobs: [OutboxJob]
             do {
-                guard let job = sealer.open(entry.payload, identifier: entry.identifier) else {
-                    // Sealed under another state key: the new hash is lost, so the
-                    // user goes back to legacy and migrates on their next login.
-                    try await store.markFailed(
-                        entry.identifier, state: .legacy,
-                        reason: "outbox job cannot be opened with the current state key",
-                        closingJob: entry.id, audit: ["via": "outbox", "reason": "unreadable job"], at: services.clock()
-                    )
-                    continue
-                }
-                let outcome = await target.provision(job)
-                services.events(.provisioning(via: "outbox", result: outcome.label))
-                try await Outbox.record(
-                    outcome, job: job, jobID: entry.id, identifier: entry.identifier, attempt: entry.attempts + 1,
-                    via: "outbox", targetSettings: targetSettings, store: store, clock: services.clock,
-                    logger: services.logger)
+                jobs = try await store.leaseDueJobs(
+                    at: leasedAt, limit: batch, until: leaseEnd, owner: services.instance.id)
             } catch {
-                services.logger.warning(
-                    "outbox job not recorded; it will be retried", metadata: ["error": "\(databaseErrorSummary(error))"]
-                )
+                services.logger.warning("outbox cannot be read", metadata: ["error": "\(databaseErrorSummary(error))"])
+                return attempted
             }
+            for entry in jobs {
+                if Task.isCancelled { break }
+                guard leaseEnd.timeIntervalSince(services.clock()) > perJob else {
+                    // Comes due again when the lease ends, here or on another instance.
+                    services.logger.notice("outbox lease running short; the job waits for the next lease")
+                    break
+                }
+                attempted += 1
+                await attempt(entry, target: target, targetSettings: targetSettings, store: store, sealer: sealer)
+            }
+            if jobs.count < batch { break }
         }
-        return jobs.count
+        return attempted
+    }
+
+    /// Jobs taken per lease.
+    static let leaseBatch = 5
+
+    private func attempt(
+        _ entry: OutboxJob, target: any ProvisioningTarget, targetSettings: TargetSettings, store: any StateStore,
+        sealer: JobSealer
+    ) async {
+        do {
+            guard let job = sealer.open(entry.payload, identifier: entry.identifier) else {
+                // Sealed under another state key: the new hash is lost, so the
+                // user goes back to legacy and migrates on their next login.
+                try await store.markFailed(
+                    entry.identifier, state: .legacy, reason: "outbox job cannot be opened with the current state key",
+                    closingJob: entry.id, audit: ["via": "outbox", "reason": "unreadable job"], at: services.clock())
+                return
+            }
+            let outcome = await target.provision(job)
+            services.events(.provisioning(via: "outbox", result: outcome.label))
+            try await Outbox.record(
+                outcome, job: job, jobID: entry.id, identifier: entry.identifier, attempt: entry.attempts + 1,
+                via: "outbox", targetSettings: targetSettings, store: store, clock: services.clock,
+                logger: services.logger)
+        } catch {
+            services.logger.warning(
+                "outbox job not recorded; it will be retried", metadata: ["error": "\(databaseErrorSummary(error))"])
+        }
     }
 }

@@ -76,7 +76,7 @@ actor ConfigReloader {
             time: Date(), trigger: trigger.description, outcome: .rejected, generation: current.generation,
             changedKeys: [], restartRequired: [], errors: [])
         do {
-            let config = try ProxyConfig.load(path: path)
+            let (config, digest) = try ProxyConfig.loadDigested(path: path)
             record.changedKeys = config.changedKeys(from: current.config)
             record.restartRequired = config.restartRequiredKeys(from: current.config)
             // Everything that can fail happens before anything is installed, so a
@@ -101,6 +101,7 @@ actor ConfigReloader {
             }
             // Re-read on every reload, also when the file names did not change.
             if let certificate { certificates.install(certificate) }
+            migration.services.instance.configDigest = digest
         } catch let error as ConfigError {
             record.errors = error.issues.map(\.description)
         } catch {

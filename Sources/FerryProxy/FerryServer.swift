@@ -55,9 +55,10 @@ public final class FerryServer: Sendable {
         self.configPath = configPath
         self.logger = logger
         self.accessLog = AccessLog(enabled: accessLog, to: accessLogTo) { [metrics] in metrics.accessLogLineDropped() }
-        let config = try ProxyConfig.load(path: configPath)
+        let (config, digest) = try ProxyConfig.loadDigested(path: configPath)
         if let tls = config.server.tls { certificates.install(try CertificateStore.read(tls)) }
         migration = MigrationHost(config: config, metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger)
+        migration.services.instance.configDigest = digest
         let engine = try migration.engine(for: config)
         let sessions = try migration.sessionTracker(for: config)
         let upstreams = ConfigReloader.clients(
@@ -144,6 +145,13 @@ public final class FerryServer: Sendable {
             "ferry serving", metadata: ["listen": "\(config.server.listen)", "admin": "\(config.admin.listen)"])
         accessLog.start()
         defer { accessLog.stop() }
+        // The bound ports, also when the config says port 0.
+        let announcement = Task { [self] in
+            await waitUntilListening()
+            guard let proxy = proxyPort, let admin = adminPort else { return }
+            logger.notice("ferry listening", metadata: ["proxy_port": "\(proxy)", "admin_port": "\(admin)"])
+        }
+        defer { announcement.cancel() }
         try await serviceGroup.run()
         for client in runtimes.runtime.upstreams.values { await client.shutdown() }
         // The chain's head at shutdown is anchored, so truncation after it shows.

@@ -105,6 +105,29 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v5: provisioned login name") { db in
             try db.execute(sql: "ALTER TABLE migration_records ADD COLUMN new_login TEXT")
         }
+        migrator.registerMigration("v6: outbox leases, instances") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN leased_by TEXT;
+                    CREATE TABLE instances (
+                        id TEXT PRIMARY KEY,
+                        version TEXT NOT NULL,
+                        config_digest TEXT NOT NULL,
+                        started_at REAL NOT NULL,
+                        heartbeat_at REAL NOT NULL
+                    );
+                    CREATE TABLE guard_events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        scope TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        origin TEXT NOT NULL,
+                        inserted_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)
+                    );
+                    CREATE INDEX guard_events_inserted ON guard_events(inserted_at);
+                    """)
+        }
         return migrator
     }
 
@@ -228,16 +251,109 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Outbox
 
-    public func dueJobs(at: Date, limit: Int) async throws -> [OutboxJob] {
-        try await read { db in
+    public func leaseDueJobs(at: Date, limit: Int, until: Date, owner: String) async throws -> [OutboxJob] {
+        try await write { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, identifier, payload, attempts, next_attempt_at, last_error FROM outbox
-                    WHERE completed_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
+                    UPDATE outbox SET next_attempt_at = ?, leased_by = ?
+                    WHERE id IN (
+                        SELECT id FROM outbox WHERE completed_at IS NULL AND next_attempt_at <= ?
+                        ORDER BY next_attempt_at LIMIT ?)
+                    RETURNING id, identifier, payload, attempts, next_attempt_at, last_error
                     """,
-                arguments: [at.timeIntervalSince1970, limit]
-            ).map(Self.job)
+                arguments: [until.timeIntervalSince1970, owner, at.timeIntervalSince1970, limit]
+            ).map(Self.job).sorted { $0.id < $1.id }
+        }
+    }
+
+    @discardableResult
+    public func pruneFinishedJobs(completedBefore cutoff: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(
+                sql: "DELETE FROM outbox WHERE completed_at IS NOT NULL AND completed_at < ?",
+                arguments: [cutoff.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    // MARK: Guard events
+
+    public func publishGuardEvents(_ events: [GuardEvent]) async throws {
+        guard !events.isEmpty else { return }
+        try await write { db in
+            for event in events {
+                try db.execute(
+                    sql: "INSERT INTO guard_events (scope, key, kind, at, origin) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [
+                        event.scope.rawValue, event.key, event.kind.rawValue, event.at.timeIntervalSince1970,
+                        event.origin,
+                    ])
+            }
+        }
+    }
+
+    public func guardEvents(insertedSince since: Date, limit: Int) async throws -> [StoredGuardEvent] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM guard_events WHERE inserted_at >= ? ORDER BY inserted_at, id LIMIT ?",
+                arguments: [since.timeIntervalSince1970, limit]
+            ).compactMap { row in
+                guard let scope = GuardEvent.Scope(rawValue: row["scope"]),
+                    let kind = GuardEvent.Kind(rawValue: row["kind"])
+                else { return nil }
+                return StoredGuardEvent(
+                    id: row["id"], insertedAt: Date(timeIntervalSince1970: row["inserted_at"]),
+                    event: GuardEvent(
+                        scope: scope, key: row["key"], kind: kind, at: Date(timeIntervalSince1970: row["at"]),
+                        origin: row["origin"]))
+            }
+        }
+    }
+
+    @discardableResult
+    public func pruneGuardEvents(before cutoff: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(
+                sql: "DELETE FROM guard_events WHERE inserted_at < ?", arguments: [cutoff.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    // MARK: Instances
+
+    public func heartbeat(_ instance: InstanceRecord) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO instances (id, version, config_digest, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET version = excluded.version, config_digest = excluded.config_digest,
+                        heartbeat_at = excluded.heartbeat_at
+                    """,
+                arguments: [
+                    instance.id, instance.version, instance.configDigest, instance.startedAt.timeIntervalSince1970,
+                    instance.heartbeatAt.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    public func instances() async throws -> [InstanceRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM instances ORDER BY started_at, id").map { row in
+                InstanceRecord(
+                    id: row["id"], version: row["version"], configDigest: row["config_digest"],
+                    startedAt: Date(timeIntervalSince1970: row["started_at"]),
+                    heartbeatAt: Date(timeIntervalSince1970: row["heartbeat_at"]))
+            }
+        }
+    }
+
+    @discardableResult
+    public func pruneInstances(silentSince cutoff: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(
+                sql: "DELETE FROM instances WHERE heartbeat_at < ?", arguments: [cutoff.timeIntervalSince1970])
+            return db.changesCount
         }
     }
 
@@ -272,14 +388,17 @@ public final class SQLiteStateStore: StateStore {
     /// The sealed secrets are not needed once the job is over.
     static func closeJob(_ db: Database, _ id: Int64, at: Date) throws {
         try db.execute(
-            sql: "UPDATE outbox SET completed_at = ?, payload = X'' WHERE id = ?",
+            sql: "UPDATE outbox SET completed_at = ?, payload = X'', leased_by = NULL WHERE id = ?",
             arguments: [at.timeIntervalSince1970, id])
     }
 
     public func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) async throws {
         try await write { db in
             try db.execute(
-                sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                sql: """
+                    UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, leased_by = NULL
+                    WHERE id = ? AND completed_at IS NULL
+                    """,
                 arguments: [nextAttemptAt.timeIntervalSince1970, error, id])
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Ferry's durable state. SQLite now; the protocol leaves room for a PostgreSQL
-/// implementation shared by several Ferry instances.
+/// Ferry's durable state: one SQLite file for a single instance, or PostgreSQL
+/// shared by several instances behind one balancer.
 public protocol StateStore: Sendable {
     func record(for identifier: String) async throws -> MigrationRecord?
 
@@ -29,9 +29,14 @@ public protocol StateStore: Sendable {
     /// Shadow mode: the password was right and the user would have migrated.
     func recordWouldMigrate(_ identifier: String, at: Date) async throws
 
-    func dueJobs(at: Date, limit: Int) async throws -> [OutboxJob]
+    /// Leases up to `limit` jobs due at `at` to `owner` until `until`: no
+    /// other caller, on any instance, is offered them before then.
+    func leaseDueJobs(at: Date, limit: Int, until: Date, owner: String) async throws -> [OutboxJob]
     func rescheduleJob(_ id: Int64, nextAttemptAt: Date, error: String) async throws
     func pendingJobCount() async throws -> Int
+    /// Deletes finished jobs (their payloads are already gone) completed before `cutoff`.
+    @discardableResult
+    func pruneFinishedJobs(completedBefore cutoff: Date) async throws -> Int
     /// The user's open outbox job, if any (operator verbs).
     func pendingJob(for identifier: String) async throws -> OutboxJob?
     /// Users in `state`, oldest update first, at most `limit`.
@@ -39,6 +44,9 @@ public protocol StateStore: Sendable {
 
     /// Adds login counts (flushed in batches, not per login).
     func addLoginTally(_ counts: [LoginTallyKey: Int]) async throws
+    /// Deletes tally hours before `hour` (hours since 1970).
+    @discardableResult
+    func pruneLoginTally(before hour: Int) async throws -> Int
     func statusFigures(at: Date) async throws -> StoreFigures
     func migratedLegacyIDs() async throws -> Set<String>
     func hasMigrated(legacyID: String) async throws -> Bool
@@ -50,6 +58,21 @@ public protocol StateStore: Sendable {
     @discardableResult
     func pruneLegacySessions(endedBefore cutoff: Date) async throws -> Int
     func sessionDrain(at: Date) async throws -> SessionDrain
+
+    /// Shares guard events with the other instances.
+    func publishGuardEvents(_ events: [GuardEvent]) async throws
+    /// Events the database took at or after `since` (its own clock), oldest
+    /// first, at most `limit`. Readers overlap their windows and skip rows
+    /// they have seen: a row numbered lower may commit after a higher one.
+    func guardEvents(insertedSince since: Date, limit: Int) async throws -> [StoredGuardEvent]
+    @discardableResult
+    func pruneGuardEvents(before cutoff: Date) async throws -> Int
+
+    /// Registers the instance, or refreshes its heartbeat and config digest.
+    func heartbeat(_ instance: InstanceRecord) async throws
+    func instances() async throws -> [InstanceRecord]
+    @discardableResult
+    func pruneInstances(silentSince cutoff: Date) async throws -> Int
 
     @discardableResult
     func appendAudit(kind: String, identifier: String?, details: [String: String], at: Date) async throws -> AuditEvent

@@ -48,6 +48,26 @@ public struct StoreFigures: Equatable, Sendable {
     public var migrationsByHour: [Int: Int] = [:]
 
     public init(at: Date) { self.at = at }
+
+    /// Counts one migrated user's MFA and consent summaries.
+    mutating func countSummaries(mfa: String?, consents: String?) {
+        if mfa?.contains("reenroll_required") == true {
+            mfaReenrollRequired += 1
+        } else if Self.counts(in: mfa).values.contains(where: { $0 > 0 }) {
+            mfaCarried += 1
+        }
+        consentsCarried += Self.counts(in: consents).values.reduce(0, +)
+    }
+
+    /// "totp=1,recovery_codes=4,reenroll_required" → ["totp": 1, "recovery_codes": 4].
+    static func counts(in summary: String?) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for part in (summary ?? "").split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            if pair.count == 2, let value = Int(pair[1]) { counts[String(pair[0])] = value }
+        }
+        return counts
+    }
 }
 
 extension SQLiteStateStore {
@@ -65,6 +85,14 @@ extension SQLiteStateStore {
                     CREATE INDEX migration_records_migrated_at ON migration_records(migrated_at);
                     CREATE INDEX migration_records_legacy_id ON migration_records(legacy_id);
                     """)
+        }
+    }
+
+    @discardableResult
+    public func pruneLoginTally(before hour: Int) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM login_tally WHERE hour < ?", arguments: [hour])
+            return db.changesCount
         }
     }
 
@@ -111,13 +139,7 @@ extension SQLiteStateStore {
                     WHERE state = 'migrated' GROUP BY COALESCE(legacy_id, identifier)
                     """)
             while let row = try summaries.next() {
-                let mfa = Self.counts(in: row["mfa"])
-                if (row["mfa"] as String?)?.contains("reenroll_required") == true {
-                    figures.mfaReenrollRequired += 1
-                } else if mfa.values.contains(where: { $0 > 0 }) {
-                    figures.mfaCarried += 1
-                }
-                figures.consentsCarried += Self.counts(in: row["consents"]).values.reduce(0, +)
+                figures.countSummaries(mfa: row["mfa"], consents: row["consents"])
             }
             for row in try Row.fetchAll(
                 db,
@@ -184,15 +206,5 @@ extension SQLiteStateStore {
                 db, sql: "SELECT EXISTS (SELECT 1 FROM migration_records WHERE legacy_id = ? AND state = 'migrated')",
                 arguments: [legacyID]) ?? false
         }
-    }
-
-    /// "totp=1,recovery_codes=4,reenroll_required" → ["totp": 1, "recovery_codes": 4].
-    static func counts(in summary: String?) -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for part in (summary ?? "").split(separator: ",") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            if pair.count == 2, let value = Int(pair[1]) { counts[String(pair[0])] = value }
-        }
-        return counts
     }
 }

@@ -138,7 +138,7 @@ struct AuditList: AsyncParsableCommand {
 enum AuditLines {
     /// Every event after `sequence`, oldest first, read a page at a time.
     static func forEach(
-        in store: SQLiteStateStore, after sequence: Int64 = 0, _ body: (AuditEvent) throws -> Void
+        in store: any StateStore, after sequence: Int64 = 0, _ body: (AuditEvent) throws -> Void
     ) async throws {
         var after = sequence
         while true {

@@ -9,7 +9,7 @@ import Foundation
 /// not `ferry serve` is running.
 struct OperatorContext {
     let config: ProxyConfig
-    let store: SQLiteStateStore
+    let store: any StateStore
     let storePath: String
 
     /// Loads `path`; a config or store that cannot be read is reported on
@@ -24,7 +24,20 @@ struct OperatorContext {
             printError(error.description)
             throw ExitCode.failure
         }
-        guard case .sqlite(let storePath) = config.state.store else { throw ExitCode.failure }
+        let storePath: String
+        switch config.state.store {
+        case .postgres(let location):
+            do {
+                // Operator verbs read whole tables: more time than a login gets.
+                let store = try PostgresStateStore(
+                    location: location, timeout: max(config.state.busyTimeout, .seconds(60)), create: false)
+                return OperatorContext(config: config, store: store, storePath: "\(location)")
+            } catch {
+                printError("state store \(location) cannot be opened: \(databaseErrorSummary(error))")
+                throw ExitCode.failure
+            }
+        case .sqlite(let path): storePath = path
+        }
         if !FileManager.default.fileExists(atPath: storePath) {
             printError("state store \(storePath) does not exist; has `ferry serve` run with this config?")
             throw ExitCode.failure

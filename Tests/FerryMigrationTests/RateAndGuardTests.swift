@@ -1,3 +1,5 @@
+import FerryStore
+import FerryTestSupport
 import Foundation
 import Testing
 
@@ -51,6 +53,31 @@ import Testing
         #expect(limiter.take(settings, at: Self.start))
         settings.ratePerSecond = 10
         #expect(limiter.take(settings, at: Self.start.addingTimeInterval(0.1)))
+    }
+
+    /// Instances sharing a store split the budget so the fleet's sum is the
+    /// configured rate; a burst smaller than the fleet still lets each
+    /// instance migrate someone.
+    @Test(arguments: [
+        (20.0, 40, 1, 20.0, 40), (20.0, 40, 3, 20.0 / 3, 13), (20.0, 40, 4, 5.0, 10), (0.0, 2, 3, 0.0, 1),
+        (10.0, 5, 0, 10.0, 5),
+    ])
+    func fleetSharesSumToTheConfiguredRate(rate: Double, burst: Int, instances: Int, shareRate: Double, shareBurst: Int)
+    {
+        let share = MigrationRateLimiter.share(rate: rate, burst: burst, instances: instances)
+        #expect(abs(share.rate - shareRate) < 1e-9)
+        #expect(share.burst == shareBurst)
+    }
+
+    @Test func aLimiterInAFleetTakesItsShare() throws {
+        var settings = try ProxyConfig.parse("[server]\nlisten = \"127.0.0.1:0\"\n", file: "t", baseDirectory: "/tmp")
+            .migration
+        settings.ratePerSecond = 0
+        settings.burst = 6
+        let limiter = MigrationRateLimiter()
+        limiter.fleetSize = 3
+        #expect(limiter.take(settings, at: Self.start) && limiter.take(settings, at: Self.start))
+        #expect(!limiter.take(settings, at: Self.start), "two of six tokens are this instance's")
     }
 }
 
@@ -192,5 +219,71 @@ struct DecoyCalibrationTests {
         }
         // Half the users scanned are md5: about half the sample, not all of it.
         #expect((700...1300).contains(oldSchemeKept), "\(oldSchemeKept) of 2000")
+    }
+}
+
+/// The guard's budget across instances sharing one store.
+@Suite struct FleetGuardTests {
+    static let start = Date(timeIntervalSince1970: 2_000_000)
+
+    static func row(_ id: Int64, _ seconds: Double, key: String = "k") -> StoredGuardEvent {
+        StoredGuardEvent(
+            id: id, insertedAt: start + seconds,
+            event: GuardEvent(scope: .identifier, key: key, kind: .failure, at: start + seconds, origin: "other"))
+    }
+
+    /// Reads overlap; a row is counted once, also one that committed late
+    /// with a lower number.
+    @Test func overlappingReadsCountEachRowOnce() {
+        var cursor = GuardCursor(since: Self.start)
+        var counted: [Int64] = []
+        let reads: [[StoredGuardEvent]] = [
+            [Self.row(1, 1), Self.row(3, 2)],
+            // Row 2 committed after row 3 was read; rows 1 and 3 come again.
+            [Self.row(1, 1), Self.row(2, 1.5), Self.row(3, 2), Self.row(4, 9)],
+            [Self.row(4, 9), Self.row(5, 10)],
+            [],
+        ]
+        for rows in reads {
+            let (fresh, next) = cursor.advance(over: rows.filter { $0.insertedAt >= cursor.since })
+            counted += fresh.map(\.id)
+            cursor = next
+        }
+        #expect(counted == [1, 3, 2, 4, 5])
+        #expect(cursor.since == Self.start + 5, "five seconds behind the newest row")
+        #expect(cursor.seen == [4, 5])
+    }
+
+    /// Failures counted on two instances add up to one budget, and a right
+    /// password on one clears the identifier on the other.
+    @Test func twoInstancesShareOneBudget() async throws {
+        let store = InMemoryStateStore()
+        let (a, b) = (LoginGuard(), LoginGuard())
+        let (syncA, syncB) = (GuardSync(startingAt: .distantPast), GuardSync(startingAt: .distantPast))
+        var settings = LoginGuardSettings()
+        settings.identifierFailures = 3
+        settings.identifierWindow = .seconds(600)
+        let now = Date()
+        a.recordFailure(identifier: "ada", client: "10.0.0.1", settings: settings, at: now)
+        a.recordFailure(identifier: "ada", client: "10.0.0.2", settings: settings, at: now)
+        b.recordFailure(identifier: "ada", client: "10.0.0.3", settings: settings, at: now)
+        #expect(b.check(identifier: "ada", client: nil, settings: settings, at: now) == .allowed, "not shared yet")
+        try await syncA.sync(store: store, loginGuard: a, settings: settings, origin: "a")
+        try await syncB.sync(store: store, loginGuard: b, settings: settings, origin: "b")
+        try await syncA.sync(store: store, loginGuard: a, settings: settings, origin: "a")
+        for guardian in [a, b] {
+            #expect(guardian.check(identifier: "ada", client: nil, settings: settings, at: now) != .allowed)
+        }
+        // Syncing again counts nothing twice, nor an instance's own events.
+        try await syncB.sync(store: store, loginGuard: b, settings: settings, origin: "b")
+        #expect(b.check(identifier: "grace", client: "10.0.0.1", settings: settings, at: now) == .allowed)
+
+        b.recordSuccess(identifier: "ada")
+        try await syncB.sync(store: store, loginGuard: b, settings: settings, origin: "b")
+        try await syncA.sync(store: store, loginGuard: a, settings: settings, origin: "a")
+        #expect(a.check(identifier: "ada", client: nil, settings: settings, at: now) == .allowed)
+        // What is shared names no identifier or address.
+        let shared = try await store.guardEvents(insertedSince: .distantPast, limit: 100)
+        #expect(shared.allSatisfy { $0.event.key.count == 64 && !$0.event.key.contains("ada") })
     }
 }

@@ -48,8 +48,9 @@ struct StateStoreTests {
         #expect(!FileManager.default.fileExists(atPath: path + ".nope"))
     }
 
-    @Test func claimsFollowTheStateMachine() async throws {
-        let (store, _) = try Self.makeStore()
+    @Test(arguments: StoreEngine.available)
+    func claimsFollowTheStateMachine(engine: StoreEngine) async throws {
+        let store = try await engine.make()
         let seen = try await store.seen("ada@example.com", legacyID: "42", legacyScheme: "bcrypt", at: now)
         #expect(seen.state == .legacy)
         #expect(seen.legacyID == "42")
@@ -104,8 +105,9 @@ struct StateStoreTests {
     }
 
     /// Many logins of one user at once: exactly one provisioning job.
-    @Test func concurrentClaimsProduceOneJob() async throws {
-        let (store, _) = try Self.makeStore()
+    @Test(arguments: StoreEngine.available)
+    func concurrentClaimsProduceOneJob(engine: StoreEngine) async throws {
+        let store = try await engine.make()
         _ = try await store.seen("carol@example.com", legacyID: "9", legacyScheme: "phpass", at: now)
         let now = self.now
         let outcomes = try await withThrowingTaskGroup(of: ProvisioningClaim.self) { group in
@@ -121,8 +123,9 @@ struct StateStoreTests {
         #expect(try await store.pendingJobCount() == 1)
     }
 
-    @Test func outboxJobsAreDueRescheduledAndCompleted() async throws {
-        let (store, path) = try Self.makeStore()
+    @Test(arguments: StoreEngine.available)
+    func outboxJobsAreLeasedRescheduledAndCompleted(engine: StoreEngine) async throws {
+        let store = try await engine.make()
         _ = try await store.seen("dan@example.com", legacyID: "1", legacyScheme: "md5", at: now)
         let claim = try await store.claimProvisioning(
             "dan@example.com", job: Array("sealed".utf8), at: now, leaseUntil: now.addingTimeInterval(15))
@@ -130,27 +133,118 @@ struct StateStoreTests {
             Issue.record("the claim must win")
             return
         }
-        #expect(try await store.dueJobs(at: now, limit: 10).isEmpty, "the login holding the lease works on it")
-        let job = try #require(try await store.dueJobs(at: now.addingTimeInterval(15), limit: 10).first)
+        func lease(at seconds: Double, for lease: Double = 60) async throws -> [OutboxJob] {
+            try await store.leaseDueJobs(
+                at: now.addingTimeInterval(seconds), limit: 10, until: now.addingTimeInterval(seconds + lease),
+                owner: "test")
+        }
+        #expect(try await lease(at: 0).isEmpty, "the login holding the lease works on it")
+        let job = try #require(try await lease(at: 15).first)
         #expect(job.payload == Array("sealed".utf8))
+        #expect(try await lease(at: 16).isEmpty, "leased: offered to nobody else until the lease ends")
         try await store.rescheduleJob(job.id, nextAttemptAt: now.addingTimeInterval(30), error: "target unreachable")
-        #expect(try await store.dueJobs(at: now.addingTimeInterval(10), limit: 10).isEmpty)
-        let retry = try #require(try await store.dueJobs(at: now.addingTimeInterval(31), limit: 10).first)
+        #expect(try await lease(at: 20).isEmpty)
+        let retry = try #require(try await lease(at: 31).first)
         #expect(retry.attempts == 1)
         #expect(retry.lastError == "target unreachable")
 
-        // A restart (a new store on the same file) sees the same pending job.
-        let reopened = try SQLiteStateStore(path: path)
+        // A restart (a new store on the same database) sees the same pending job.
+        let reopened = try Self.reopen(store)
         #expect(try await reopened.pendingJobCount() == 1)
         try await reopened.completeMigration(
             MigrationCompletion(
                 identifier: "dan@example.com", jobID: retry.id, newID: "u-9", mfaSummary: nil, consentSummary: nil,
                 audit: [:]), at: now.addingTimeInterval(32))
         #expect(try await reopened.pendingJobCount() == 0)
-        let payload = try await reopened.pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT payload FROM outbox WHERE id = ?", arguments: [retry.id])
+        #expect(
+            try await Self.payload(of: retry.id, in: reopened) == [], "sealed secrets are dropped once the job is done")
+        #expect(try await lease(at: 10_000).isEmpty, "a finished job is never offered again")
+
+        // Finished jobs leave after their retention; open ones never do.
+        _ = try await store.seen("eve@example.com", legacyID: "2", legacyScheme: "md5", at: now)
+        _ = try await store.claimProvisioning("eve@example.com", job: [1], at: now, leaseUntil: now)
+        #expect(try await store.pruneFinishedJobs(completedBefore: now.addingTimeInterval(31)) == 0)
+        #expect(try await store.pruneFinishedJobs(completedBefore: now.addingTimeInterval(33)) == 1)
+        #expect(try await store.pendingJobCount() == 1)
+    }
+
+    /// The same database opened again, as a restarted Ferry would.
+    static func reopen(_ store: any StateStore) throws -> any StateStore {
+        switch store {
+        case let sqlite as SQLiteStateStore: return try SQLiteStateStore(path: sqlite.path)
+        case let postgres as PostgresStateStore:
+            return try PostgresStateStore(location: postgres.location, timeout: .seconds(30))
+        default: fatalError("unknown store")
         }
-        #expect(payload == Data(), "sealed secrets are dropped once the job is done")
+    }
+
+    static func payload(of job: Int64, in store: any StateStore) async throws -> [UInt8]? {
+        switch store {
+        case let sqlite as SQLiteStateStore:
+            return try await sqlite.pool.read { db in
+                try Data.fetchOne(db, sql: "SELECT payload FROM outbox WHERE id = ?", arguments: [job]).map {
+                    [UInt8]($0)
+                }
+            }
+        case let postgres as PostgresStateStore:
+            return try await postgres.rows("SELECT payload FROM outbox WHERE id = \(job)") {
+                [UInt8](try $0["payload"].decode(Data.self))
+            }.first
+        default: fatalError("unknown store")
+        }
+    }
+
+    /// Instances register themselves; the fleet and its config digests are
+    /// what `ferry status` shows. Hourly login counts are pruned by age.
+    @Test(arguments: StoreEngine.available)
+    func instancesTallyAndFiguresAgreeOnBothEngines(engine: StoreEngine) async throws {
+        let store = try await engine.make()
+        for (id, digest) in [("a", "d1"), ("b", "d1"), ("c", "d2")] {
+            try await store.heartbeat(
+                InstanceRecord(
+                    id: id, version: "1", configDigest: digest, startedAt: now, heartbeatAt: now.addingTimeInterval(5)))
+        }
+        try await store.heartbeat(
+            InstanceRecord(
+                id: "c", version: "1", configDigest: "d1", startedAt: now, heartbeatAt: now.addingTimeInterval(9)))
+        let fleet = try await store.instances()
+        #expect(fleet.map(\.id) == ["a", "b", "c"])
+        #expect(!InstanceRecord.configsDiffer(fleet), "c reloaded: all on d1")
+        #expect(try await store.pruneInstances(silentSince: now.addingTimeInterval(6)) == 2)
+        #expect(try await store.instances().map(\.id) == ["c"])
+
+        let hour = LoginTallyKey(at: now, destination: "new", reason: "just_migrated").hour
+        try await store.addLoginTally([
+            LoginTallyKey(hour: hour - 500, destination: "legacy", reason: "wrong_password"): 2,
+            LoginTallyKey(hour: hour, destination: "new", reason: "just_migrated"): 3,
+        ])
+        try await store.addLoginTally([LoginTallyKey(hour: hour, destination: "new", reason: "just_migrated"): 4])
+        var figures = try await store.statusFigures(at: now)
+        #expect(figures.logins == ["legacy:wrong_password": 2, "new:just_migrated": 7])
+        #expect(figures.loginsLastDay == ["new:just_migrated": 7])
+        #expect(try await store.pruneLoginTally(before: hour - 100) == 1)
+        figures = try await store.statusFigures(at: now)
+        #expect(figures.logins == ["new:just_migrated": 7])
+
+        _ = try await store.seen("ada", legacyID: "1", legacyScheme: "md5", at: now)
+        _ = try await store.seen("ADA@example.com", legacyID: "1", legacyScheme: "md5", at: now)
+        for identifier in ["ada", "ADA@example.com"] {
+            guard
+                case .claimed(let job) = try await store.claimProvisioning(
+                    identifier, job: [1], at: now, leaseUntil: now)
+            else { return }
+            try await store.completeMigration(
+                MigrationCompletion(
+                    identifier: identifier, jobID: job, newID: "n1", mfaSummary: "totp=1", consentSummary: "consents=2",
+                    audit: [:]), at: now)
+        }
+        figures = try await store.statusFigures(at: now)
+        #expect(figures.records[.migrated] == 2)
+        #expect(figures.migratedUsers == 1, "one legacy user under two identifiers")
+        #expect(figures.mfaCarried == 1 && figures.consentsCarried == 2)
+        #expect(figures.migrationsByHour == [hour: 2])
+        #expect(try await store.hasMigrated(legacyID: "1"))
+        #expect(try await store.migratedLegacyIDs() == ["1"])
     }
 
     @Test func databaseUsesWAL() throws {

@@ -19,6 +19,8 @@ public final class InMemoryStateStore: StateStore {
         var tally: [LoginTallyKey: Int] = [:]
         var sessions: [String: ObservedSession] = [:]
         var audit: [AuditEvent] = []
+        var instances: [String: InstanceRecord] = [:]
+        var guardEvents: [StoredGuardEvent] = []
     }
 
     let contents = Mutex(Contents())
@@ -140,12 +142,78 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
-    public func dueJobs(at: Date, limit: Int) async throws -> [OutboxJob] {
+    public func leaseDueJobs(at: Date, limit: Int, until: Date, owner: String) async throws -> [OutboxJob] {
         try enter()
         return contents.withLock { contents in
-            Array(
-                contents.jobs.values.filter { !$0.completed && $0.job.nextAttemptAt <= at }.map(\.job)
-                    .sorted { $0.nextAttemptAt < $1.nextAttemptAt }.prefix(limit))
+            let due = contents.jobs.values.filter { !$0.completed && $0.job.nextAttemptAt <= at }.map(\.job)
+                .sorted { $0.nextAttemptAt < $1.nextAttemptAt }.prefix(limit)
+            for job in due { contents.jobs[job.id]?.job.nextAttemptAt = until }
+            return due.map { contents.jobs[$0.id]!.job }.sorted { $0.id < $1.id }
+        }
+    }
+
+    public func pruneFinishedJobs(completedBefore cutoff: Date) async throws -> Int {
+        try enter()
+        return contents.withLock { contents in
+            let before = contents.jobs.count
+            contents.jobs = contents.jobs.filter { !$0.value.completed }
+            return before - contents.jobs.count
+        }
+    }
+
+    public func pruneLoginTally(before hour: Int) async throws -> Int {
+        try enter()
+        return contents.withLock { contents in
+            let before = contents.tally.count
+            contents.tally = contents.tally.filter { $0.key.hour >= hour }
+            return before - contents.tally.count
+        }
+    }
+
+    public func publishGuardEvents(_ events: [GuardEvent]) async throws {
+        try enter()
+        contents.withLock { contents in
+            for event in events {
+                contents.guardEvents.append(
+                    StoredGuardEvent(id: Int64(contents.guardEvents.count + 1), insertedAt: Date(), event: event))
+            }
+        }
+    }
+
+    public func guardEvents(insertedSince since: Date, limit: Int) async throws -> [StoredGuardEvent] {
+        try enter()
+        return contents.withLock { Array($0.guardEvents.filter { $0.insertedAt >= since }.prefix(limit)) }
+    }
+
+    public func pruneGuardEvents(before cutoff: Date) async throws -> Int {
+        try enter()
+        return contents.withLock { contents in
+            let before = contents.guardEvents.count
+            contents.guardEvents.removeAll { $0.insertedAt < cutoff }
+            return before - contents.guardEvents.count
+        }
+    }
+
+    public func heartbeat(_ instance: InstanceRecord) async throws {
+        try enter()
+        contents.withLock { contents in
+            var record = instance
+            record.startedAt = contents.instances[instance.id]?.startedAt ?? instance.startedAt
+            contents.instances[instance.id] = record
+        }
+    }
+
+    public func instances() async throws -> [InstanceRecord] {
+        try enter()
+        return contents.withLock { $0.instances.values.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) } }
+    }
+
+    public func pruneInstances(silentSince cutoff: Date) async throws -> Int {
+        try enter()
+        return contents.withLock { contents in
+            let before = contents.instances.count
+            contents.instances = contents.instances.filter { $0.value.heartbeatAt >= cutoff }
+            return before - contents.instances.count
         }
     }
 

@@ -71,9 +71,14 @@ public final class AuditCheckpoints: Sendable {
             key: try signingKey(settings, create: create))
     }
 
+    /// Beside the SQLite store; with PostgreSQL, beside this instance's
+    /// checkpoint file (each instance signs the heads it sees with its own key,
+    /// unless `state.audit_key` gives them one).
     static func keyFile(_ settings: StateSettings) -> String? {
-        guard case .sqlite(let path) = settings.store else { return nil }
-        return path + ".audit-key"
+        switch settings.store {
+        case .sqlite(let path): path + ".audit-key"
+        case .postgres: settings.auditCheckpointFile + ".key"
+        }
     }
 
     private static func signingKey(_ settings: StateSettings, create: Bool) throws(AuditCheckpointError)

@@ -27,6 +27,18 @@ extension StatusReport {
         row("MFA", "\(mfaCarried) carried, \(mfaReenrollRequired) re-enrollment required")
         row("consents carried", "\(consentsCarried)")
         row("outbox backlog", "\(outboxBacklog)")
+        if !instances.isEmpty {
+            row(
+                "instances",
+                "\(instances.count) running"
+                    + (configsDiffer
+                        ? "; WARNING: their configs differ (one reloaded, another not): reload every instance" : ""))
+        }
+        for instance in instances {
+            row(
+                "  " + instance.id,
+                "\(instance.version), config \(instance.config), last heard \(Self.time(instance.lastSeen))")
+        }
         row("wrong passwords", "\(wrongPasswords)")
         if mode == "shadow" || wouldMigrate > 0 {
             row("would migrate (shadow)", "\(wouldMigrate) users verified, not migrated")

@@ -48,6 +48,22 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var legacySessions: SessionDrain?
     /// Migrations per hour (unix hour → count), oldest first, for charts.
     public var migrationsByHour: [HourCount]
+    /// The Ferry instances sharing this store that were heard from lately.
+    public var instances: [Instance] = []
+    /// Live instances run configs with different digests: one reloaded and
+    /// another did not.
+    public var configsDiffer = false
+
+    public struct Instance: Codable, Equatable, Sendable {
+        public var id: String
+        public var version: String
+        /// The first 12 hex digits of the config's SHA-256.
+        public var config: String
+        public var lastSeen: Date
+    }
+
+    /// An instance counts as running while its last heartbeat is this recent.
+    static let instanceWindow: TimeInterval = 3 * 10
 
     public struct HourCount: Codable, Equatable, Sendable {
         public var hour: Int
@@ -61,6 +77,7 @@ public struct StatusReport: Codable, Equatable, Sendable {
         at now: Date
     ) async throws -> StatusReport {
         let figures = try await store.statusFigures(at: now)
+        let live = InstanceRecord.live(try await store.instances(), at: now, window: instanceWindow)
         var legacyUsers: Int?
         var disabled: Int?
         var remaining: Int?
@@ -111,7 +128,12 @@ public struct StatusReport: Codable, Equatable, Sendable {
             outboxBacklog: figures.outboxBacklog, legacySessions: sessions,
             migrationsByHour: figures.migrationsByHour.sorted { $0.key < $1.key }.map {
                 HourCount(hour: $0.key, count: $0.value)
-            })
+            },
+            instances: live.map {
+                Instance(
+                    id: $0.id, version: $0.version, config: String($0.configDigest.prefix(12)), lastSeen: $0.heartbeatAt
+                )
+            }, configsDiffer: InstanceRecord.configsDiffer(live))
     }
 
     /// Only users inside the rollout migrate, and only in `migrate` mode: the

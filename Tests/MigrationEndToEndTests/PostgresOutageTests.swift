@@ -1,0 +1,78 @@
+import FerryDemo
+import FerryTestSupport
+import Foundation
+import Testing
+
+@testable import FerryStore
+
+/// The shared state store goes away mid-migration, as in a failover: logins
+/// keep working through legacy, and once it is back the job it held finishes
+/// without anyone logging in again. The cluster is this test's own (the other
+/// tests' server must not stop).
+@Suite(.serialized, .enabled(if: TestPostgres.url != nil, "FERRY_TEST_POSTGRES_URL names no server"))
+struct PostgresOutageTests {
+    static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/postgres-throwaway").path
+    }
+
+    @discardableResult
+    static func cluster(_ command: String, _ directory: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = [command, directory]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func loginsGoOnWhileTheStoreIsDownAndTheOutboxFinishesAfter() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-pg-\(UUID())").path
+        let started = try Self.cluster("start", directory)
+        defer { _ = try? Self.cluster("stop", directory) }
+        let url = try #require(
+            started.split(separator: "\n").first { $0.contains("FERRY_TEST_POSTGRES_URL") }
+                .flatMap { $0.split(separator: "'").dropFirst().first }.map(String.init))
+
+        let configure: (inout DemoConfig) -> Void = { config in
+            config.stateURL = url
+            // The suite runs many worlds at once on two cores: a slow answer
+            // from a live store must not read as an outage.
+            config.stateExtra = "busy_timeout = \"5s\""
+            config.targetExtra = "timeout = \"1s\"\nretry_initial = \"200ms\"\nretry_ceiling = \"1s\""
+        }
+        try await MigrationScenarioTests.inWorld(.sql, configure: configure) { world in
+            let users = world.credentials.filter { $0.totpSecret == nil && !$0.isStaff }
+            let first = try await world.login(users[0].username, users[0].password)
+            let reasons = try await world.metrics().split(separator: "\n").filter { $0.contains("reason=") }
+            #expect(OperationsTests.loggedInOnNew(first), "\(first.status) \(reasons)")
+
+            // The target is down: the claim is written, the job waits in the outbox.
+            try await world.takeTargetDown()
+            let waiting = users[1]
+            #expect(OperationsTests.loggedInOnLegacy(try await world.login(waiting.username, waiting.password)))
+
+            // The store goes away too: logins still get in, through legacy.
+            try Self.cluster("pause", directory)
+            let during = users[2]
+            #expect(OperationsTests.loggedInOnLegacy(try await world.login(during.username, during.password)))
+            #expect(try await world.metrics().contains(#"reason="store_unavailable""#))
+
+            // Both come back; nobody logs in; the outbox finishes the waiting job.
+            try await world.bringTargetBack()
+            try Self.cluster("resume", directory)
+            let finished = try await world.eventually(40) {
+                try world.newAccounts(waiting.username).count == 1
+            }
+            #expect(finished, "the job held in the outbox completes after the store is back")
+            #expect(try world.newAccounts(during.username).isEmpty, "nothing half-written for the store-down login")
+            #expect(OperationsTests.loggedInOnNew(try await world.login(during.username, during.password)))
+        }
+    }
+}
