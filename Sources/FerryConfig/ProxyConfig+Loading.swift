@@ -223,7 +223,6 @@ struct ConfigBuilder {
         defer { table.finish() }
         var settings = LegacySourceSettings()
         let complete = ConfigKey.read(ConfigKeys.legacy, from: table, into: &settings, self)
-        refusePostgresForNow(table, "database", settings.database)
         let userQuery = settings.userQuery
         if table.has("user_query"), !userQuery.contains(":identifier") {
             table.report("user_query", "must use the named parameter `:identifier`")
@@ -571,6 +570,14 @@ struct ConfigBuilder {
                 "sessions.store_query",
                 "`sessions.store_database` or `[legacy]` is required to run `sessions.store_query`")
         }
+        if config.sessions.storeQuery != nil, config.sessions.storeDatabase == nil,
+            case .postgres = config.legacy?.database
+        {
+            log.report(
+                "sessions.store_query",
+                "runs on SQLite only so far; with a postgres:// `legacy.database`, set `sessions.store_database` to the session store's sqlite:// URL"
+            )
+        }
         if migrating {
             if legacyMissing {
                 log.report("migration.mode", "`[legacy]` is required when `migration.mode` is not \"off\"")
@@ -666,12 +673,15 @@ struct ConfigBuilder {
         }
     }
 
-    /// The state store runs on PostgreSQL; legacy sources, sql targets and
-    /// session stores read SQLite only so far, and say so rather than fail at
-    /// the first login.
+    /// The state store and legacy sources run on PostgreSQL; sql targets and
+    /// session stores write and read SQLite only so far, and say so rather
+    /// than fail at the first login.
     func refusePostgresForNow(_ table: TableReader, _ key: String, _ location: StoreLocation?) {
         if case .postgres = location {
-            table.report(key, "PostgreSQL is supported for `state.url` only so far; use a \"sqlite://PATH\" URL here")
+            table.report(
+                key,
+                "PostgreSQL is supported for `state.url` and `legacy.database` only so far; use a \"sqlite://PATH\" URL here"
+            )
         }
     }
 

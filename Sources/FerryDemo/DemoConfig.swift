@@ -21,6 +21,9 @@ public struct DemoConfig: Sendable {
     public var unsupportedMFA = "require_reenroll"
     /// Lines added to `[target]` (timeouts, retry backoff in tests).
     public var targetExtra = ""
+    /// Where Ferry reads legacy users: the sample platform's own file, or a
+    /// copy of it elsewhere (a PostgreSQL database in the tests).
+    public var legacyDatabase = "sqlite://legacy.db"
     /// Extra `[state]` keys.
     public var stateExtra = ""
     /// Lines added to `[migration]`.
@@ -81,7 +84,7 @@ public struct DemoConfig: Sendable {
         session_cookies = ["new_session", "new_mfa"]
 
         [legacy]
-        database = "sqlite://legacy.db"
+        database = "\(legacyDatabase)"
         # Usernames are case-sensitive here, as in Django's auth_user: "Ada" and
         # "ada" can be two people. Emails are not.
         case_sensitive = true

@@ -1,6 +1,6 @@
 import FerryConfig
+import FerryStore
 import Foundation
-import GRDB
 import PasswordHashes
 
 /// One row of `mfa_query` read into the canonical MFA record, by column alias.
@@ -8,9 +8,9 @@ import PasswordHashes
 /// `last_used_step` that is not a number) is an error naming the column and
 /// the user, never a silent default: a wrong counter or step locks the user
 /// out or lets a used code in again.
-extension SQLiteLegacySource {
+extension LegacyRows {
     static func addFactor(
-        _ row: Row, to mfa: inout CanonicalIdentity.MFA, encoding: LegacySourceSettings.TOTPSecretEncoding,
+        _ row: QueryRow, to mfa: inout CanonicalIdentity.MFA, encoding: LegacySourceSettings.TOTPSecretEncoding,
         of legacyID: String
     ) throws {
         let kind = text(row, "kind")?.lowercased() ?? (row.hasColumn("secret") ? "totp" : "")
@@ -84,7 +84,7 @@ extension SQLiteLegacySource {
         }
     }
 
-    static func secret(_ row: Row, encoding: LegacySourceSettings.TOTPSecretEncoding, of owner: String) throws
+    static func secret(_ row: QueryRow, encoding: LegacySourceSettings.TOTPSecretEncoding, of owner: String) throws
         -> String
     {
         guard let stored = text(row, "secret"), let secret = base32Secret(stored, encoding: encoding) else {
@@ -104,7 +104,7 @@ extension SQLiteLegacySource {
         return Base32.encode(bytes)
     }
 
-    static func digits(_ row: Row, of owner: String) throws -> Int {
+    static func digits(_ row: QueryRow, of owner: String) throws -> Int {
         let digits = try integer(row, "digits", of: owner).map(Int.init) ?? 6
         guard (6...10).contains(digits) else {
             throw LegacySourceError.badRow("column `digits` of \(owner) must be 6 to 10")
@@ -112,7 +112,7 @@ extension SQLiteLegacySource {
         return digits
     }
 
-    static func algorithm(_ row: Row, of owner: String) throws -> String {
+    static func algorithm(_ row: QueryRow, of owner: String) throws -> String {
         let algorithm = (text(row, "algorithm") ?? "SHA1").uppercased().replacingOccurrences(of: "-", with: "")
         guard ["SHA1", "SHA256", "SHA512"].contains(algorithm) else {
             throw LegacySourceError.badRow("column `algorithm` of \(owner) must be SHA1, SHA256 or SHA512")
@@ -122,14 +122,13 @@ extension SQLiteLegacySource {
 
     /// A whole number stored as an integer, a float without fraction or text;
     /// nil when the column is absent or NULL.
-    static func integer(_ row: Row, _ column: String, of owner: String) throws -> Int64? {
+    static func integer(_ row: QueryRow, _ column: String, of owner: String) throws -> Int64? {
         guard row.hasColumn(column) else { return nil }
-        let value: DatabaseValue = row[column]
-        switch value.storage {
+        switch row[column] {
         case .null: return nil
-        case .int64(let number): return number
-        case .double(let number) where number.rounded() == number && abs(number) < 9e18: return Int64(number)
-        case .string(let text):
+        case .integer(let number): return number
+        case .real(let number) where number.rounded() == number && abs(number) < 9e18: return Int64(number)
+        case .text(let text):
             if let number = Int64(text.trimmingCharacters(in: .whitespaces)) { return number }
         default: break
         }
@@ -137,13 +136,13 @@ extension SQLiteLegacySource {
     }
 
     /// 1/0, true/false, t/f, yes/no, y/n in any case; nil when absent or NULL.
-    static func boolean(_ row: Row, _ column: String, of owner: String) throws -> Bool? {
+    static func boolean(_ row: QueryRow, _ column: String, of owner: String) throws -> Bool? {
         guard row.hasColumn(column) else { return nil }
-        let value: DatabaseValue = row[column]
-        switch value.storage {
+        switch row[column] {
         case .null: return nil
-        case .int64(let number) where number == 0 || number == 1: return number == 1
-        case .string(let text):
+        case .boolean(let flag): return flag
+        case .integer(let number) where number == 0 || number == 1: return number == 1
+        case .text(let text):
             switch text.trimmingCharacters(in: .whitespaces).lowercased() {
             case "1", "true", "t", "yes", "y": return true
             case "0", "false", "f", "no", "n": return false

@@ -2,6 +2,7 @@ import FerryConfig
 import FerryStore
 import Foundation
 import GRDB
+import GRDBSQLite
 import PasswordHashes
 
 /// A user as the legacy platform holds them, read through the configured
@@ -62,7 +63,7 @@ public struct LegacyAccount: Sendable {
     }
 }
 
-/// Where legacy records come from. SQLite now; PostgreSQL can follow.
+/// Where legacy records come from: a SQLite file or a PostgreSQL database.
 public protocol LegacySource: Sendable {
     /// nil when no user has this (normalized) identifier.
     func account(for identifier: String) async throws(LegacySourceError) -> LegacyAccount?
@@ -124,26 +125,16 @@ public final class SQLiteLegacySource: LegacySource {
             return try await database.read { db -> LegacyAccount? in
                 let statement = try db.makeStatement(sql: settings.userQuery)
                 let rows = try Row.fetchCursor(statement, arguments: ["identifier": identifier])
-                guard let row = try rows.next()?.copy() else { return nil }
+                guard let first = try rows.next() else { return nil }
+                let row = QueryRow(first, declaredTypes: Self.declaredTypes(statement))
                 if try rows.next() != nil { throw LegacySourceError.ambiguous }
-                var account = try Self.account(row, activeStatuses: settings.activeStatuses)
-                account.attributes = try Self.attributes(
-                    row, declaredTypes: Self.declaredTypes(statement), of: account.legacyID)
-                if let query = settings.rolesQuery {
-                    account.roles = try Self.roles(
-                        try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID]),
-                        of: account.legacyID)
+                var account = try LegacyRows.account(row, settings: settings)
+                var related: [String: [QueryRow]] = [:]
+                for query in LegacyRows.relatedQueries(settings) where related[query] == nil {
+                    related[query] = try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID])
+                        .map { QueryRow($0) }
                 }
-                if let query = settings.mfaQuery {
-                    for factor in try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID]) {
-                        try Self.addFactor(
-                            factor, to: &account.mfa, encoding: settings.totpSecretEncoding, of: account.legacyID)
-                    }
-                }
-                if let query = settings.consentsQuery {
-                    account.consents = try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID])
-                        .map { try Self.consent($0, of: account.legacyID) }
-                }
+                try LegacyRows.complete(&account, settings: settings, rows: related)
                 return account
             }
         } catch let error as LegacySourceError {
@@ -159,19 +150,66 @@ public final class SQLiteLegacySource: LegacySource {
         do {
             try await database.read { db in
                 let rows = try Row.fetchCursor(db, sql: query)
-                while let row = try rows.next() { try body(Self.account(row, activeStatuses: activeStatuses)) }
+                while let row = try rows.next() {
+                    try body(LegacyRows.account(QueryRow(row), activeStatuses: activeStatuses))
+                }
             }
         } catch let error as DatabaseError {
             throw LegacySourceError.unavailable(databaseErrorSummary(error))
         }
     }
 
-    static func text(_ row: Row, _ column: String) -> String? {
-        guard row.hasColumn(column) else { return nil }
-        return (row[column] as DatabaseValue).storage.textValue
+    /// Each result column's declared type (`BOOL`, `DATETIME`, …) where it
+    /// comes straight from a table column; SQLite stores booleans and dates
+    /// as numbers or text, and only the declaration says which they are.
+    static func declaredTypes(_ statement: Statement) -> [String: String] {
+        var types: [String: String] = [:]
+        for (index, name) in statement.columnNames.enumerated() {
+            if let type = sqlite3_column_decltype(statement.sqliteStatement, Int32(index)) {
+                types[name] = String(cString: type)
+            }
+        }
+        return types
+    }
+}
+
+/// Reading the configured statements' rows onto the canonical record, by
+/// column alias, whichever engine answered.
+public enum LegacyRows {
+    /// The user of `row`, with its carried attributes; `complete` adds what
+    /// the other statements say.
+    static func account(_ row: QueryRow, settings: LegacySourceSettings) throws -> LegacyAccount {
+        var account = try account(row, activeStatuses: settings.activeStatuses)
+        account.attributes = try attributes(row, of: account.legacyID)
+        return account
     }
 
-    static func flag(_ row: Row, _ column: String) -> Bool {
+    /// The statements run with a found user's `:legacy_id`: roles, factors, consents.
+    static func relatedQueries(_ settings: LegacySourceSettings) -> [String] {
+        [settings.rolesQuery, settings.mfaQuery, settings.consentsQuery].compactMap { $0 }
+    }
+
+    /// Adds the roles, factors and consents read by `relatedQueries` (their
+    /// rows keyed by statement).
+    static func complete(
+        _ account: inout LegacyAccount, settings: LegacySourceSettings, rows: [String: [QueryRow]]
+    ) throws {
+        if let query = settings.rolesQuery { account.roles = try roles(rows[query] ?? [], of: account.legacyID) }
+        if let query = settings.mfaQuery {
+            for factor in rows[query] ?? [] {
+                try addFactor(factor, to: &account.mfa, encoding: settings.totpSecretEncoding, of: account.legacyID)
+            }
+        }
+        if let query = settings.consentsQuery {
+            account.consents = try (rows[query] ?? []).map { try consent($0, of: account.legacyID) }
+        }
+    }
+
+    static func text(_ row: QueryRow, _ column: String) -> String? {
+        row[column].textValue
+    }
+
+    static func flag(_ row: QueryRow, _ column: String) -> Bool {
         guard let text = text(row, column)?.lowercased() else { return false }
         return ["1", "true", "yes", "t", "y"].contains(text)
     }
@@ -180,16 +218,15 @@ public final class SQLiteLegacySource: LegacySource {
     /// or NULL. A value that is not a date is an error naming the column and
     /// the row (`owner`), never a silent NULL. The value itself is not shown: a
     /// misaliased column could hold a secret.
-    static func date(_ row: Row, _ column: String, of owner: String) throws -> Date? {
-        guard row.hasColumn(column) else { return nil }
-        let value: DatabaseValue = row[column]
+    static func date(_ row: QueryRow, _ column: String, of owner: String) throws -> Date? {
         let date: Date?
-        switch value.storage {
+        switch row[column] {
         case .null: return nil
-        case .int64(let number): date = LegacyDate.fromUnix(Double(number))
-        case .double(let number): date = LegacyDate.fromUnix(number)
-        case .string(let text): date = LegacyDate.parse(text)
-        case .blob: date = nil
+        case .date(let value): date = value
+        case .integer(let number): date = LegacyDate.fromUnix(Double(number))
+        case .real(let number): date = LegacyDate.fromUnix(number)
+        case .text(let text): date = LegacyDate.parse(text)
+        case .blob, .boolean: date = nil
         }
         guard let date else {
             throw LegacySourceError.badRow(
@@ -199,7 +236,7 @@ public final class SQLiteLegacySource: LegacySource {
         return date
     }
 
-    static func account(_ row: Row, activeStatuses: [String]) throws -> LegacyAccount {
+    static func account(_ row: QueryRow, activeStatuses: [String]) throws -> LegacyAccount {
         guard let legacyID = text(row, "legacy_id") else {
             throw LegacySourceError.badRow("user_query must return a non-null `legacy_id` column")
         }
@@ -220,7 +257,7 @@ public final class SQLiteLegacySource: LegacySource {
             lastLoginAt: try date(row, "last_login_at", of: "legacy user \(legacyID)"), mfa: .init(), consents: [])
     }
 
-    static func consent(_ row: Row, of legacyID: String) throws -> CanonicalIdentity.ConsentGrant {
+    static func consent(_ row: QueryRow, of legacyID: String) throws -> CanonicalIdentity.ConsentGrant {
         guard let purpose = text(row, "purpose") else {
             throw LegacySourceError.badRow("consents_query must return a `purpose` column")
         }

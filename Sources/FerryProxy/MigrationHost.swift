@@ -29,7 +29,7 @@ final class MigrationHost: Sendable {
         var source: (any LegacySource)?
         if let legacy = config.legacy {
             do {
-                source = try SQLiteLegacySource(settings: legacy)
+                source = try LegacySources.open(legacy, logger: logger)
             } catch {
                 if strict { throw error }
                 logger.error("legacy source cannot be opened; logins go to legacy", metadata: ["error": "\(error)"])

@@ -53,7 +53,7 @@ struct OperatorContext {
 
     /// The legacy source, or nil (with a reason on standard error) when the
     /// config names none or it cannot be opened.
-    func legacySource(required: Bool) throws -> SQLiteLegacySource? {
+    func legacySource(required: Bool) throws -> (any LegacySource)? {
         guard let settings = config.legacy else {
             if required {
                 printError("the config has no [legacy] section; there is no legacy source to read")
@@ -62,7 +62,7 @@ struct OperatorContext {
             return nil
         }
         do {
-            return try SQLiteLegacySource(settings: settings)
+            return try LegacySources.open(settings)
         } catch {
             printError(error.description)
             if required { throw ExitCode.failure }

@@ -220,7 +220,7 @@ extension OperatorContext {
     func legacyAnswer(for identifier: String) async -> NextLogin.LegacyAnswer {
         guard let settings = config.legacy else { return .unavailable("the config has no [legacy] section") }
         do {
-            let source = try SQLiteLegacySource(settings: settings)
+            let source = try LegacySources.open(settings)
             guard let account = try await source.account(for: identifier) else { return .notFound }
             let hold = PrivilegeHold.reason(
                 roles: account.roles, attributes: account.attributes, rules: config.migration.holdOnLegacy,

@@ -1,4 +1,5 @@
 import FerryConfig
+import FerryStore
 import Foundation
 import GRDB
 import Testing
@@ -68,7 +69,7 @@ struct MFAStateTests {
     func aRowReadsAsItsFactor(query: String, expected: CanonicalIdentity.MFA) async throws {
         var mfa = CanonicalIdentity.MFA()
         let row = try #require(try DatabaseQueue().read { db in try Row.fetchOne(db, sql: query) })
-        try SQLiteLegacySource.addFactor(row, to: &mfa, encoding: .base32, of: "7")
+        try LegacyRows.addFactor(QueryRow(row), to: &mfa, encoding: .base32, of: "7")
         #expect(mfa == expected)
     }
 
@@ -113,7 +114,7 @@ struct MFAStateTests {
         var mfa = CanonicalIdentity.MFA()
         let row = try #require(try DatabaseQueue().read { db in try Row.fetchOne(db, sql: query) })
         #expect(throws: LegacySourceError.badRow(message)) {
-            try SQLiteLegacySource.addFactor(row, to: &mfa, encoding: .base32, of: "7")
+            try LegacyRows.addFactor(QueryRow(row), to: &mfa, encoding: .base32, of: "7")
         }
         #expect(mfa == .init(), "nothing half-read is kept")
     }

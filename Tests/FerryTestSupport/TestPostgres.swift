@@ -28,17 +28,7 @@ public enum TestPostgres {
     /// A new, empty database on the server.
     public static func freshDatabase() async throws -> PostgresLocation {
         let name = "ferry_t_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))"
-        let location = try location()
-        let client = PostgresClient(
-            configuration: .init(
-                host: location.host, port: location.port, username: location.user, password: location.password?.value,
-                database: location.database, tls: .disable),
-            backgroundLogger: Logger(label: "test-admin"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await client.query("CREATE DATABASE \(unescaped: name)", logger: Logger(label: "test-admin"))
-        }
+        try await execute(["CREATE DATABASE \(name)"], in: try location())
         return try self.location(database: name)
     }
 
@@ -49,5 +39,21 @@ public enum TestPostgres {
         guard let url, var components = URLComponents(string: url) else { throw NotConfigured() }
         components.path = "/" + location.database
         return components.string ?? url
+    }
+
+    /// Runs `statements` one after another in `location`'s database (fixtures).
+    public static func execute(_ statements: [String], in location: PostgresLocation) async throws {
+        let client = PostgresClient(
+            configuration: .init(
+                host: location.host, port: location.port, username: location.user, password: location.password?.value,
+                database: location.database, tls: .disable),
+            backgroundLogger: Logger(label: "test-admin"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            for statement in statements {
+                try await client.query(PostgresQuery(unsafeSQL: statement), logger: Logger(label: "test-admin"))
+            }
+        }
     }
 }

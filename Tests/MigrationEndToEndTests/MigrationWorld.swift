@@ -78,7 +78,16 @@ final class MigrationWorld: Sendable {
         // A refused connection (Ferry killed in the crash test) fails that request
         // only; with retries the pool would keep failing requests after the restart.
         browser = DemoBrowser(retryRefusedConnections: false)
-        if ferryRunning { try await startFerry() }
+        if ferryRunning {
+            do {
+                try await startFerry()
+            } catch {
+                // A config Ferry refuses fails the test, not the process (a
+                // client dropped without shutdown traps).
+                try? await stop()
+                throw error
+            }
+        }
     }
 
     func startFerry() async throws {

@@ -198,12 +198,14 @@ public final class LegacySessionTracker: Sendable {
         }
         let values = arguments
         return try await sessionStore.read { db in
-            guard let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(values)) else {
+            guard
+                let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(values)).map({ QueryRow($0) })
+            else {
                 return (nil, nil)
             }
             return (
-                try SQLiteLegacySource.date(row, "expires_at", of: "the session store's row"),
-                SQLiteLegacySource.text(row, "user")
+                try LegacyRows.date(row, "expires_at", of: "the session store's row"),
+                LegacyRows.text(row, "user")
             )
         }
     }

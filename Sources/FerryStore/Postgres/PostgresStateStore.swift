@@ -32,22 +32,26 @@ public final class PostgresStateStore: StateStore {
         logger: Logger = Logger(label: "ferry")
     ) throws {
         self.create = create
-        var configuration = PostgresClient.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password?.value,
-            database: location.database, tls: try Self.tls(location))
-        configuration.options.maximumConnections = location.poolSize
-        configuration.options.connectTimeout = .seconds(5)
-        // The client logs connection trouble only; never queries or their values.
-        var quiet = logger
-        quiet.logLevel = max(logger.logLevel, .error)
-        client = PostgresClient(configuration: configuration, backgroundLogger: quiet)
-        self.logger = quiet
+        (client, self.logger) = try Self.client(location, logger: logger)
         self.location = location
         self.timeout = timeout
         runner = Task { [client] in await client.run() }
     }
 
     deinit { runner.cancel() }
+
+    /// A pooled client for `location`, and the logger to give its calls: it
+    /// logs connection trouble only, never queries or their values.
+    static func client(_ location: PostgresLocation, logger: Logger) throws -> (PostgresClient, Logger) {
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password?.value,
+            database: location.database, tls: try tls(location))
+        configuration.options.maximumConnections = location.poolSize
+        configuration.options.connectTimeout = .seconds(5)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .error)
+        return (PostgresClient(configuration: configuration, backgroundLogger: quiet), quiet)
+    }
 
     static func tls(_ location: PostgresLocation) throws -> PostgresClient.Configuration.TLS {
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -338,7 +342,10 @@ public final class PostgresStateStore: StateStore {
 /// server's message, never the query or its values (PostgresNIO's own
 /// description is deliberately empty of both, and of the reason).
 func postgresErrorSummary(_ error: any Error) -> String? {
-    if error is StoreTimeout { return "\(error)" }
+    if error is StoreTimeout || error is UnknownParameter || error is UnreadableColumn { return "\(error)" }
+    if let error = error as? PostgresDecodingError {
+        return "column `\(error.columnName)` holds a value its PostgreSQL type should not have"
+    }
     guard let error = error as? PSQLError else { return nil }
     if let info = error.serverInfo {
         return "PostgreSQL \(info[.sqlState] ?? "?"): \(info[.message] ?? "error")"

@@ -1,0 +1,83 @@
+import FerryConfig
+import FerryStore
+import Foundation
+import Logging
+
+/// The legacy user store in PostgreSQL, read with the configured statements
+/// and the same aliases and `:identifier` / `:legacy_id` parameters as on
+/// SQLite. Each user is read in one read-only snapshot; a database that does
+/// not answer within the deadline is `unavailable`, and the login goes to
+/// legacy, which judges it itself.
+public final class PostgresLegacySource: LegacySource {
+    let reader: PostgresReader
+    let settings: LegacySourceSettings
+
+    public init(
+        settings: LegacySourceSettings, timeout: Duration = .seconds(2), logger: Logger = Logger(label: "ferry")
+    )
+        throws(LegacySourceError)
+    {
+        guard case .postgres(let location) = settings.database else { throw .unavailable("not a postgres:// URL") }
+        do {
+            reader = try PostgresReader(location: location, timeout: timeout, logger: logger)
+        } catch {
+            throw .unavailable("\(location): \(databaseErrorSummary(error))")
+        }
+        self.settings = settings
+    }
+
+    public func account(for identifier: String) async throws(LegacySourceError) -> LegacyAccount? {
+        let settings = settings
+        do {
+            return try await reader.read { session -> LegacyAccount? in
+                let rows = try await session.rows(settings.userQuery, ["identifier": identifier])
+                guard let row = rows.first else { return nil }
+                guard rows.count == 1 else { throw LegacySourceError.ambiguous }
+                var account = try LegacyRows.account(row, settings: settings)
+                var related: [String: [QueryRow]] = [:]
+                for query in LegacyRows.relatedQueries(settings) where related[query] == nil {
+                    related[query] = try await session.rows(query, ["legacy_id": account.legacyID])
+                }
+                try LegacyRows.complete(&account, settings: settings, rows: related)
+                return account
+            }
+        } catch let error as LegacySourceError {
+            throw error
+        } catch {
+            throw .unavailable(databaseErrorSummary(error))
+        }
+    }
+
+    public func forEachUser(_ body: @Sendable (LegacyAccount) throws -> Void) async throws {
+        guard let query = settings.allUsersQuery else { throw LegacySourceError.notConfigured }
+        let activeStatuses = settings.activeStatuses
+        do {
+            try await reader.forEachRow(query) { row in
+                try body(LegacyRows.account(row, activeStatuses: activeStatuses))
+            }
+        } catch let error as LegacySourceError {
+            throw error
+        } catch {
+            // `body`'s own errors pass through; the database's become `unavailable`.
+            if let summary = postgresSummary(error) { throw LegacySourceError.unavailable(summary) }
+            throw error
+        }
+    }
+
+    private func postgresSummary(_ error: any Error) -> String? {
+        let summary = databaseErrorSummary(error)
+        return summary == String(describing: type(of: error)) ? nil : summary
+    }
+}
+
+/// The legacy source the config names.
+public enum LegacySources {
+    public static func open(_ settings: LegacySourceSettings, logger: Logger = Logger(label: "ferry"))
+        throws(LegacySourceError) -> any LegacySource
+    {
+        switch settings.database {
+        case .sqlite: return try SQLiteLegacySource(settings: settings)
+        case .postgres: return try PostgresLegacySource(settings: settings, logger: logger)
+        }
+    }
+}
