@@ -262,7 +262,6 @@ struct ConfigBuilder {
         defer { table.finish() }
         var settings = SessionSettings()
         _ = ConfigKey.read(ConfigKeys.sessions, from: table, into: &settings, self)
-        refusePostgresForNow(table, "store_database", settings.storeDatabase)
         if let query = settings.storeQuery, !query.contains(":session_id") {
             table.report("store_query", "must use the named parameter `:session_id` or `:session_id_sha256`")
         }
@@ -321,7 +320,6 @@ struct ConfigBuilder {
         guard let kind = table.deciding("kind", as: TargetSettings.TargetKind.self) else { return nil }
         var settings = TargetSettings(kind: kind)
         _ = ConfigKey.read(ConfigKeys.target, from: table, into: &settings, self)
-        refusePostgresForNow(table, "database", settings.database)
         if !table.has("mfa_factors") { settings.mfaFactors = Self.mfaFactors(carriedBy: settings) }
         if settings.retryInitial > settings.retryCeiling {
             table.report("retry_initial", "must not exceed `\(table.keyPath("retry_ceiling"))`")
@@ -570,14 +568,6 @@ struct ConfigBuilder {
                 "sessions.store_query",
                 "`sessions.store_database` or `[legacy]` is required to run `sessions.store_query`")
         }
-        if config.sessions.storeQuery != nil, config.sessions.storeDatabase == nil,
-            case .postgres = config.legacy?.database
-        {
-            log.report(
-                "sessions.store_query",
-                "runs on SQLite only so far; with a postgres:// `legacy.database`, set `sessions.store_database` to the session store's sqlite:// URL"
-            )
-        }
         if migrating {
             if legacyMissing {
                 log.report("migration.mode", "`[legacy]` is required when `migration.mode` is not \"off\"")
@@ -670,18 +660,6 @@ struct ConfigBuilder {
                 }
             }
             return location
-        }
-    }
-
-    /// The state store and legacy sources run on PostgreSQL; sql targets and
-    /// session stores write and read SQLite only so far, and say so rather
-    /// than fail at the first login.
-    func refusePostgresForNow(_ table: TableReader, _ key: String, _ location: StoreLocation?) {
-        if case .postgres = location {
-            table.report(
-                key,
-                "PostgreSQL is supported for `state.url` and `legacy.database` only so far; use a \"sqlite://PATH\" URL here"
-            )
         }
     }
 

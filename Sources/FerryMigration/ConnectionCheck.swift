@@ -65,6 +65,24 @@ public enum ConnectionCheck {
                 }
             }
         }
+        if let legacy = config.legacy, case .postgres(let location) = legacy.database {
+            let queries =
+                [("legacy.user_query", legacy.userQuery)]
+                + [("legacy.mfa_query", legacy.mfaQuery), ("legacy.consents_query", legacy.consentsQuery)]
+                .compactMap { key, sql in sql.map { (key, $0) } }
+                + [("legacy.roles_query", legacy.rolesQuery), ("legacy.all_users_query", legacy.allUsersQuery)]
+                .compactMap { key, sql in sql.map { (key, $0) } }
+            findings += await checkPostgres(location, key: "legacy.database", queries: queries)
+        }
+        if let target = config.target, target.kind == .sql, case .postgres(let location)? = target.database {
+            findings += await checkPostgres(location, key: "target.database", queries: targetStatements(target))
+        }
+        if let query = config.sessions.storeQuery,
+            case .postgres(let location)? = config.sessions.storeDatabase ?? config.legacy?.database
+        {
+            findings += await checkPostgres(
+                location, key: "sessions.store_database", queries: [("sessions.store_query", query)])
+        }
         if let query = config.sessions.storeQuery,
             case .sqlite(let path)? = config.sessions.storeDatabase ?? config.legacy?.database
         {
@@ -77,13 +95,42 @@ public enum ConnectionCheck {
                 return nil
             }
             if let database {
-                let statements =
-                    target.statements.map { ("target.statements", $0) }
-                    + target.totpStatements.map { ("target.totp_statements", $0) }
-                    + target.recoveryCodeStatements.map { ("target.recovery_code_statements", $0) }
-                    + target.consentStatements.map { ("target.consent_statements", $0) }
-                    + (target.existingQuery.map { [("target.existing_query", $0)] } ?? [])
-                for (key, sql) in statements { await check(key) { try await prepare(sql, in: database) } }
+                for (key, sql) in targetStatements(target) {
+                    await check(key) { try await prepare(sql, in: database) }
+                }
+            }
+        }
+        return findings
+    }
+
+    static func targetStatements(_ target: TargetSettings) -> [(String, String)] {
+        target.statements.map { ("target.statements", $0) }
+            + target.totpStatements.map { ("target.totp_statements", $0) }
+            + target.recoveryCodeStatements.map { ("target.recovery_code_statements", $0) }
+            + target.consentStatements.map { ("target.consent_statements", $0) }
+            + (target.existingQuery.map { [("target.existing_query", $0)] } ?? [])
+    }
+
+    /// Connects to a PostgreSQL database, then has the server parse and plan
+    /// each statement without running it (tables, columns, functions and
+    /// parameter types are checked; result columns are not).
+    static func checkPostgres(_ location: PostgresLocation, key: String, queries: [(String, String)]) async
+        -> [Finding]
+    {
+        let database: ExternalPostgres
+        do {
+            database = try ExternalPostgres(location: location, timeout: .seconds(5))
+            try await database.read { _ in }
+        } catch {
+            return [Finding(key: key, problem: "\(location): \(databaseErrorSummary(error))")]
+        }
+        var findings = [Finding(key: key, problem: nil)]
+        for (queryKey, sql) in queries {
+            do {
+                try await database.check(sql)
+                findings.append(Finding(key: queryKey, problem: nil))
+            } catch {
+                findings.append(Finding(key: queryKey, problem: databaseErrorSummary(error)))
             }
         }
         return findings

@@ -9,7 +9,7 @@ import Logging
 /// not answer within the deadline is `unavailable`, and the login goes to
 /// legacy, which judges it itself.
 public final class PostgresLegacySource: LegacySource {
-    let reader: PostgresReader
+    let database: ExternalPostgres
     let settings: LegacySourceSettings
 
     public init(
@@ -19,7 +19,7 @@ public final class PostgresLegacySource: LegacySource {
     {
         guard case .postgres(let location) = settings.database else { throw .unavailable("not a postgres:// URL") }
         do {
-            reader = try PostgresReader(location: location, timeout: timeout, logger: logger)
+            database = try ExternalPostgres(location: location, timeout: timeout, logger: logger)
         } catch {
             throw .unavailable("\(location): \(databaseErrorSummary(error))")
         }
@@ -29,7 +29,7 @@ public final class PostgresLegacySource: LegacySource {
     public func account(for identifier: String) async throws(LegacySourceError) -> LegacyAccount? {
         let settings = settings
         do {
-            return try await reader.read { session -> LegacyAccount? in
+            return try await database.read { session -> LegacyAccount? in
                 let rows = try await session.rows(settings.userQuery, ["identifier": identifier])
                 guard let row = rows.first else { return nil }
                 guard rows.count == 1 else { throw LegacySourceError.ambiguous }
@@ -52,7 +52,7 @@ public final class PostgresLegacySource: LegacySource {
         guard let query = settings.allUsersQuery else { throw LegacySourceError.notConfigured }
         let activeStatuses = settings.activeStatuses
         do {
-            try await reader.forEachRow(query) { row in
+            try await database.forEachRow(query) { row in
                 try body(LegacyRows.account(row, activeStatuses: activeStatuses))
             }
         } catch let error as LegacySourceError {

@@ -1,4 +1,5 @@
 import FerryConfig
+import FerryStore
 import Foundation
 import GRDB
 import Testing
@@ -77,7 +78,7 @@ struct PlatformIDTests {
     ])
     func ownershipIsProvedNotAssumed(query: String, outcome: TargetOutcome) throws {
         let row = try #require(try DatabaseQueue().read { db in try Row.fetchOne(db, sql: query) })
-        #expect(SQLTarget.ownership(of: row, job: Self.job(hash: "h")) == outcome)
+        #expect(SQLTarget.ownership(of: QueryRow(row), job: Self.job(hash: "h")) == outcome)
     }
 
     @Test func anIDQueryThatFindsNothingKeepsTheJob() async throws {

@@ -1,10 +1,12 @@
 import FerryConfig
 import FerryTestSupport
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
 @testable import FerryMigration
+@testable import FerryStore
 
 /// The legacy user store on a real PostgreSQL server: the same statements and
 /// aliases as on SQLite, values in PostgreSQL's own types, read-only.
@@ -151,5 +153,34 @@ struct PostgresLegacySourceTests {
             return
         }
         #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
+    /// `sessions.store_query` on PostgreSQL: the store's answer decides
+    /// whether a legacy session lives, by the hash of its id.
+    @Test(.timeLimit(.minutes(1))) func theSessionStoreOnPostgreSQLAnswersForLegacySessions() async throws {
+        let url = try await Self.fixture()
+        let database = try #require(URLComponents(string: url)).path.dropFirst().description
+        let live = SessionCredential(kind: .cookie, name: "legacy_session", value: "live-session-id")
+        let revoked = SessionCredential(kind: .cookie, name: "legacy_session", value: "revoked-session-id")
+        try await TestPostgres.execute(
+            [
+                "CREATE TABLE sessions (id_sha256 text PRIMARY KEY, user_id integer, expires_at timestamptz)",
+                "INSERT INTO sessions VALUES ('\(live.idHash)', 7, now() + interval '1 hour')",
+            ], in: try TestPostgres.location(database: database))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-pg-sessions-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStateStore(path: directory.appendingPathComponent("state.db").path)
+        let config = try ProxyConfig.parse(
+            """
+            [server]
+            listen = "127.0.0.1:0"
+            [sessions]
+            store_database = "\(url)"
+            store_query = "SELECT expires_at, user_id AS user FROM sessions WHERE id_sha256 = :session_id_sha256"
+            """, file: "t.conf", baseDirectory: directory.path, environment: [:])
+        let tracker = try LegacySessionTracker(config: config, store: store, logger: Logger(label: "test"))
+        #expect(await tracker.verdict(for: live) == .alive)
+        #expect(await tracker.verdict(for: revoked) == .ended, "the store has no such session")
     }
 }

@@ -39,7 +39,13 @@ public enum SessionVerdict: Equatable, Sendable {
 public final class LegacySessionTracker: Sendable {
     let settings: SessionSettings
     let store: (any StateStore)?
-    let sessionStore: DatabaseQueue?
+    /// Where `sessions.store_query` runs: a SQLite file opened read-only, or
+    /// a PostgreSQL database read in read-only snapshots.
+    enum SessionStore {
+        case sqlite(DatabaseQueue)
+        case postgres(ExternalPostgres)
+    }
+    let sessionStore: SessionStore?
     let tokenKeys: TokenKeys?
     /// Where `verdict(for:)` puts what it learns; the retrier writes it.
     public let observations: SessionObservations
@@ -68,17 +74,18 @@ public final class LegacySessionTracker: Sendable {
         self.observations = observations
         self.clock = clock
         self.logger = logger
-        if config.sessions.storeQuery != nil,
-            case .sqlite(let path) = config.sessions.storeDatabase ?? config.legacy?.database
-        {
+        switch config.sessions.storeQuery.flatMap({ _ in config.sessions.storeDatabase ?? config.legacy?.database }) {
+        case .sqlite(let path):
             var configuration = Configuration()
             configuration.readonly = true
             configuration.busyMode = .timeout(2)
             guard FileManager.default.fileExists(atPath: path) else {
                 throw LegacySourceError.unavailable("session store \(path) does not exist")
             }
-            sessionStore = try DatabaseQueue(path: path, configuration: configuration)
-        } else {
+            sessionStore = .sqlite(try DatabaseQueue(path: path, configuration: configuration))
+        case .postgres(let location):
+            sessionStore = .postgres(try ExternalPostgres(location: location, timeout: .seconds(2), logger: logger))
+        case nil:
             sessionStore = nil
         }
         if let path = config.sessions.jwksFile {
@@ -197,17 +204,17 @@ public final class LegacySessionTracker: Sendable {
             arguments["session_id"] = credential.value
         }
         let values = arguments
-        return try await sessionStore.read { db in
-            guard
-                let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(values)).map({ QueryRow($0) })
-            else {
-                return (nil, nil)
+        let found: QueryRow?
+        switch sessionStore {
+        case .sqlite(let database):
+            found = try await database.read { db in
+                try Row.fetchOne(db, sql: query, arguments: StatementArguments(values)).map { QueryRow($0) }
             }
-            return (
-                try LegacyRows.date(row, "expires_at", of: "the session store's row"),
-                LegacyRows.text(row, "user")
-            )
+        case .postgres(let database):
+            found = try await database.read { session in try await session.rows(query, values).first }
         }
+        guard let row = found else { return (nil, nil) }
+        return (try LegacyRows.date(row, "expires_at", of: "the session store's row"), LegacyRows.text(row, "user"))
     }
 }
 

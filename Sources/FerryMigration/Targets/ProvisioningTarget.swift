@@ -38,7 +38,9 @@ public enum ProvisioningTargets {
 
     public static func make(_ settings: TargetSettings, client: HTTPClient) throws -> any ProvisioningTarget {
         switch settings.kind {
-        case .sql: return try SQLTarget(settings: settings)
+        case .sql:
+            if case .postgres = settings.database { return try PostgresSQLTarget(settings: settings) }
+            return try SQLTarget(settings: settings)
         case .scim: return try SCIMTarget(settings: settings, client: client)
         case .webhook: return try WebhookTarget(settings: settings, client: client)
         }

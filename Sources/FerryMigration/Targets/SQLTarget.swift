@@ -1,4 +1,5 @@
 import FerryConfig
+import FerryStore
 import Foundation
 import GRDB
 
@@ -41,7 +42,7 @@ public final class SQLTarget: ProvisioningTarget {
                 if let query = settings.existingQuery,
                     let row = try Row.fetchOne(db, sql: query, arguments: StatementArguments(base))
                 {
-                    return Self.ownership(of: row, job: job)
+                    return Self.ownership(of: QueryRow(row), job: job)
                 }
                 // The id the platform gave the user: a `new_id` column returned by a
                 // statement (`INSERT … RETURNING id AS new_id`) or by `id_query`.
@@ -94,14 +95,14 @@ public final class SQLTarget: ProvisioningTarget {
     /// this job carries (sealed once, the same on every retry; no other
     /// account has it). Anything else is another person's account: a
     /// conflict, never a user sent to an account whose password is not theirs.
-    static func ownership(of row: Row, job: ProvisioningJob) -> TargetOutcome {
-        let id = text(row, "new_id") ?? ""
-        if let owner = text(row, "legacy_id") {
+    static func ownership(of row: QueryRow, job: ProvisioningJob) -> TargetOutcome {
+        let id = row["new_id"].textValue ?? ""
+        if let owner = row["legacy_id"].textValue {
             return owner == job.identity.legacyID
                 ? .alreadyThere(newID: id) : .conflict("the new platform already has a different user")
         }
         if row.hasColumn("password_hash") {
-            return text(row, "password_hash") == job.identity.credential.passwordHash
+            return row["password_hash"].textValue == job.identity.credential.passwordHash
                 ? .alreadyThere(newID: id) : .conflict("the new platform already has a different user")
         }
         if row.hasColumn("legacy_id") {
@@ -133,10 +134,23 @@ public final class SQLTarget: ProvisioningTarget {
         default: return .unavailable(detail)
         }
     }
+
+    /// The same reading of a PostgreSQL error, by SQLSTATE: 23505 (unique)
+    /// is a conflict; NOT NULL (23502), CHECK (23514), foreign keys (23503),
+    /// missing tables or columns and everything else keep the job.
+    static func outcome(sqlState: String?, summary: String) -> TargetOutcome {
+        let detail = "new platform database: \(summary)"
+        switch sqlState {
+        case "23505": return .conflict(detail)
+        case "23502", "23514", "23503", "42703", "42P01", "42883", "42P18", "22P02":
+            return .unavailable("\(detail) (the statements or the schema need fixing; the job is retried)")
+        default: return .unavailable(detail)
+        }
+    }
 }
 
 struct UnreadableSecret: Error {}
-private struct MissingPlatformID: Error {}
+struct MissingPlatformID: Error {}
 
 public struct TargetSetupError: Error, CustomStringConvertible {
     public var description: String

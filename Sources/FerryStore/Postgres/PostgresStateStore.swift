@@ -338,11 +338,22 @@ public final class PostgresStateStore: StateStore {
     }
 }
 
+/// The SQLSTATE of a server's error (`23505`: a unique violation), nil for
+/// anything else (a connection that failed, a timeout).
+public func postgresSQLState(_ error: any Error) -> String? {
+    if case .server(let message) = error as? PostgresError { return message.fields[.sqlState] }
+    return (error as? PSQLError)?.serverInfo?[.sqlState]
+}
+
 /// A PostgreSQL error in words fit for a log line: the SQLSTATE and the
 /// server's message, never the query or its values (PostgresNIO's own
 /// description is deliberately empty of both, and of the reason).
 func postgresErrorSummary(_ error: any Error) -> String? {
     if error is StoreTimeout || error is UnknownParameter || error is UnreadableColumn { return "\(error)" }
+    // The older API (statements prepared without running) reports the server this way.
+    if case .server(let message) = error as? PostgresError {
+        return "PostgreSQL \(message.fields[.sqlState] ?? "?"): \(message.fields[.message] ?? "error")"
+    }
     if let error = error as? PostgresDecodingError {
         return "column `\(error.columnName)` holds a value its PostgreSQL type should not have"
     }

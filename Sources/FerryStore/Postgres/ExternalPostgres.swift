@@ -4,12 +4,13 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// Another system's PostgreSQL database, read with the operator's own
-/// statements: the legacy user store. Every read is one `READ ONLY`
-/// transaction at `REPEATABLE READ`, so a user's row, factors and consents
-/// come from one snapshot and Ferry can never write there, whatever the
-/// statements say.
-public final class PostgresReader: Sendable {
+/// Another system's PostgreSQL database, used through the operator's own
+/// statements: the legacy user store (read) and the new platform's (written
+/// by the sql target). A read is one `READ ONLY` transaction at `REPEATABLE
+/// READ`, so a user's row, factors and consents come from one snapshot and
+/// Ferry can never write there, whatever the statements say; a write is one
+/// transaction, committed whole or not at all.
+public final class ExternalPostgres: Sendable {
     let client: PostgresClient
     let logger: Logger
     let timeout: Duration
@@ -24,14 +25,25 @@ public final class PostgresReader: Sendable {
     deinit { runner.cancel() }
 
     /// One snapshot: `body` runs its queries through `session`, within the deadline.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (PostgresReadSession) async throws -> T) async throws
-        -> T
-    {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
+        try await transaction("START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    /// One transaction that may write: committed when `body` returns, rolled
+    /// back when it throws. When the deadline passes first the caller stops
+    /// waiting, but the transaction still ends whole on the server; a retry
+    /// then meets its rows (the sql target's `existing_query`).
+    public func write<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
+        try await transaction("START TRANSACTION", body)
+    }
+
+    private func transaction<T: Sendable>(
+        _ start: String, _ body: @escaping @Sendable (PostgresSession) async throws -> T
+    ) async throws -> T {
         try await withDeadline(timeout) { [client, logger] in
             try await client.withConnection { connection in
-                let session = PostgresReadSession(connection: connection, logger: logger)
-                _ = try await connection.query(
-                    "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                let session = PostgresSession(connection: connection, logger: logger)
+                _ = try await connection.query(PostgresQuery(unsafeSQL: start), logger: logger)
                 do {
                     let result = try await body(session)
                     _ = try await connection.query("COMMIT", logger: logger)
@@ -44,6 +56,18 @@ public final class PostgresReader: Sendable {
         }
     }
 
+    /// Has the server parse and plan `sql` without running it: names of
+    /// tables, columns and functions and the parameters' types are checked.
+    public func check(_ sql: String) async throws {
+        let positional = NamedParameters.positional(sql).sql
+        try await withDeadline(timeout) { [client] in
+            try await client.withConnection { connection in
+                let prepared = try await connection.prepare(query: positional).get()
+                try await prepared.deallocate().get()
+            }
+        }
+    }
+
     /// Streams every row of `sql` to `body` without holding them all: for
     /// reports over millions of users. No deadline: it takes as long as the
     /// table is long.
@@ -52,7 +76,7 @@ public final class PostgresReader: Sendable {
             _ = try await connection.query(
                 "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
-                let rows = try await connection.query(try PostgresReadSession.query(sql, [:]), logger: logger)
+                let rows = try await connection.query(try PostgresSession.query(sql, [:]), logger: logger)
                 for try await row in rows { try body(try QueryRow(row)) }
                 _ = try await connection.query("COMMIT", logger: logger)
             } catch {
@@ -63,8 +87,8 @@ public final class PostgresReader: Sendable {
     }
 }
 
-/// The queries of one read snapshot.
-public struct PostgresReadSession: Sendable {
+/// The queries of one transaction.
+public struct PostgresSession: Sendable {
     let connection: PostgresConnection
     let logger: Logger
 

@@ -1,0 +1,82 @@
+import FerryConfig
+import FerryStore
+import Foundation
+
+/// The sql target on the new platform's PostgreSQL database: the SQLite
+/// target's statements, parameters and answers, in one transaction per job.
+/// Parameters are sent untyped, as psql sends them, so the server reads each
+/// as the column it meets needs (a flag as `boolean` or `integer`, a date
+/// string as `timestamptz`); a parameter whose type nothing tells (`SELECT
+/// :email`) needs a cast in the statement (`:email::text`).
+public final class PostgresSQLTarget: ProvisioningTarget {
+    public var kind: TargetSettings.TargetKind { .sql }
+    let database: ExternalPostgres
+    let settings: TargetSettings
+    let attributeParameters: Set<String>
+
+    public init(settings: TargetSettings) throws {
+        guard case .postgres(let location) = settings.database else {
+            throw TargetSetupError("target.database must be a postgres:// URL")
+        }
+        database = try ExternalPostgres(location: location, timeout: settings.timeout)
+        self.settings = settings
+        attributeParameters = SQLTarget.attributeParameters(in: settings.allStatements + [settings.idQuery ?? ""])
+    }
+
+    /// Parameter values as the text psql would send; NULL stays NULL.
+    static func text(_ values: SQLTarget.Values) -> [String: String?] {
+        values.mapValues { $0?.databaseValue.storage.textValue }
+    }
+
+    public func provision(_ job: ProvisioningJob) async -> TargetOutcome {
+        let settings = settings
+        var values = SQLTarget.parameters(job, dateFormat: settings.dateFormat)
+        for name in attributeParameters where values.index(forKey: name) == nil {
+            values.updateValue(nil, forKey: name)
+        }
+        let base = Self.text(values)
+        do {
+            // Each run's parameters, as text, made before the transaction; its
+            // `:new_id` is set to the platform's id once that is known.
+            let runs = try SQLTarget.itemRuns(job, settings: settings, base: values).map {
+                (statements: $0.statements, values: Self.text($0.values))
+            }
+            return try await database.write { session -> TargetOutcome in
+                if let query = settings.existingQuery, let row = try await session.rows(query, base).first {
+                    return SQLTarget.ownership(of: row, job: job)
+                }
+                // The id the platform gave the user, as on SQLite.
+                var platformID: String?
+                for sql in settings.statements {
+                    if let id = try await session.rows(sql, base).first?["new_id"].textValue { platformID = id }
+                }
+                if let query = settings.idQuery {
+                    guard let id = try await session.rows(query, base).first?["new_id"].textValue else {
+                        throw MissingPlatformID()
+                    }
+                    platformID = id
+                }
+                let newID = platformID ?? job.newID
+                for run in runs {
+                    var values = run.values
+                    values["new_id"] = newID
+                    for sql in run.statements { _ = try await session.rows(sql, values) }
+                }
+                return .created(newID: newID)
+            }
+        } catch is MissingPlatformID {
+            return .unavailable("new platform database: id_query returned no `new_id`; the job is retried")
+        } catch is UnreadableSecret {
+            return .rejected("an OTP secret of the job is not base32")
+        } catch {
+            return SQLTarget.outcome(sqlState: postgresSQLState(error), summary: databaseErrorSummary(error))
+        }
+    }
+
+    public func holdsUser(_ identifier: String) async -> Bool? {
+        guard let query = settings.lookupQuery else { return nil }
+        return try? await database.read { session in
+            !(try await session.rows(query, ["identifier": identifier])).isEmpty
+        }
+    }
+}
