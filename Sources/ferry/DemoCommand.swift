@@ -31,6 +31,11 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Folder for the databases, secrets and generated proxy.conf (default: a new temporary folder).")
     var dataDir: String?
 
+    @Option(
+        help:
+            "Ferry's state store URL (default: ferry-state.db in the data folder); postgres://… runs it on PostgreSQL.")
+    var stateURL: String?
+
     @Flag(help: "Drive a scripted tour before serving.")
     var walkthrough = false
 
@@ -64,7 +69,8 @@ struct DemoCommand: AsyncParsableCommand {
             webhookKey: secrets.webhookKey)
         print("Seeding \(users) legacy users…")
         let credentials = try DemoSeed.seed(legacy, count: users)
-        let config = Self.config(ports: ports)
+        var config = Self.config(ports: ports)
+        if let stateURL { config.stateURL = stateURL }
         try config.text.write(toFile: configPath, atomically: true, encoding: .utf8)
         let server = try FerryServer(configPath: configPath, logger: logger, accessLog: false)
 
