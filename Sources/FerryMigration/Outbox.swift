@@ -185,17 +185,13 @@ public final class OutboxRetrier: Sendable {
         guard let store = services.store, let engine = engine(), let target = engine.target,
             let targetSettings = engine.targetSettings, let sealer = services.sealer
         else { return 0 }
-        // Jobs are leased a few at a time, each lease long enough for every job
-        // in it to take the target's full timeout twice: an instance that dies
-        // holds few jobs, and not for long. A job whose lease runs short is
-        // given up before it is started, so no other instance can be running
-        // it meanwhile.
-        let perJob = MigrationEngine.seconds(targetSettings.timeout) * 2
+        // Jobs are leased a few at a time (see `OutboxLease`).
+        let timeout = MigrationEngine.seconds(targetSettings.timeout)
         var attempted = 0
         while attempted < limit, !Task.isCancelled {
             let batch = min(Self.leaseBatch, limit - attempted)
             let leasedAt = services.clock()
-            let leaseEnd = leasedAt.addingTimeInterval(max(30, perJob * Double(batch)))
+            let leaseEnd = OutboxLease.end(leasedAt: leasedAt, batch: batch, targetTimeout: timeout)
             let jobs: [OutboxJob]
             do {
                 jobs = try await store.leaseDueJobs(
@@ -206,8 +202,7 @@ public final class OutboxRetrier: Sendable {
             }
             for entry in jobs {
                 if Task.isCancelled { break }
-                guard leaseEnd.timeIntervalSince(services.clock()) > perJob else {
-                    // Comes due again when the lease ends, here or on another instance.
+                guard OutboxLease.mayStart(leaseEnd: leaseEnd, now: services.clock(), targetTimeout: timeout) else {
                     services.logger.notice("outbox lease running short; the job waits for the next lease")
                     break
                 }
