@@ -57,7 +57,7 @@ enum StatusPage {
             return "<p>No migrations yet.</p>"
         }
         let span = Double(last - first + 1)
-        let peak = Double(max(hours.map(\.count).max() ?? 1, 1))
+        let peak = Double(scaleTop(forPeak: hours.map(\.count).max() ?? 0))
         let barWidth = max(1, plotWidth / span - 2)
         func x(_ hour: Int) -> Double { left + Double(hour - first) * plotWidth / span }
         func y(_ fraction: Double) -> Double { top + plotHeight * (1 - fraction) }
@@ -140,6 +140,11 @@ enum StatusPage {
     }
 
     /// How far the migration is, as a bar with its numbers.
+    /// The left scale's top: an even whole number at or above the busiest
+    /// hour, so that its middle label is a whole number too (a top of 1
+    /// would read 0, 1, 1).
+    static func scaleTop(forPeak peak: Int) -> Int { max(2, (peak + 1) / 2 * 2) }
+
     static func progress(_ report: StatusReport) -> String {
         guard let total = report.legacyUsers, total > 0, let percent = report.percentMigrated else {
             return "<p>Migrated: \(report.migrated) users (legacy's total is unknown: set legacy.all_users_query).</p>"
