@@ -43,16 +43,19 @@ public enum TestPostgres {
 
     /// Runs `statements` one after another in `location`'s database (fixtures).
     public static func execute(_ statements: [String], in location: PostgresLocation) async throws {
+        // Quiet: the client may warn that a query waited for `run()` to start.
+        var logger = Logger(label: "test-admin")
+        logger.logLevel = .error
         let client = PostgresClient(
             configuration: .init(
                 host: location.host, port: location.port, username: location.user, password: location.password?.value,
                 database: location.database, tls: .disable),
-            backgroundLogger: Logger(label: "test-admin"))
+            backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             for statement in statements {
-                try await client.query(PostgresQuery(unsafeSQL: statement), logger: Logger(label: "test-admin"))
+                try await client.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
         }
     }

@@ -75,9 +75,11 @@ import Testing
         ferry.standardOutput = FileHandle.nullDevice
         try ferry.run()
         defer { if ferry.isRunning { kill(ferry.processIdentifier, SIGKILL) } }
+        // Ready when both listeners answer: the admin one may be up first.
         var ready = false
         for _ in 0..<200 where !ready {
             ready = (try? await Self.fetch("http://127.0.0.1:\(adminPort)/healthz"))?.0 == 200
+            if ready { ready = (try? await Self.fetch("http://127.0.0.1:\(port)/")) != nil }
             if !ready { try await Task.sleep(for: .milliseconds(50)) }
         }
         try #require(ready, "ferry serve did not start")
