@@ -18,7 +18,7 @@ public struct HashCatalog: Sendable {
         selfDescribing = [
             BCryptScheme(), Argon2Scheme(), ScryptScheme(), PBKDF2Scheme(), PHPassScheme(), APR1Scheme(),
             LDAPDigestScheme(wrapped: [BCryptScheme(), APR1Scheme(), CryptScheme()]),
-            SaltedDigestScheme(allowPlaintext: allowPlaintext), ASPNetIdentityScheme(), CryptScheme(),
+            SaltedDigestScheme(allowPlaintext: allowPlaintext), CryptScheme(),
         ]
     }
 
@@ -27,6 +27,8 @@ public struct HashCatalog: Sendable {
 
     /// Self-describing schemes in the order they are tried (prefixed formats
     /// first, bare DES crypt last). Built once per catalog, not per hash.
+    /// ASP.NET Identity's unprefixed base64 is a guess, tried only after an
+    /// explicit `[legacy.hash]` description and bare hex digests.
     private var selfDescribing: [any HashScheme]
 
     /// Reads `hash` into a scheme and its parameters, doing no expensive work.
@@ -43,14 +45,23 @@ public struct HashCatalog: Sendable {
         for scheme in selfDescribing {
             if let parsed = try scheme.parse(hash, limits: limits) { return parsed }
         }
-        // A salt from its own column means the row is in the configured format;
-        // without one, a bare hex digest is identified by its length first.
+        // A salt from its own column means the row is in the configured format,
+        // whatever it looks like (a base64 digest whose first byte is 0x01 is not
+        // ASP.NET Identity's); without one, a bare hex digest is identified by its
+        // length first, and the description is still tried before any guess.
         let bare = try BareHexScheme().parse(hash, limits: limits)
         if let configured, salt != nil || bare == nil {
             try limits.checkIterations(configured.iterations, scheme: "configured-\(configured.digest.rawValue)")
-            return try configured.parse(hash: hash, salt: salt ?? "")
+            if let salt { return try configured.parse(hash: hash, salt: salt) }
+            do {
+                return try configured.parse(hash: hash, salt: "")
+            } catch {
+                if let guessed = try? ASPNetIdentityScheme().parse(hash, limits: limits) { return guessed }
+                throw error
+            }
         }
         if let bare { return bare }
+        if let guessed = try ASPNetIdentityScheme().parse(hash, limits: limits) { return guessed }
         throw .unsupported("no known scheme matches")
     }
 

@@ -70,6 +70,28 @@ struct HashSchemeConformanceTests {
                 == .match(scheme: "ldap-sha"))
     }
 
+    /// A base64 SHA-512 whose first byte is 0x01 looks like ASP.NET Identity
+    /// V3 (base64 "A…", 88 characters); the description says what it is.
+    @Test func anExplicitDescriptionWinsOverTheASPNetGuess() throws {
+        var salt = 0
+        var digest = DigestAlgorithm.sha512.digest(Array("s0password".utf8))
+        while digest[0] != 0x01 {
+            salt += 1
+            digest = DigestAlgorithm.sha512.digest(Array("s\(salt)password".utf8))
+        }
+        let hash = Base64Alphabet.standard.encode(digest)
+        #expect(hash.hasPrefix("A"))
+        #expect(HashCatalog().verify(password: "password", hash: hash, salt: "s\(salt)").isMatch == false)
+        let described = HashCatalog(configured: ConfiguredDigestFormat(digest: .sha512, hashEncoding: .base64))
+        #expect(
+            described.verify(password: "password", hash: hash, salt: "s\(salt)") == .match(scheme: "configured-sha512"))
+        #expect(
+            described.verify(password: "wrong", hash: hash, salt: "s\(salt)") == .mismatch(scheme: "configured-sha512"))
+        // Real ASP.NET Identity hashes still verify where nothing describes another format.
+        let v3 = try #require(KnownVectors.all.first { $0.scheme == "aspnet-identity-v3" })
+        #expect(HashCatalog().verify(password: String(decoding: v3.password, as: UTF8.self), hash: v3.hash).isMatch)
+    }
+
     @Test(arguments: [
         (ConfiguredDigestFormat.SaltPlacement.template("{SALT}--{PASSWORD}"), "s4lt--pässword"),
         (.suffix, "pässwords4lt"), (.prefix, "s4ltpässword"),

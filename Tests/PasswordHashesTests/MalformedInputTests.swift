@@ -37,6 +37,10 @@ struct MalformedInputTests {
         ("$argon2id$v=19$m=4,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g", "malformed"),
         ("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaGhhc2g", "malformed"),
         ("$argon2x$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g", "unsupported"),
+        // PHC base64 is unpadded: the reference library refuses these.
+        ("$argon2i$v=19$m=512,t=2,p=2$aI2R0hpDyLm3ltLa+1/rvQ==$LqPKjd6n8yniKtAithoR7A", "malformed"),
+        ("$argon2i$v=19$m=512,t=2,p=2$aI2R0hpDyLm3ltLa+1/rvQ$LqPKjd6n8yniKtAithoR7A==", "malformed"),
+        ("$argon2i$v=19$m=512,t=2,p=2$aI2R0hpDyLm3ltLa+1/rvQ$LqPKjd6n8yniKtAithoR7A=", "malformed"),
         ("{SSHA}AAAA", "malformed"),
         ("{CRYPT}nothing-crypt-like", "malformed"),
         ("$P$Xsaltsalt1234567890123456789012", "malformed"),

@@ -28,6 +28,10 @@ struct Argon2Scheme: HashScheme {
             }
             parts = parts.dropFirst()
         }
+        // PHC's base64 has no padding; the reference library refuses a `=`.
+        guard parts.count != 3 || !parts.dropFirst().contains(where: { $0.contains("=") }) else {
+            throw .malformed(scheme: scheme, reason: "salt and hash are unpadded base64 (no `=`)")
+        }
         guard parts.count == 3, let fields = Self.parameters(parts.first!), let m = fields["m"], let t = fields["t"],
             let p = fields["p"], let salt = Base64Alphabet.standard.decode(parts.dropFirst().first!),
             let tag = Base64Alphabet.standard.decode(parts.last!)
