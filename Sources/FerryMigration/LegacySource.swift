@@ -15,6 +15,11 @@ public struct LegacyAccount: Sendable {
     public var phone: String?
     public var passwordHash: String
     public var salt: String?
+    /// Whether `user_query` returns a `salt` column at all. Without one, a
+    /// `[legacy.hash]` description applies to every row (a peppered or
+    /// iterated digest needs no salt); with one, a NULL salt marks a row in
+    /// another format (a bare digest recognised by its length).
+    public var hasSaltColumn: Bool = true
     public var status: String?
     public var active: Bool
     public var profile: CanonicalIdentity.Profile
@@ -50,6 +55,10 @@ public struct LegacyAccount: Sendable {
         self.attributes = attributes
         self.roles = roles
     }
+
+    /// The salt to verify with: the row's, or "" when the query has no salt
+    /// column, so a described format is never mistaken for a bare digest.
+    public var verificationSalt: String? { salt ?? (hasSaltColumn ? nil : "") }
 
     /// The kinds of factor the user has enrolled.
     public var factorKinds: Set<MFAFactorKind> {
@@ -247,7 +256,7 @@ public enum LegacyRows {
         let active =
             status.map { status in activeStatuses.contains { $0.caseInsensitiveCompare(status) == .orderedSame } }
             ?? true
-        return LegacyAccount(
+        var account = LegacyAccount(
             legacyID: legacyID, username: text(row, "username"), email: text(row, "email"),
             emailVerified: flag(row, "email_verified"), phone: text(row, "phone"), passwordHash: hash,
             salt: text(row, "salt"), status: status, active: active,
@@ -255,6 +264,8 @@ public enum LegacyRows {
                 givenName: text(row, "given_name"), familyName: text(row, "family_name"), locale: text(row, "locale")),
             createdAt: try date(row, "created_at", of: "legacy user \(legacyID)"),
             lastLoginAt: try date(row, "last_login_at", of: "legacy user \(legacyID)"), mfa: .init(), consents: [])
+        account.hasSaltColumn = row.hasColumn("salt")
+        return account
     }
 
     static func consent(_ row: QueryRow, of legacyID: String) throws -> CanonicalIdentity.ConsentGrant {

@@ -186,7 +186,7 @@ public final class MigrationEngine: Sendable {
         let sample = Mutex(DecoySample())
         do {
             try await source.forEachUser { account in
-                let enough = sample.withLock { $0.offer(hash: account.passwordHash, salt: account.salt) }
+                let enough = sample.withLock { $0.offer(hash: account.passwordHash, salt: account.verificationSalt) }
                 if enough { throw Enough() }
             }
         } catch is Enough {

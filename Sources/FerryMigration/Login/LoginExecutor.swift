@@ -287,7 +287,7 @@ extension MigrationEngine {
         guard let account, account.active else {
             // The same hash work as a real user, so response time does not tell
             // who exists or who is disabled.
-            let decoy = account.map { ($0.passwordHash, $0.salt) } ?? services.decoy.decoy(for: identifier)
+            let decoy = account.map { ($0.passwordHash, $0.verificationSalt) } ?? services.decoy.decoy(for: identifier)
             _ = try? await services.hashPool.run { catalog.verify(password: password, hash: decoy.0, salt: decoy.1) }
             return account == nil ? (.unknownUser, nil, nil) : (.disabledUser, account, nil)
         }
@@ -296,7 +296,8 @@ extension MigrationEngine {
         do {
             (result, seconds) = try await services.hashPool.run {
                 let started = ContinuousClock.now
-                let result = catalog.verify(password: password, hash: account.passwordHash, salt: account.salt)
+                let result = catalog.verify(
+                    password: password, hash: account.passwordHash, salt: account.verificationSalt)
                 return (result, Self.seconds(ContinuousClock.now - started))
             }
         } catch {
@@ -304,7 +305,7 @@ extension MigrationEngine {
         }
         if case .error = result {
         } else {
-            services.decoy.record(.init(hash: account.passwordHash, salt: account.salt, seconds: seconds))
+            services.decoy.record(.init(hash: account.passwordHash, salt: account.verificationSalt, seconds: seconds))
         }
         switch result {
         case .match(let scheme):

@@ -11,7 +11,7 @@ public struct Straggler: Sendable {
 
     public init(account: LegacyAccount, catalog: HashCatalog, configured: ConfiguredHashFormat?) {
         self.account = account
-        scheme = (try? catalog.parse(account.passwordHash, salt: account.salt).scheme) ?? "unknown"
+        scheme = (try? catalog.parse(account.passwordHash, salt: account.verificationSalt).scheme) ?? "unknown"
         portable = PortableHash.read(
             hash: account.passwordHash, salt: account.salt, scheme: scheme, configured: configured)
     }
