@@ -58,15 +58,10 @@ public final class PostgresLegacySource: LegacySource {
         } catch let error as LegacySourceError {
             throw error
         } catch {
-            // `body`'s own errors pass through; the database's become `unavailable`.
-            if let summary = postgresSummary(error) { throw LegacySourceError.unavailable(summary) }
+            // The database's errors become `unavailable`; `body`'s own pass through.
+            if let summary = postgresErrorSummary(error) { throw LegacySourceError.unavailable(summary) }
             throw error
         }
-    }
-
-    private func postgresSummary(_ error: any Error) -> String? {
-        let summary = databaseErrorSummary(error)
-        return summary == String(describing: type(of: error)) ? nil : summary
     }
 }
 

@@ -124,6 +124,25 @@ struct PostgresSQLTargetTests {
         }
     }
 
+    /// A statement binding the hash to a column of the wrong type: the
+    /// server's message would quote the value; Ferry's never does.
+    @Test(.timeLimit(.minutes(1))) func aValueThatDoesNotFitIsNeverQuoted() async throws {
+        let (url, _) = try await Self.fixture()
+        let target = try Self.target(
+            url,
+            statement:
+                "INSERT INTO accounts (external_id, user_name, email, badge) VALUES (:legacy_id, :username, :email, :password_hash) RETURNING id AS new_id"
+        )
+        let job = Self.job()
+        guard case .unavailable(let reason) = await target.provision(job) else {
+            Issue.record("a type mismatch keeps the job")
+            return
+        }
+        #expect(reason.contains("22P02"), "\(reason.count) characters")
+        #expect(!reason.contains(job.identity.credential.passwordHash), "the hash is not in the reason")
+        #expect(!reason.contains("argon2"), "no part of the hash either")
+    }
+
     @Test(
         arguments: [
             ("23505", "conflict"), ("23502", "retry"), ("23514", "retry"), ("23503", "retry"), ("42703", "retry"),

@@ -347,19 +347,32 @@ public func postgresSQLState(_ error: any Error) -> String? {
 
 /// A PostgreSQL error in words fit for a log line: the SQLSTATE and the
 /// server's message, never the query or its values (PostgresNIO's own
-/// description is deliberately empty of both, and of the reason).
-func postgresErrorSummary(_ error: any Error) -> String? {
+/// description is deliberately empty of both, and of the reason). Nil for
+/// errors that are not the database's.
+public func postgresErrorSummary(_ error: any Error) -> String? {
     if error is StoreTimeout || error is UnknownParameter || error is UnreadableColumn { return "\(error)" }
     // The older API (statements prepared without running) reports the server this way.
     if case .server(let message) = error as? PostgresError {
-        return "PostgreSQL \(message.fields[.sqlState] ?? "?"): \(message.fields[.message] ?? "error")"
+        return serverErrorSummary(sqlState: message.fields[.sqlState], message: message.fields[.message])
     }
     if let error = error as? PostgresDecodingError {
         return "column `\(error.columnName)` holds a value its PostgreSQL type should not have"
     }
     guard let error = error as? PSQLError else { return nil }
     if let info = error.serverInfo {
-        return "PostgreSQL \(info[.sqlState] ?? "?"): \(info[.message] ?? "error")"
+        return serverErrorSummary(sqlState: info[.sqlState], message: info[.message])
     }
     return "PostgreSQL connection: \(error.code)"
+}
+
+/// The server's message, except for data exceptions (SQLSTATE class 22):
+/// those quote the value that did not fit (`invalid input syntax for type
+/// integer: "…"`), and a statement that binds `:password_hash` or a TOTP
+/// secret to the wrong column would put it in the log.
+func serverErrorSummary(sqlState: String?, message: String?) -> String {
+    let state = sqlState ?? "?"
+    if state.hasPrefix("22") {
+        return "PostgreSQL \(state): a value does not fit its column's type or range (the value is not shown)"
+    }
+    return "PostgreSQL \(state): \(message ?? "error")"
 }
