@@ -50,13 +50,14 @@ struct PostgresOutageTests {
         }
         try await MigrationScenarioTests.inWorld(.sql, configure: configure) { world in
             let users = world.credentials.filter { $0.totpSecret == nil && !$0.isStaff }
-            let first = try await world.login(users[0].username, users[0].password)
-            if !OperationsTests.loggedInOnNew(first) {
-                // Why, in the run's output (an expectation's comment is not always shown).
-                let reasons = try await world.metrics().split(separator: "\n").filter { $0.contains("reason=") }
-                FileHandle.standardError.write(Data("first login not on new: \(reasons)\n".utf8))
+            // The store is up: a login migrates. On a loaded machine the very
+            // first store call (connection, SCRAM, schema) can outlast the
+            // deadline and that login goes to legacy, claiming nothing; the
+            // user migrates on a later login.
+            let migrated = try await world.eventually(30) {
+                OperationsTests.loggedInOnNew(try await world.login(users[0].username, users[0].password))
             }
-            #expect(OperationsTests.loggedInOnNew(first))
+            #expect(migrated)
 
             // The target is down: the claim is written, the job waits in the outbox.
             try await world.takeTargetDown()
