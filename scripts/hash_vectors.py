@@ -281,6 +281,132 @@ emit("configured-md5-template", lambda p: configured(p, "md5", "template", "hex"
 emit("configured-sha512-pepper-iter", lambda p: configured(p, "sha512", "prefix", pepper=b"pepper!", iterations=3),
      ["--digest", "sha512", "--pepper", "pepper!", "--iterations", "3"], salted=True)
 
+# --- database, directory and appliance formats -------------------------------
+emit("mysql41", lambda p: ph.mysql41.hash(p))
+emit("mysql323", lambda p: ph.mysql323.hash(p))
+emit("sha1-crypt", lambda p: ph.sha1_crypt.using(rounds=480).hash(p))
+emit("sun-md5-crypt", lambda p: ph.sun_md5_crypt.using(rounds=100).hash(p))
+
+from passlib.utils import saslprep
+
+
+def postgres_scram(password, iterations=4096):
+    """pg_authid's SCRAM-SHA-256 verifier (RFC 5802/7677), SASLprep by passlib."""
+    salt = os.urandom(16)
+    try:
+        prepared = saslprep(password).encode()
+    except ValueError:
+        prepared = password.encode()
+    salted = hashlib.pbkdf2_hmac("sha256", prepared, salt, iterations)
+    client = hmac.new(salted, b"Client Key", "sha256").digest()
+    server = hmac.new(salted, b"Server Key", "sha256").digest()
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(hashlib.sha256(client).digest())}:{b64(server)}"
+
+
+emit("postgres-scram-sha256", postgres_scram)
+
+CISCO = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+TO_CISCO = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", CISCO)
+
+
+def cisco(password, type9):
+    salt = "".join(CISCO[b % 64] for b in os.urandom(14))
+    if type9:
+        key = hashlib.scrypt(password.encode(), salt=salt.encode(), n=16384, r=1, p=1, dklen=32)
+    else:
+        key = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 20000, 32)
+    return f"${9 if type9 else 8}${salt}${b64n(key).translate(TO_CISCO)}"
+
+
+emit("cisco-type8", lambda p: cisco(p, False))
+emit("cisco-type9", lambda p: cisco(p, True))
+
+
+def keycloak(password, algorithm):
+    """Keycloak's credential representation, as its realm export writes it."""
+    salt = os.urandom(16)
+    if algorithm == "argon2":
+        value = argon2_low.hash_secret_raw(password.encode(), salt, time_cost=3, memory_cost=1024,
+                                           parallelism=1, hash_len=32, type=argon2_low.Type.ID)
+        credential = {"hashIterations": 3, "algorithm": "argon2", "additionalParameters": {
+            "hashLength": ["32"], "memory": ["1024"], "type": ["id"], "version": ["1.3"], "parallelism": ["1"]}}
+    else:
+        digest = {"pbkdf2": "sha1", "pbkdf2-sha256": "sha256", "pbkdf2-sha512": "sha512"}[algorithm]
+        value = hashlib.pbkdf2_hmac(digest, password.encode(), salt, 1000, 64)
+        credential = {"hashIterations": 1000, "algorithm": algorithm, "additionalParameters": {}}
+    secret = {"value": b64(value), "salt": b64(salt), "additionalParameters": {}}
+    return json.dumps({"type": "password", "secretData": json.dumps(secret), "credentialData": json.dumps(credential)})
+
+
+for algorithm in ("pbkdf2", "pbkdf2-sha256", "pbkdf2-sha512", "argon2"):
+    emit(f"keycloak-{algorithm}", lambda p, a=algorithm: keycloak(p, a))
+
+# --- application formulas ([legacy.hash] expression) -------------------------
+# Each written the way the application's own code computed it.
+PEPPER = b"app-wide pepper"
+
+
+def md5hex(data):
+    return hashlib.md5(data).hexdigest().encode()
+
+
+def sha1hex(data):
+    return hashlib.sha1(data).hexdigest().encode()
+
+
+def with_salt(make):
+    def made(password):
+        salt = os.urandom(6).hex()
+        return make(password.encode(), salt.encode()), salt
+    return made
+
+
+emit("expression-vbulletin", with_salt(lambda p, s: md5hex(md5hex(p) + s).decode()),
+     ["--expression", "md5(md5(PASSWORD) + SALT)"], salted=True)
+emit("expression-ipb", with_salt(lambda p, s: md5hex(md5hex(s) + md5hex(p)).decode()),
+     ["--expression", "md5(md5(SALT) + md5(PASSWORD))"], salted=True)
+emit("expression-sha1-chain", with_salt(lambda p, s: sha1hex(s + sha1hex(s + sha1hex(p))).decode()),
+     ["--expression", "sha1(SALT + sha1(SALT + sha1(PASSWORD)))"], salted=True)
+emit("expression-mysql-upper", lambda p: "*" + hashlib.sha1(hashlib.sha1(p.encode()).digest()).hexdigest().upper(),
+     ["--expression", "'*' + upper(sha1(sha1_raw(PASSWORD)))"])
+# Devise with config.pepper: bcrypt over password then pepper.
+emit("expression-devise-pepper", lambda p: pybcrypt.hashpw(p.encode() + PEPPER, pybcrypt.gensalt(5)).decode(),
+     ["--expression", "bcrypt(PASSWORD + PEPPER)", "--pepper", PEPPER.decode()])
+# An HMAC pre-hash before a self-describing scheme.
+emit("expression-hmac-argon2",
+     lambda p: ph.argon2.using(memory_cost=1024, rounds=2).hash(
+         base64.b64encode(hmac.new(PEPPER, p.encode(), "sha256").digest())),
+     ["--expression", "stored(base64(hmac_sha256_raw(PEPPER, PASSWORD)))", "--pepper", PEPPER.decode()])
+# A raw Argon2id tag with its salt in its own column.
+emit("expression-raw-argon2id",
+     lambda p: (lambda salt: (b64(argon2_low.hash_secret_raw(p.encode(), salt, time_cost=2, memory_cost=1024,
+                                                             parallelism=1, hash_len=32, type=argon2_low.Type.ID)),
+                              b64(salt)))(os.urandom(16)),
+     ["--expression", "base64(argon2id(PASSWORD, unbase64(SALT), m=1024, t=2, p=1, length=32))"], salted=True)
+emit("expression-pbkdf2-hex",
+     with_salt(lambda p, s: hashlib.pbkdf2_hmac("sha512", p, s, 1000, 64).hex()),
+     ["--expression", "hex(pbkdf2_sha512(PASSWORD, SALT, iterations=1000, length=64))"], salted=True)
+emit("expression-utf16le-sha1",
+     with_salt(lambda p, s: base64.b64encode(hashlib.sha1(s + p.decode().encode("utf-16-le")).digest()).decode()),
+     ["--expression", "base64(sha1_raw(SALT + utf16le(PASSWORD)))"], salted=True)
+
+
+def emit_with_user(family, make, options):
+    """Formulas that read the username: PostgreSQL's md5 verifier (passlib's postgres_md5)."""
+    for password in PASSWORDS:
+        for user in ("alice", "Bob.O'Neil"):
+            hashed = make(password, user)
+            for candidate, expect in ((password, True), ("X" + password, False)):
+                lines.append({"family": family, "hash": hashed, "password": candidate, "expect": expect,
+                              "username": user, "options": options})
+            # The same hash under another user's name must not match.
+            lines.append({"family": family, "hash": hashed, "password": password, "expect": False,
+                          "username": user + "x", "options": options})
+
+
+emit_with_user("expression-postgres-md5", lambda p, u: ph.postgres_md5.hash(p, user=u),
+               ["--expression", "'md5' + md5(PASSWORD + USERNAME)"])
+
 # --- Django and Werkzeug themselves -----------------------------------------
 import django
 from django.conf import settings

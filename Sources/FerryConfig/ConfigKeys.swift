@@ -75,7 +75,9 @@ enum ConfigKeys {
     ]
 
     static let configuredHash: [ConfigKey<ConfiguredHashFormat>] = [
-        .field("digest", \.digest, .requiredChoice),
+        .field("digest", \.digest, .choice),
+        .field("expression", \.expression, .hashExpression),
+        .field("rows", \.rows, .choice),
         .field("salt_position", \.saltPosition, .choice),
         .field("template", \.template, .optionalText),
         .field("salt_encoding", \.saltEncoding, .choice),

@@ -1,3 +1,5 @@
+import PasswordHashes
+
 /// The value types `proxy.conf` keys have: how each is read (with its range)
 /// and written back for people, in the file's own spelling where it has one.
 extension ConfigValueKind where Value == Bool {
@@ -45,6 +47,23 @@ extension ConfigValueKind where Value: RawRepresentable & CaseIterable, Value.Ra
     /// One of a fixed set of words, such as `mode = "migrate"`.
     static var choice: ConfigValueKind {
         ConfigValueKind(read: { table, key, current, _ in table.choice(key, default: current) }, text: { $0.rawValue })
+    }
+}
+
+extension ConfigValueKind where Value == HashExpression? {
+    /// A password formula; a formula that does not parse is reported where it
+    /// fails and leaves the section incomplete.
+    static var hashExpression: ConfigValueKind {
+        ConfigValueKind(
+            read: { table, key, current, _ in
+                guard let text = table.string(key) else { return current }
+                do {
+                    return try HashExpression(parsing: text)
+                } catch {
+                    table.report(key, "\(error)")
+                    return nil
+                }
+            }, text: { $0?.source })
     }
 }
 

@@ -250,11 +250,11 @@ struct ConfigBuilder {
         }
         // A broken `[legacy.hash]` has its own errors; the source is still built,
         // so that nothing that names `[legacy]` reports it missing.
-        settings.hashFormat = table.table("hash").flatMap(configuredHash)
         if let limits = table.table("limits") {
             defer { limits.finish() }
             _ = ConfigKey.read(ConfigKeys.hashLimits, from: limits, into: &settings.limits, self)
         }
+        settings.hashFormat = table.table("hash").flatMap { configuredHash($0, limits: settings.limits) }
         return complete ? settings : nil
     }
 
@@ -297,10 +297,38 @@ struct ConfigBuilder {
         return settings
     }
 
-    private func configuredHash(_ table: TableReader) -> ConfiguredHashFormat? {
+    private func configuredHash(_ table: TableReader, limits: HashCostLimits) -> ConfiguredHashFormat? {
         defer { table.finish() }
         var format = ConfiguredHashFormat()
-        let complete = ConfigKey.read(ConfigKeys.configuredHash, from: table, into: &format, self)
+        var complete = ConfigKey.read(ConfigKeys.configuredHash, from: table, into: &format, self)
+        if table.has("expression") {
+            // The formula says everything the digest keys would.
+            let described = [
+                "digest", "salt_position", "template", "salt_encoding", "hash_encoding", "password_encoding",
+                "iterations",
+            ]
+            for key in described where table.has(key) {
+                table.report(key, "does not apply with `expression`, which spells out the whole formula")
+            }
+            if let expression = format.expression {
+                if expression.inputs.contains(.pepper) && format.pepper == nil {
+                    table.report("expression", "reads PEPPER; set `pepper_file` or `pepper_env`")
+                }
+                do {
+                    try expression.checkCosts(limits.costLimits)
+                } catch {
+                    table.report("expression", "\(error) (raise [legacy.limits] if the application really used it)")
+                }
+            }
+            return complete ? format : nil
+        }
+        if table.has("rows") { table.report("rows", "only applies with `expression`") }
+        if !table.has("digest") {
+            if !table.hasMisspelling(of: "digest") && !table.hasMisspelling(of: "expression") {
+                table.report("digest", "is required (or describe the whole formula with `expression`)")
+            }
+            complete = false
+        }
         if format.saltPosition == .template {
             if let template = format.template {
                 if !template.contains("{PASSWORD}") {

@@ -243,14 +243,29 @@ public struct HashCostLimits: Equatable, Sendable {
     public internal(set) var maxParallelism = 16
 
     public init() {}
+
+    /// The same ceilings in the hash catalog's units.
+    public var costLimits: CostLimits {
+        CostLimits(
+            maxBcryptCost: maxBcryptCost, maxIterations: maxIterations, maxPHPassLog2: maxPHPassLog2,
+            maxScryptMemory: maxScryptMemory, maxScryptParallelism: maxParallelism,
+            maxArgon2MemoryKiB: maxArgon2Memory >> 10, maxArgon2Iterations: maxArgon2Passes,
+            maxArgon2Parallelism: maxParallelism)
+    }
 }
 
 /// A salted digest whose parameters live in config, not in the hash string.
 /// Its digest and encodings are `PasswordHashes`' own: the file's words are
 /// theirs, so nothing is converted on the way to the hash catalog.
 public struct ConfiguredHashFormat: Equatable, Sendable {
-    /// Required: a `[legacy.hash]` without it is not built.
+    /// Required unless `expression` is given: the two describe the same hashes.
     public internal(set) var digest = DigestAlgorithm.sha256
+    /// The application's own formula (`md5(md5(PASSWORD) + SALT)`); when set,
+    /// the digest keys do not apply and `pepper` is what `PEPPER` reads.
+    public internal(set) var expression: HashExpression?
+    /// Which rows `expression` describes: all of them, or only those no known
+    /// format reads.
+    public internal(set) var rows = ExpressionFormat.Rows.all
     public internal(set) var saltPosition = SaltPosition.prefix
     /// With `salt_position = "template"`: e.g. `{SALT}--{PASSWORD}`.
     public internal(set) var template: String?

@@ -245,18 +245,16 @@ extension HashCatalog {
             self.init()
             return
         }
-        var limits = CostLimits()
-        limits.maxBcryptCost = legacy.limits.maxBcryptCost
-        limits.maxIterations = legacy.limits.maxIterations
-        limits.maxPHPassLog2 = legacy.limits.maxPHPassLog2
-        limits.maxScryptMemory = legacy.limits.maxScryptMemory
-        limits.maxArgon2MemoryKiB = legacy.limits.maxArgon2Memory >> 10
-        limits.maxArgon2Iterations = legacy.limits.maxArgon2Passes
-        limits.maxArgon2Parallelism = legacy.limits.maxParallelism
-        limits.maxScryptParallelism = legacy.limits.maxParallelism
+        let format = legacy.hashFormat
         self.init(
-            limits: limits, allowPlaintext: legacy.allowPlaintext,
-            configured: legacy.hashFormat.map(ConfiguredDigestFormat.init))
+            limits: legacy.limits.costLimits, allowPlaintext: legacy.allowPlaintext,
+            configured: format.flatMap { $0.expression == nil ? ConfiguredDigestFormat($0) : nil },
+            expression: format.flatMap { format in
+                format.expression.map {
+                    ExpressionFormat(
+                        expression: $0, pepper: format.pepper.map { Array($0.value.utf8) } ?? [], rows: format.rows)
+                }
+            })
     }
 }
 

@@ -8,17 +8,23 @@ public struct HashCatalog: Sendable {
     /// How to read hashes that do not describe themselves; used when a salt is
     /// supplied from another column, or a bare digest is not self-describing.
     public let configured: ConfiguredDigestFormat?
+    /// The application's own formula (`[legacy.hash] expression`), for every
+    /// row or for the rows no known format reads.
+    public let expression: ExpressionFormat?
 
     public init(
-        limits: CostLimits = CostLimits(), allowPlaintext: Bool = false, configured: ConfiguredDigestFormat? = nil
+        limits: CostLimits = CostLimits(), allowPlaintext: Bool = false, configured: ConfiguredDigestFormat? = nil,
+        expression: ExpressionFormat? = nil
     ) {
         self.limits = limits
         self.allowPlaintext = allowPlaintext
         self.configured = configured
+        self.expression = expression
         selfDescribing = [
             BCryptScheme(), Argon2Scheme(), ScryptScheme(), PBKDF2Scheme(), PHPassScheme(), APR1Scheme(),
             LDAPDigestScheme(wrapped: [BCryptScheme(), APR1Scheme(), CryptScheme()]),
-            SaltedDigestScheme(allowPlaintext: allowPlaintext), CryptScheme(),
+            SaltedDigestScheme(allowPlaintext: allowPlaintext), PostgresSCRAMScheme(), CiscoScheme(),
+            KeycloakCredentialScheme(), MySQLScheme(), CryptScheme(),
         ]
     }
 
@@ -32,18 +38,31 @@ public struct HashCatalog: Sendable {
     private var selfDescribing: [any HashScheme]
 
     /// Reads `hash` into a scheme and its parameters, doing no expensive work.
-    /// `salt` is the separately stored salt of a configured format, if any.
-    public func parse(_ hash: String, salt: String? = nil) throws(HashError) -> any ParsedHash {
+    /// `salt` is the separately stored salt of a configured format, if any;
+    /// `username` is what an expression's `USERNAME` reads.
+    public func parse(_ hash: String, salt: String? = nil, username: String? = nil) throws(HashError)
+        -> any ParsedHash
+    {
         guard !hash.isEmpty else { throw .unsupported("empty hash") }
         guard hash.utf8.count <= Self.maximumHashLength else {
             throw .unsupported("longer than \(Self.maximumHashLength) bytes")
         }
-        // Spring {noop} stores the plaintext itself, which may hold any character.
-        guard hash.hasPrefix("{noop}") || hash.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+        // Spring {noop} stores the plaintext itself, which may hold any character;
+        // Keycloak's credential JSON may be spaced.
+        let json = hash.hasPrefix("{\"") && hash.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f })
+        guard hash.hasPrefix("{noop}") || json || hash.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
             throw .unsupported("contains characters no hash format uses (spaces, control bytes or non-ASCII)")
+        }
+        if let expression, expression.rows == .all {
+            return try expression.parse(
+                hash: hash, salt: salt, username: username, limits: limits, selfDescribing: selfDescribing)
         }
         for scheme in selfDescribing {
             if let parsed = try scheme.parse(hash, limits: limits) { return parsed }
+        }
+        if let expression {
+            return try expression.parse(
+                hash: hash, salt: salt, username: username, limits: limits, selfDescribing: selfDescribing)
         }
         // A salt from its own column means the row is in the configured format,
         // whatever it looks like (a base64 digest whose first byte is 0x01 is not
@@ -67,9 +86,11 @@ public struct HashCatalog: Sendable {
 
     /// Checks `password` against `hash`. The expensive part runs on the calling
     /// thread: call it from a `HashWorkerPool`, never from an event loop.
-    public func verify(password: String, hash: String, salt: String? = nil) -> VerificationResult {
+    public func verify(password: String, hash: String, salt: String? = nil, username: String? = nil)
+        -> VerificationResult
+    {
         do {
-            let parsed = try parse(hash, salt: salt)
+            let parsed = try parse(hash, salt: salt, username: username)
             return parsed.verify(Array(password.utf8))
                 ? .match(scheme: parsed.scheme) : .mismatch(scheme: parsed.scheme)
         } catch {

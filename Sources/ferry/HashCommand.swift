@@ -56,8 +56,54 @@ struct HashLimitOptions: ParsableArguments {
     @Option(help: "Configured format: times the digest is applied.")
     var iterations = 1
 
+    @Option(
+        help: """
+            The application's formula, e.g. 'md5(md5(PASSWORD) + SALT)' or 'bcrypt(PASSWORD + PEPPER)' \
+            (docs/configuration.md, [legacy.hash] expression). Each line may carry "salt" and "username".
+            """)
+    var expression: String?
+
+    @Option(help: "With --expression: all (every hash) or unrecognized (only hashes no known format reads).")
+    var rows = ExpressionFormat.Rows.all.rawValue
+
     func validate() throws {
         _ = try configuredFormat()
+        _ = try expressionFormat()
+    }
+
+    func pepperBytes() throws -> [UInt8]? {
+        if let pepperFile {
+            var text = try String(contentsOfFile: pepperFile, encoding: .utf8)
+            while text.hasSuffix("\n") { text.removeLast() }
+            return Array(text.utf8)
+        }
+        return pepper.map { Array($0.utf8) }
+    }
+
+    func expressionFormat() throws -> ExpressionFormat? {
+        guard let expression else { return nil }
+        guard digest == nil else {
+            throw ValidationError("--expression and --digest describe the same hashes; give one")
+        }
+        guard let rows = ExpressionFormat.Rows(rawValue: rows) else {
+            throw ValidationError("--rows must be all or unrecognized")
+        }
+        let parsed: HashExpression
+        do {
+            parsed = try HashExpression(parsing: expression)
+        } catch {
+            throw ValidationError("--expression \(error)")
+        }
+        let pepper = try pepperBytes()
+        if parsed.inputs.contains(.pepper) && pepper == nil {
+            throw ValidationError("--expression reads PEPPER; give --pepper-file")
+        }
+        do {
+            try parsed.checkCosts(costLimits)
+        } catch {
+            throw ValidationError("--expression: \(error)")
+        }
+        return ExpressionFormat(expression: parsed, pepper: pepper ?? [], rows: rows)
     }
 
     func configuredFormat() throws -> ConfiguredDigestFormat? {
@@ -81,25 +127,26 @@ struct HashLimitOptions: ParsableArguments {
             throw ValidationError(
                 "encodings: hex, base64 or utf8 for salt and hash; utf8, latin1 or utf16le for password")
         }
-        var pepperBytes = pepper.map { Array($0.utf8) }
-        if let pepperFile {
-            var text = try String(contentsOfFile: pepperFile, encoding: .utf8)
-            while text.hasSuffix("\n") { text.removeLast() }
-            pepperBytes = Array(text.utf8)
-        }
+        let pepperBytes = try pepperBytes()
         guard (1...10_000_000).contains(iterations) else { throw ValidationError("--iterations must be 1…10000000") }
         return ConfiguredDigestFormat(
             digest: algorithm, salt: placement, saltEncoding: salt, hashEncoding: hash, passwordEncoding: password,
             pepper: pepperBytes, iterations: iterations)
     }
 
-    var catalog: HashCatalog {
+    var costLimits: CostLimits {
         var limits = CostLimits()
         limits.maxBcryptCost = maxBcryptCost
         limits.maxIterations = maxIterations
         limits.maxScryptMemory = maxScryptMiB << 20
         limits.maxArgon2MemoryKiB = maxArgon2KiB
-        return HashCatalog(limits: limits, allowPlaintext: allowPlaintext, configured: try? configuredFormat())
+        return limits
+    }
+
+    var catalog: HashCatalog {
+        HashCatalog(
+            limits: costLimits, allowPlaintext: allowPlaintext, configured: try? configuredFormat(),
+            expression: try? expressionFormat())
     }
 }
 
@@ -109,7 +156,7 @@ struct HashVerify: AsyncParsableCommand {
         abstract: "Verify passwords against hashes, one JSON object per line.",
         discussion: """
             Reads JSON Lines from standard input, each {"hash": "...", "password": "..."} \
-            (optionally "salt" for configured formats), and writes one line per input, in \
+            (optionally "salt" and "username" for configured formats and expressions), and writes one line per input, in \
             order: {"match": true|false, "scheme": "<id>"} or {"error": "<reason>", \
             "scheme": "<id if known>"}. Reasons: unsupported, malformed, over_limit, \
             invalid_input. Verifications run in parallel on the hash worker pool. Exits 0 \
@@ -125,6 +172,7 @@ struct HashVerify: AsyncParsableCommand {
         var hash: String
         var password: String
         var salt: String?
+        var username: String?
     }
 
     func run() async throws {
@@ -156,7 +204,8 @@ struct HashVerify: AsyncParsableCommand {
                         )
                     }
                     let result = try await pool.run {
-                        catalog.verify(password: input.password, hash: input.hash, salt: input.salt)
+                        catalog.verify(
+                            password: input.password, hash: input.hash, salt: input.salt, username: input.username)
                     }
                     return (index, Self.render(result))
                 }

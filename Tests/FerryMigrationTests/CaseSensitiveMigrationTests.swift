@@ -21,16 +21,8 @@ struct CaseSensitiveMigrationTests {
         """
 
     static func engine(legacy: String, target: String) throws -> (MigrationEngine, HashWorkerPool) {
-        let config = try ProxyConfig.parse(
+        try sqliteMigrationEngine(
             """
-            [server]
-            listen = "127.0.0.1:0"
-            [state]
-            encryption_key_env = "KEY"
-            [upstreams.legacy]
-            url = "http://127.0.0.1:1"
-            [upstreams.new]
-            url = "http://127.0.0.1:2"
             [legacy]
             database = "sqlite://\(legacy)"
             user_query = "SELECT id AS legacy_id, username, pw AS password_hash FROM users WHERE username = :identifier"
@@ -46,14 +38,7 @@ struct CaseSensitiveMigrationTests {
             [migration.rehash]
             scheme = "bcrypt"
             bcrypt_cost = 10
-            """, file: "t.conf", baseDirectory: "/tmp", environment: ["KEY": String(repeating: "ab", count: 32)])
-        let pool = HashWorkerPool(threads: 2, queueCapacity: 16)
-        let services = MigrationServices(
-            store: InMemoryStateStore(), hashPool: pool, sealer: try JobSealer(key: Array(repeating: 0xAB, count: 32)),
-            logger: Logger(label: "test"), clock: { Date() })
-        let source = try SQLiteLegacySource(settings: try #require(config.legacy))
-        let sql = try SQLTarget(settings: try #require(config.target))
-        return (MigrationEngine(config: config, services: services, source: source, target: sql), pool)
+            """)
     }
 
     @Test(arguments: [("BINARY", true), ("NOCASE", false)])

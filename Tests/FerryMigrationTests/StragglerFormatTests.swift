@@ -55,6 +55,18 @@ import Testing
     }
 
     /// {SSHA} is sha1(password + salt) with the salt after the digest.
+    /// A peppered bcrypt looks like bcrypt; exported as bcrypt, no password
+    /// would ever match on the other platform.
+    @Test func formulaRowsAreNotPortable() {
+        let bcrypt = "$2b$04$abcdefghijklmnopqrstuuaRnO1jHvHXiB7bB/Qat.1ACZxMbXW3."
+        #expect(
+            PortableHash.read(hash: bcrypt, salt: nil, scheme: "expression-bcrypt", configured: nil) == .notPortable)
+        #expect(
+            PortableHash.read(
+                hash: "f24a0e9ce12069c72f77046ad708b655", salt: "abc", scheme: "expression", configured: nil)
+                == .notPortable)
+    }
+
     @Test func ldapSaltedDigestsBecomeSuffixSaltedDigests() throws {
         let salt: [UInt8] = [1, 2, 3, 4]
         let digest = DigestAlgorithm.sha1.digest(Array("secret".utf8) + salt)

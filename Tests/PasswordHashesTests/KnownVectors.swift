@@ -165,5 +165,38 @@ enum KnownVectors {
         KnownVector("88a434c88cca4e900f7874cd98123f43", "lètmein", "hex-md5", django),
     ]
 
-    static let all = bcrypt + crypt + pbkdf2 + scrypt + argon2 + digests
+    static let hashcat = "hashcat example hashes (modes 9200 and 9300), also derived with Python's hashlib"
+    /// `CREATE ROLE … PASSWORD` on PostgreSQL 15.18 with `password_encryption =
+    /// 'scram-sha-256'`, read back from `pg_authid.rolpassword`.
+    static let postgres = "PostgreSQL 15.18 server, pg_authid.rolpassword"
+
+    static let databasesAndAppliances: [KnownVector] = [
+        KnownVector("*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19", "password", "mysql41", passlib),
+        KnownVector("5d2e19393cc5ef67", "password", "mysql323", passlib),
+        KnownVector("$sha1$1$Wq3GL2Vp$C8U25GvfHS8qGHimExLaiSFlGkAe", "test", "sha1-crypt", passlib),
+        KnownVector("$md5$bX3kpM8B$$4lvjuxCx9EQBfFUnKBwJ0/", "test", "sun-md5-crypt", passlib),
+        KnownVector("$md5,rounds=904$bX3kpM8B$$OoiBtFVw57Y0xTfpymvXL.", "test", "sun-md5-crypt", "libxcrypt 4.4"),
+        KnownVector("$8$TnGX/fE4KGHOVU$pEhnEvxrvaynpi8j4f.EMHr6M.FzU8xnZnBr/tJdFWk", "hashcat", "cisco-type8", hashcat),
+        KnownVector("$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6", "hashcat", "cisco-type9", hashcat),
+        KnownVector(
+            "SCRAM-SHA-256$4096:UWcjPhyRy1kKl8KM8klRYQ==$IjiTpOOfdgjNoEP7hHOIBAQwEY9PveALHQSzMdIU47w=:NgTw5N1qkWDsBr6N92dAiwrBgv+KP20uqEbLuyDb8fQ=",
+            "correct horse battery staple", "postgres-scram-sha256", postgres),
+        KnownVector(
+            "SCRAM-SHA-256$4096:pvNyG4ar8raszuEy3xauog==$l+rgpGPn7YCOhm6fgm6JABro6QzK8OtQ7PE/b1SiREk=:V4Sne8H3tKoWhZ7ZcrUXgMc0ZvEGA1OnwVja9nxJCkw=",
+            "café naïve", "postgres-scram-sha256", postgres),
+        // SASLprep: a combining accent and a no-break space, as typed.
+        KnownVector(
+            "SCRAM-SHA-256$4096:YT10nHUf1cTxAdZkCDa8Cg==$1YJYoigiMjLEhIlDngvZiAUbUHbXJjuziO/hB6y5YWc=:sF47RCG6YHPOcfxEReoaAvaXN5UzjY/dOv0hZMN1Nxg=",
+            "cafe\u{301}\u{a0}x", "postgres-scram-sha256", postgres),
+        // SASLprep: a ligature and a soft hyphen.
+        KnownVector(
+            "SCRAM-SHA-256$4096:O3PDLNuRJiy0eafzQKqLfQ==$pPaeK4VWkyx6ePcdV+TQr1n1oixX12HzfE4ZRE3/PzQ=:eQM8YuBN/qGDI/kxTx68Ta3+WOY+poPnd1wtIBtI+/Y=",
+            "\u{fb01}sh\u{ad}tank", "postgres-scram-sha256", postgres),
+        // A control character is prohibited: PostgreSQL hashes the raw bytes.
+        KnownVector(
+            "SCRAM-SHA-256$4096:oDsg1rjWkwrTA0MVepl49g==$OLd5SqTCYX2rEu/r+fMXH/8zsIVC7kV08x4Yhco4GPo=:mq/kES7dt4cS9ptVUcL05+Gwy1xhQ2vVmhWfcdGi2Jk=",
+            "ctrl\u{1}char", "postgres-scram-sha256", postgres),
+    ]
+
+    static let all = bcrypt + crypt + pbkdf2 + scrypt + argon2 + digests + databasesAndAppliances
 }

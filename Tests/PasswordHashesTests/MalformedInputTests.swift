@@ -49,6 +49,28 @@ struct MalformedInputTests {
         ("crypt$$not-des", "malformed"),
         ("$apr1$salt$short", "malformed"),
         ("$bcrypt-sha256$v=2,t=2b$salt$digest", "malformed"),
+        ("*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E1", "malformed"),
+        ("$sha1$abc$Wq3GL2Vp$C8U25GvfHS8qGHimExLaiSFlGkAe", "malformed"),
+        ("$sha1$1$Wq3GL2Vp$short", "malformed"),
+        ("$md5,rounds=x$bX3kpM8B$$4lvjuxCx9EQBfFUnKBwJ0/", "malformed"),
+        ("$md5$bX3kpM8B$$$$4lvjuxCx9EQBfFUnKBwJ0/", "malformed"),
+        ("$md5,rounds=99999999999999999999$bX3kpM8B$$4lvjuxCx9EQBfFUnKBwJ0/", "malformed"),
+        ("$8$TnGX/fE4KGHOVU$!!hnEvxrvaynpi8j4f.EMHr6M.FzU8xnZnBr/tJdFWk", "malformed"),
+        ("$9$short$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6", "malformed"),
+        ("SCRAM-SHA-256$4096:c2FsdA==$a2V5", "malformed"),
+        (
+            "SCRAM-SHA-256$0:c2FsdA==$IjiTpOOfdgjNoEP7hHOIBAQwEY9PveALHQSzMdIU47w=:NgTw5N1qkWDsBr6N92dAiwrBgv+KP20uqEbLuyDb8fQ=",
+            "malformed"
+        ),
+        (#"{"secretData": "{", "credentialData": "{}"}"#, "malformed"),
+        (
+            #"{"secretData": {"value": "AAAA", "salt": ""}, "credentialData": {"algorithm": "md4", "hashIterations": 1}}"#,
+            "unsupported"
+        ),
+        (
+            #"{"secretData": {"value": "AAAA", "salt": ""}, "credentialData": {"algorithm": "pbkdf2", "hashIterations": 1e30}}"#,
+            "malformed"
+        ),
         ("hash\u{0}with-nul", "unsupported"),
         ("spaces are not hashes", "unsupported"),
         ("ünïcødé", "unsupported"),
@@ -68,6 +90,14 @@ struct MalformedInputTests {
         (
             "$2b$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
             "bcrypt parameters over limit: cost 31 exceeds the limit of 15"
+        ),
+        (
+            "$sha1$4294967295$Wq3GL2Vp$C8U25GvfHS8qGHimExLaiSFlGkAe",
+            "sha1-crypt parameters over limit: rounds 4294967295 exceeds the limit of 5000000"
+        ),
+        (
+            #"{"secretData": {"value": "AAAA", "salt": ""}, "credentialData": {"algorithm": "argon2", "hashIterations": 3, "additionalParameters": {"memory": ["4194304"], "hashLength": ["3"]}}}"#,
+            "keycloak-argon2 parameters over limit: m=4194304 t=3 p=1 outside Ferry's argon2 limits"
         ),
         (
             "$6$rounds=999999999$salt$" + String(repeating: "a", count: 86),

@@ -11,6 +11,7 @@ struct HashVerbTests {
         var password: String
         var expect: Bool
         var salt: String?
+        var username: String?
         var options: [String]?
     }
 
@@ -75,6 +76,7 @@ struct HashVerbTests {
             let input = try group.map { vector -> String in
                 var object: [String: String] = ["hash": vector.hash, "password": vector.password]
                 if let salt = vector.salt { object["salt"] = salt }
+                if let username = vector.username { object["username"] = username }
                 return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
             }.joined(separator: "\n")
             let run = try CLI.ferry(["hash", "verify"] + options, input: input + "\n")

@@ -297,7 +297,8 @@ extension MigrationEngine {
             (result, seconds) = try await services.hashPool.run {
                 let started = ContinuousClock.now
                 let result = catalog.verify(
-                    password: password, hash: account.passwordHash, salt: account.verificationSalt)
+                    password: password, hash: account.passwordHash, salt: account.verificationSalt,
+                    username: account.username)
                 return (result, Self.seconds(ContinuousClock.now - started))
             }
         } catch {

@@ -44,6 +44,10 @@ public enum PortableHash: Equatable, Sendable {
     public static func read(hash: String, salt: String?, scheme: String, configured: ConfiguredHashFormat?)
         -> PortableHash
     {
+        // A formula's pepper or pre-hash is in Ferry's config, not in the hash:
+        // a peppered bcrypt handed to another platform as plain bcrypt would
+        // never match.
+        if scheme.hasPrefix("expression") { return .notPortable }
         if hash.hasPrefix("$2a$") || hash.hasPrefix("$2b$") || hash.hasPrefix("$2y$"), hash.count == 60,
             let cost = Int(hash.dropFirst(4).prefix(2))
         {

@@ -11,7 +11,10 @@ public struct Straggler: Sendable {
 
     public init(account: LegacyAccount, catalog: HashCatalog, configured: ConfiguredHashFormat?) {
         self.account = account
-        scheme = (try? catalog.parse(account.passwordHash, salt: account.verificationSalt).scheme) ?? "unknown"
+        scheme =
+            (try? catalog.parse(
+                account.passwordHash, salt: account.verificationSalt, username: account.username
+            ).scheme) ?? "unknown"
         portable = PortableHash.read(
             hash: account.passwordHash, salt: account.salt, scheme: scheme, configured: configured)
     }

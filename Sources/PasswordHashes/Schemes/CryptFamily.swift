@@ -1,5 +1,6 @@
 /// The crypt(3) formats libxcrypt verifies: md5-crypt `$1$`, sha256-crypt `$5$`,
 /// sha512-crypt `$6$`, yescrypt `$y$`, gost-yescrypt `$gy$`, scrypt `$7$`,
+/// NetBSD's sha1-crypt `$sha1$`, Sun's md5-crypt `$md5$`,
 /// traditional DES and BSDi extended DES. Parameters are read here first so that
 /// Ferry's cost ceilings apply before libxcrypt does any work.
 struct CryptScheme: HashScheme {
@@ -12,6 +13,8 @@ struct CryptScheme: HashScheme {
             return try parseYescrypt(hash, scheme: "gost-yescrypt", prefix: "$gy$", limits: limits)
         }
         if hash.hasPrefix("$7$") { return try parseScrypt(hash, limits: limits) }
+        if hash.hasPrefix("$sha1$") { return try parseSHA1Crypt(hash, limits: limits) }
+        if hash.hasPrefix("$md5$") || hash.hasPrefix("$md5,") { return try parseSunMD5(hash, limits: limits) }
         if hash.hasPrefix("_") && hash.utf8.count == 20 && hash.utf8.dropFirst().allSatisfy(Self.isCrypt64) {
             return CryptHash(scheme: "bsdi-crypt", parameters: [], hash: hash)
         }
@@ -53,6 +56,53 @@ struct CryptScheme: HashScheme {
         }
         try limits.checkIterations(rounds, scheme: scheme, name: "rounds")
         return CryptHash(scheme: scheme, parameters: [("rounds", String(rounds))], hash: hash)
+    }
+
+    /// NetBSD: `$sha1$<rounds>$<salt>$<28-char checksum>`, HMAC-SHA1 chained
+    /// `rounds` times.
+    private func parseSHA1Crypt(_ hash: String, limits: CostLimits) throws(HashError) -> any ParsedHash {
+        let scheme = "sha1-crypt"
+        let parts = hash.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 5, let rounds = Int(parts[2]), parts[3].utf8.count <= 64,
+            parts[3].utf8.allSatisfy(Self.isCrypt64), parts[4].utf8.count == 28,
+            parts[4].utf8.allSatisfy(Self.isCrypt64)
+        else {
+            throw .malformed(scheme: scheme, reason: "expected $sha1$<rounds>$<salt up to 64>$<28-char checksum>")
+        }
+        try limits.checkIterations(rounds, scheme: scheme, name: "rounds")
+        return CryptHash(scheme: scheme, parameters: [("rounds", String(rounds))], hash: hash)
+    }
+
+    /// Solaris: `$md5[,rounds=N]$<salt>[$]$<22-char checksum>`, 4096 + N MD5 rounds.
+    private func parseSunMD5(_ hash: String, limits: CostLimits) throws(HashError) -> any ParsedHash {
+        let scheme = "sun-md5-crypt"
+        let reason = "expected $md5[,rounds=N]$<salt up to 8>$[$]<22-char checksum>"
+        var parts = hash.split(separator: "$", omittingEmptySubsequences: false).dropFirst()
+        var extra = 0
+        // The rounds ride either after a comma or as their own `rounds=` field.
+        var head = parts.removeFirst()
+        if head.hasPrefix("md5,rounds=") {
+            guard let value = Int(head.dropFirst("md5,rounds=".count)) else {
+                throw .malformed(scheme: scheme, reason: reason)
+            }
+            extra = value
+        } else if head == "md5", let next = parts.first, next.hasPrefix("rounds=") {
+            guard let value = Int(next.dropFirst("rounds=".count)) else {
+                throw .malformed(scheme: scheme, reason: reason)
+            }
+            extra = value
+            parts = parts.dropFirst()
+        } else {
+            guard head == "md5" else { throw .malformed(scheme: scheme, reason: reason) }
+        }
+        head = parts.first ?? ""
+        let rest = Array(parts.dropFirst())
+        guard head.utf8.count <= 8, head.utf8.allSatisfy(Self.isCrypt64),
+            rest.count == 1 || (rest.count == 2 && rest[0].isEmpty), let checksum = rest.last,
+            checksum.utf8.count == 22, checksum.utf8.allSatisfy(Self.isCrypt64), (0..<(1 << 40)).contains(extra)
+        else { throw .malformed(scheme: scheme, reason: reason) }
+        try limits.checkIterations(4096 + extra, scheme: scheme, name: "rounds")
+        return CryptHash(scheme: scheme, parameters: [("rounds", String(4096 + extra))], hash: hash)
     }
 
     private func parseYescrypt(_ hash: String, scheme: String, prefix: String, limits: CostLimits) throws(HashError)
