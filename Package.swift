@@ -35,6 +35,10 @@ let package = Package(
         .systemLibrary(
             name: "CArgon2", pkgConfig: "libargon2",
             providers: [.apt(["libargon2-dev"])]),
+        // OpenLDAP's client library, for LDAP directories as a legacy source.
+        .systemLibrary(
+            name: "CLDAP", pkgConfig: "ldap",
+            providers: [.apt(["libldap-dev"])]),
 
         .target(
             name: "PasswordHashes",
@@ -52,7 +56,7 @@ let package = Package(
         .target(
             name: "FerryMigration",
             dependencies: [
-                "PasswordHashes", "FerryStore", "FerryConfig",
+                "PasswordHashes", "FerryStore", "FerryConfig", "CLDAP",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // sqlite3_column_decltype: a legacy column's declared type (BOOL, DATETIME)
                 // gives its carried attribute a type that SQLite's storage does not.

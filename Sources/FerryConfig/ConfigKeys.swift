@@ -51,9 +51,12 @@ enum ConfigKeys {
         .field("jwt_issuers", \.jwtIssuers, .strings),
     ]
 
+    /// `database` and `user_query` are required with `kind = "sql"`
+    /// (`ConfigBuilder.legacySource`).
     static let legacy: [ConfigKey<LegacySourceSettings>] = [
-        .field("database", \.database, .requiredStore),
-        .field("user_query", \.userQuery, .requiredText),
+        .field("kind", \.kind, .choice),
+        .field("database", \.database, .store),
+        .field("user_query", \.userQuery, .text),
         .field("mfa_query", \.mfaQuery, .optionalText),
         .field("consents_query", \.consentsQuery, .optionalText),
         .field("roles_query", \.rolesQuery, .optionalText),
@@ -62,6 +65,22 @@ enum ConfigKeys {
         .field("case_sensitive", \.caseSensitive, .bool),
         .field("totp_secret_encoding", \.totpSecretEncoding, .choice),
         .field("all_users_query", \.allUsersQuery, .optionalText),
+    ]
+
+    static let ldap: [ConfigKey<LDAPSourceSettings>] = [
+        .field("url", \.url, .requiredText),
+        .field("start_tls", \.startTLS, .bool),
+        .field("ca_file", \.caFile, .path),
+        .field("bind_dn", \.bindDN, .requiredText),
+        .field("bind_password", \.bindPassword, .secret),
+        .field("base_dn", \.baseDN, .requiredText),
+        .field("user_filter", \.userFilter, .requiredText),
+        .field("all_users_filter", \.allUsersFilter, .optionalText),
+        .field("id_attribute", \.idAttribute, .text),
+        .field("attributes", \.attributes, .parsedList(LDAPAttributeMapping.parse)),
+        .field("verify", \.verify, .choice),
+        .field("timeout", \.timeout, .duration(max: .seconds(120))),
+        .field("page_size", \.pageSize, .integer(in: 1...10_000)),
     ]
 
     static let hashLimits: [ConfigKey<HashCostLimits>] = [

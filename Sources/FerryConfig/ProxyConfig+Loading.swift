@@ -222,7 +222,29 @@ struct ConfigBuilder {
     private func legacySource(_ table: TableReader) -> LegacySourceSettings? {
         defer { table.finish() }
         var settings = LegacySourceSettings()
-        let complete = ConfigKey.read(ConfigKeys.legacy, from: table, into: &settings, self)
+        var complete = ConfigKey.read(ConfigKeys.legacy, from: table, into: &settings, self)
+        switch settings.kind {
+        case .sql:
+            for key in ["database", "user_query"] where !table.has(key) {
+                table.missing(key)
+                complete = false
+            }
+            if table.table("ldap") != nil {
+                table.report("kind", "must be \"ldap\" for `[legacy.ldap]` to be used")
+            }
+        case .ldap:
+            if let ldap = table.table("ldap") {
+                settings.ldap = ldapSource(ldap)
+                if settings.ldap == nil { complete = false }
+            } else {
+                table.report("kind", "is \"ldap\", so `[legacy.ldap]` must say which directory to read")
+                complete = false
+            }
+            for key in ["user_query", "all_users_query", "mfa_query", "consents_query", "roles_query"]
+            where table.has(key) {
+                table.report(key, "is SQL; with `kind = \"ldap\"` the directory is read through `[legacy.ldap]`")
+            }
+        }
         let userQuery = settings.userQuery
         if table.has("user_query"), !userQuery.contains(":identifier") {
             table.report("user_query", "must use the named parameter `:identifier`")
@@ -295,6 +317,36 @@ struct ConfigBuilder {
             settings.clientAddressHeader = nil
         }
         return settings
+    }
+
+    private func ldapSource(_ table: TableReader) -> LDAPSourceSettings? {
+        defer { table.finish() }
+        var settings = LDAPSourceSettings()
+        var complete = ConfigKey.read(ConfigKeys.ldap, from: table, into: &settings, self)
+        let url = settings.url.lowercased()
+        if table.has("url") {
+            if !url.hasPrefix("ldap://") && !url.hasPrefix("ldaps://") {
+                table.report("url", "must be ldap://host:port or ldaps://host:port, found \"\(settings.url)\"")
+                complete = false
+            } else if url.hasPrefix("ldaps://") && settings.startTLS {
+                table.report("start_tls", "applies to ldap:// only; ldaps:// is TLS from the first byte")
+            }
+        }
+        if !table.has("bind_password_file") && !table.has("bind_password_env") {
+            table.report("bind_password_file", "or `bind_password_env` is required: the service account's password")
+            complete = false
+        }
+        if table.has("user_filter") {
+            if !settings.userFilter.contains("{identifier}") {
+                table.report("user_filter", "must contain {identifier}, e.g. (uid={identifier})")
+            } else if !LDAPFilterText.looksBalanced(settings.userFilter) {
+                table.report("user_filter", "must be one parenthesised LDAP filter with balanced parentheses")
+            }
+        }
+        if let filter = settings.allUsersFilter, !LDAPFilterText.looksBalanced(filter) {
+            table.report("all_users_filter", "must be one parenthesised LDAP filter with balanced parentheses")
+        }
+        return complete ? settings : nil
     }
 
     private func configuredHash(_ table: TableReader, limits: HashCostLimits) -> ConfiguredHashFormat? {

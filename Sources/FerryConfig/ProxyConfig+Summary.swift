@@ -23,7 +23,14 @@ extension ProxyConfig {
         migrationLine += ", rate \(format(migration.ratePerSecond))/s burst \(migration.burst)"
         migrationLine += ", rehash \(migration.rehash.scheme.rawValue) (\(migration.rehash.format.rawValue))"
         lines.append(migrationLine)
-        if let legacy { lines.append("legacy     \(legacy.database)") }
+        if let legacy {
+            if let ldap = legacy.ldap, legacy.kind == .ldap {
+                let tls = ldap.startTLS ? " (StartTLS)" : ""
+                lines.append("legacy     \(ldap.url)\(tls) under \(ldap.baseDN), verify \(ldap.verify.rawValue)")
+            } else {
+                lines.append("legacy     \(legacy.database)")
+            }
+        }
         if let target {
             let location = target.url?.description ?? target.database?.description ?? ""
             lines.append("target     \(target.kind.rawValue) \(location)")

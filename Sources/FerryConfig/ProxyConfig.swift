@@ -195,8 +195,16 @@ public enum HostHeaderPolicy: String, CaseIterable, Sendable {
 }
 
 public struct LegacySourceSettings: Equatable, Sendable {
-    /// Required, as is `userQuery`: a `[legacy]` without them is not built.
+    /// Where legacy users are read: SQL (`database` and `user_query`) or an
+    /// LDAP directory (`[legacy.ldap]`).
+    public internal(set) var kind = LegacyKind.sql
+    /// With `kind = "ldap"`: the directory, its service account and mapping.
+    public internal(set) var ldap: LDAPSourceSettings?
+    /// Required with `kind = "sql"`, as is `userQuery`.
     public internal(set) var database = StoreLocation.sqlite(path: "")
+
+    /// `database` when legacy is SQL; nil for a directory.
+    public var sqlDatabase: StoreLocation? { kind == .sql ? database : nil }
     /// Named parameter `:identifier` (normalized); column aliases map onto the
     /// canonical record.
     public internal(set) var userQuery = ""
@@ -227,6 +235,67 @@ public struct LegacySourceSettings: Equatable, Sendable {
 
     public enum TOTPSecretEncoding: String, CaseIterable, Sendable {
         case base32, hex, base64
+    }
+}
+
+public enum LegacyKind: String, CaseIterable, Sendable {
+    case sql, ldap
+}
+
+/// `[legacy.ldap]`: a directory read with a service account, the customer
+/// found by a filter with the identifier escaped (RFC 4515).
+public struct LDAPSourceSettings: Equatable, Sendable {
+    /// `ldap://host:port` or `ldaps://host:port`.
+    public internal(set) var url = ""
+    /// Upgrade an `ldap://` connection with StartTLS before binding.
+    public internal(set) var startTLS = false
+    /// CA certificates the directory's certificate must chain to.
+    public internal(set) var caFile: String?
+    public internal(set) var bindDN = ""
+    public internal(set) var bindPassword: Secret?
+    public internal(set) var baseDN = ""
+    /// With `{identifier}`, e.g. `(&(objectClass=inetOrgPerson)(|(uid={identifier})(mail={identifier})))`.
+    public internal(set) var userFilter = ""
+    /// Every customer, for status totals and the stragglers export.
+    public internal(set) var allUsersFilter: String?
+    /// The attribute whose value is the legacy id (stable across renames).
+    public internal(set) var idAttribute = "entryUUID"
+    /// `field=attribute` overrides of the canonical mapping (`LDAPMapping`).
+    public internal(set) var attributes: [LDAPAttributeMapping] = []
+    /// How a password is checked: Ferry reads `userPassword` (`hash`), binds
+    /// as the customer (`bind`), or reads it when it can and binds otherwise.
+    public internal(set) var verify = LDAPVerification.auto
+    public internal(set) var timeout: Duration = .seconds(5)
+    public internal(set) var pageSize = 500
+
+    public init() {}
+
+    public enum LDAPVerification: String, CaseIterable, Sendable {
+        case auto, hash, bind
+    }
+}
+
+/// `username=uid`: which directory attribute fills a canonical field.
+public struct LDAPAttributeMapping: Equatable, Sendable, CustomStringConvertible {
+    /// Canonical fields an attribute can fill.
+    public static let fields = [
+        "username", "email", "given_name", "family_name", "phone", "locale", "roles", "created_at", "password_hash",
+    ]
+    public var field: String
+    public var attribute: String
+
+    public var description: String { "\(field)=\(attribute)" }
+
+    static func parse(_ text: String) -> (LDAPAttributeMapping?, String?) {
+        let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, !parts[1].isEmpty else { return (nil, "must be field=attribute, e.g. username=uid") }
+        guard fields.contains(parts[0]) else {
+            return (nil, "names no canonical field; use one of \(fields.joined(separator: ", "))")
+        }
+        guard parts[1].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == ";" }) else {
+            return (nil, "has an attribute name with characters LDAP does not allow")
+        }
+        return (LDAPAttributeMapping(field: parts[0], attribute: parts[1]), nil)
     }
 }
 

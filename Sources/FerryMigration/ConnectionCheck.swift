@@ -42,7 +42,13 @@ public enum ConnectionCheck {
                     ? nil : "folder \(folder) cannot be written, so the state store cannot be created"
             }
         }
-        if let legacy = config.legacy, case .sqlite(let path) = legacy.database {
+        if let ldap = config.legacy?.ldap, config.legacy?.kind == .ldap {
+            await check("legacy.ldap.bind_dn") {
+                let source = try LDAPLegacySource(settings: ldap, activeStatuses: ["active"])
+                return try await source.checkConnection()
+            }
+        }
+        if let legacy = config.legacy, case .sqlite(let path)? = legacy.sqlDatabase {
             var database: DatabaseQueue?
             await check("legacy.database") {
                 database = try open(path)
@@ -65,7 +71,7 @@ public enum ConnectionCheck {
                 }
             }
         }
-        if let legacy = config.legacy, case .postgres(let location) = legacy.database {
+        if let legacy = config.legacy, case .postgres(let location)? = legacy.sqlDatabase {
             let queries =
                 [("legacy.user_query", legacy.userQuery)]
                 + [("legacy.mfa_query", legacy.mfaQuery), ("legacy.consents_query", legacy.consentsQuery)]
@@ -78,13 +84,13 @@ public enum ConnectionCheck {
             findings += await checkPostgres(location, key: "target.database", queries: targetStatements(target))
         }
         if let query = config.sessions.storeQuery,
-            case .postgres(let location)? = config.sessions.storeDatabase ?? config.legacy?.database
+            case .postgres(let location)? = config.sessions.storeDatabase ?? config.legacy?.sqlDatabase
         {
             findings += await checkPostgres(
                 location, key: "sessions.store_database", queries: [("sessions.store_query", query)])
         }
         if let query = config.sessions.storeQuery,
-            case .sqlite(let path)? = config.sessions.storeDatabase ?? config.legacy?.database
+            case .sqlite(let path)? = config.sessions.storeDatabase ?? config.legacy?.sqlDatabase
         {
             await check("sessions.store_query") { try await prepare(query, in: try open(path), needs: ["expires_at"]) }
         }

@@ -31,6 +31,11 @@ public struct LegacyAccount: Sendable {
     public var attributes: [String: AttributeValue]
     /// From `roles_query`, in its order.
     public var roles: [String]
+    /// The legacy platform judges this account's password itself (an LDAP
+    /// bind): its hash is unreadable, or the source is set to ask.
+    public var judgedByLegacy = false
+    /// The directory entry's DN, for the bind that judges the password.
+    public var directoryDN: String?
 
     public init(
         legacyID: String, username: String?, email: String?, emailVerified: Bool, phone: String?,
@@ -84,6 +89,22 @@ public protocol LegacySource: Sendable {
     func forEachUser(_ body: @Sendable (LegacyAccount) throws -> Void) async throws
 }
 
+/// A legacy platform that can judge a password itself: an LDAP bind as the
+/// customer (later an OAuth password grant or Cognito's AdminInitiateAuth).
+public protocol LegacyPasswordJudge: Sendable {
+    /// The scheme name recorded for passwords judged this way (`ldap-bind`).
+    var judgementScheme: String { get }
+    func judge(_ account: LegacyAccount, password: String) async -> LegacyJudgement
+}
+
+/// The legacy platform's own answer to a password. A timeout or an outage is
+/// `unavailable`, never `rejected`.
+public enum LegacyJudgement: Equatable, Sendable {
+    case accepted
+    case rejected
+    case unavailable(String)
+}
+
 public enum LegacySourceError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The database cannot be opened or queried; the login goes to legacy.
     case unavailable(String)
@@ -100,7 +121,8 @@ public enum LegacySourceError: Error, Equatable, Sendable, CustomStringConvertib
         switch self {
         case .unavailable(let reason): return "legacy source unavailable: \(reason)"
         case .badRow(let reason): return "legacy source row unusable: \(reason)"
-        case .notConfigured: return "legacy.all_users_query is not set; it lists every legacy user"
+        case .notConfigured:
+            return "legacy.all_users_query (or [legacy.ldap] all_users_filter) is not set; it lists every legacy user"
         case .ambiguous: return "user_query found more than one legacy user for this identifier"
         }
     }

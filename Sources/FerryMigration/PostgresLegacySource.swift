@@ -70,6 +70,9 @@ public enum LegacySources {
     public static func open(_ settings: LegacySourceSettings, logger: Logger = Logger(label: "ferry"))
         throws(LegacySourceError) -> any LegacySource
     {
+        if settings.kind == .ldap, let ldap = settings.ldap {
+            return try LDAPLegacySource(settings: ldap, activeStatuses: settings.activeStatuses, logger: logger)
+        }
         switch settings.database {
         case .sqlite: return try SQLiteLegacySource(settings: settings)
         case .postgres: return try PostgresLegacySource(settings: settings, logger: logger)

@@ -21,7 +21,7 @@ struct CaseSensitiveMigrationTests {
         """
 
     static func engine(legacy: String, target: String) throws -> (MigrationEngine, HashWorkerPool) {
-        try sqliteMigrationEngine(
+        try engineWithSQLTarget(
             """
             [legacy]
             database = "sqlite://\(legacy)"

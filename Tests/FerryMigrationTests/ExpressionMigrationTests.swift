@@ -16,7 +16,7 @@ struct ExpressionMigrationTests {
     static func md5(_ text: String) -> String { LegacyHashWriter.md5Hex(text) }
 
     static func engine(legacy: String, target: String, hash: String) throws -> (MigrationEngine, HashWorkerPool) {
-        try sqliteMigrationEngine(
+        try engineWithSQLTarget(
             """
             [legacy]
             database = "sqlite://\(legacy)"

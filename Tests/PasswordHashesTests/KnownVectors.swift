@@ -176,6 +176,11 @@ enum KnownVectors {
         KnownVector("$sha1$1$Wq3GL2Vp$C8U25GvfHS8qGHimExLaiSFlGkAe", "test", "sha1-crypt", passlib),
         KnownVector("$md5$bX3kpM8B$$4lvjuxCx9EQBfFUnKBwJ0/", "test", "sun-md5-crypt", passlib),
         KnownVector("$md5,rounds=904$bX3kpM8B$$OoiBtFVw57Y0xTfpymvXL.", "test", "sun-md5-crypt", "libxcrypt 4.4"),
+        // OpenLDAP 2.5 slappasswd with its argon2 module; argon2-cffi verifies it too.
+        KnownVector(
+            "{ARGON2}$argon2i$v=19$m=4096,t=3,p=1$vs6XvjHVNq/HKVhNZTn63w$bZoI5BerlgTqHsixAN4PHfm9QpGI31HK30nneuLGu40",
+            "x",
+            "ldap-argon2", "OpenLDAP 2.5 slappasswd -h {ARGON2}"),
         KnownVector("$8$TnGX/fE4KGHOVU$pEhnEvxrvaynpi8j4f.EMHr6M.FzU8xnZnBr/tJdFWk", "hashcat", "cisco-type8", hashcat),
         KnownVector("$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6", "hashcat", "cisco-type9", hashcat),
         KnownVector(

@@ -291,6 +291,9 @@ extension MigrationEngine {
             _ = try? await services.hashPool.run { catalog.verify(password: password, hash: decoy.0, salt: decoy.1) }
             return account == nil ? (.unknownUser, nil, nil) : (.disabledUser, account, nil)
         }
+        if account.judgedByLegacy, let judge = source as? any LegacyPasswordJudge {
+            return await judged(by: judge, account: account, password: password)
+        }
         let result: VerificationResult
         let seconds: Double
         do {
@@ -318,6 +321,23 @@ extension MigrationEngine {
         case .error(let error):
             logger.notice("legacy hash unusable; login forwarded to legacy", metadata: ["reason": "\(error.code)"])
             return (.unusableHash, account, nil)
+        }
+    }
+
+    /// The legacy platform's own answer (an LDAP bind as the customer): its
+    /// lockout counters advance on a wrong password as they would without
+    /// Ferry, and an outage is never taken for a wrong password.
+    private func judged(by judge: any LegacyPasswordJudge, account: LegacyAccount, password: String) async -> (
+        Verification, LegacyAccount?, String?
+    ) {
+        switch await judge.judge(account, password: password) {
+        case .accepted:
+            let fit = MFAPolicy.fit(
+                has: account.factorKinds, targetHolds: Set(targetSettings?.mfaFactors ?? []),
+                policy: settings.unsupportedMFA)
+            return (.match(fit), account, judge.judgementScheme)
+        case .rejected: return (.mismatch, account, judge.judgementScheme)
+        case .unavailable: return (.sourceUnavailable, account, nil)
         }
     }
 

@@ -74,7 +74,8 @@ public final class LegacySessionTracker: Sendable {
         self.observations = observations
         self.clock = clock
         self.logger = logger
-        switch config.sessions.storeQuery.flatMap({ _ in config.sessions.storeDatabase ?? config.legacy?.database }) {
+        switch config.sessions.storeQuery.flatMap({ _ in config.sessions.storeDatabase ?? config.legacy?.sqlDatabase })
+        {
         case .sqlite(let path):
             var configuration = Configuration()
             configuration.readonly = true

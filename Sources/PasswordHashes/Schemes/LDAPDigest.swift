@@ -1,7 +1,8 @@
 /// RFC 2307 userPassword digests: `{MD5}` `{SMD5}` `{SHA}` `{SSHA}` `{SHA256}`
 /// `{SSHA256}` `{SHA384}` `{SSHA384}` `{SHA512}` `{SSHA512}`: base64 of the digest,
 /// salted forms appending any length of salt after it (digest over password ‖ salt).
-/// `{CRYPT}` wraps a crypt(3) hash. Spring's `{ldap}` prefix is accepted in front.
+/// `{CRYPT}` wraps a crypt(3) hash, `{ARGON2}` (OpenLDAP's argon2 module) a PHC
+/// Argon2 string. Spring's `{ldap}` prefix is accepted in front.
 struct LDAPDigestScheme: HashScheme {
     let wrapped: [any HashScheme]
 
@@ -18,6 +19,12 @@ struct LDAPDigestScheme: HashScheme {
                 }
             }
             throw .malformed(scheme: "ldap-crypt", reason: "{CRYPT} wraps no known crypt(3) format")
+        }
+        if tag == "ARGON2" {
+            guard let inner = try Argon2Scheme().parse(String(body), limits: limits) else {
+                throw .malformed(scheme: "ldap-argon2", reason: "{ARGON2} wraps no PHC Argon2 string")
+            }
+            return RelabeledHash(scheme: "ldap-argon2", inner: inner)
         }
         let digests: [String: DigestAlgorithm] = [
             "MD5": .md5, "SHA": .sha1, "SHA256": .sha256, "SHA384": .sha384, "SHA512": .sha512,

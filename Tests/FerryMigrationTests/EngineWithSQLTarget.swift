@@ -8,11 +8,12 @@ import Testing
 
 @testable import FerryMigration
 
-/// A migration engine over a real SQLite legacy store and a real sql target,
+/// A migration engine over a real legacy source (SQLite, PostgreSQL or LDAP,
+/// as `[legacy]` says) and a real SQLite sql target,
 /// with an in-memory state store: `sections` are the `[legacy…]`, `[target]`
 /// and `[migration…]` tables; the server, state and upstream tables are fixed.
 /// Shut the pool down when done.
-func sqliteMigrationEngine(_ sections: String, environment: [String: String] = [:]) throws -> (
+func engineWithSQLTarget(_ sections: String, environment: [String: String] = [:]) throws -> (
     MigrationEngine, HashWorkerPool
 ) {
     let config = try ProxyConfig.parse(
@@ -32,7 +33,7 @@ func sqliteMigrationEngine(_ sections: String, environment: [String: String] = [
     let services = MigrationServices(
         store: InMemoryStateStore(), hashPool: pool, sealer: try JobSealer(key: Array(repeating: 0xAB, count: 32)),
         logger: Logger(label: "test"), clock: { Date() })
-    let source = try SQLiteLegacySource(settings: try #require(config.legacy))
+    let source = try LegacySources.open(try #require(config.legacy))
     let sql = try SQLTarget(settings: try #require(config.target))
     return (MigrationEngine(config: config, services: services, source: source, target: sql), pool)
 }
