@@ -83,6 +83,18 @@ enum ConfigKeys {
         .field("page_size", \.pageSize, .integer(in: 1...10_000)),
     ]
 
+    static let cognito: [ConfigKey<CognitoSourceSettings>] = [
+        .field("region", \.region, .requiredText),
+        .field("user_pool_id", \.userPoolID, .requiredText),
+        .field("client_id", \.clientID, .requiredText),
+        .field("client_secret", \.clientSecret, .secret),
+        .field("access_key_id", \.accessKeyID, .requiredText),
+        .field("secret_access_key", \.secretAccessKey, .secret),
+        .field("session_token", \.sessionToken, .secret),
+        .field("endpoint", \.endpoint, .url),
+        .field("timeout", \.timeout, .duration(max: .seconds(120))),
+    ]
+
     static let hashLimits: [ConfigKey<HashCostLimits>] = [
         .field("max_bcrypt_cost", \.maxBcryptCost, .integer(in: 4...31)),
         .field("max_iterations", \.maxIterations, .integer(in: 1...1_000_000_000)),

@@ -229,8 +229,8 @@ struct ConfigBuilder {
                 table.missing(key)
                 complete = false
             }
-            if table.table("ldap") != nil {
-                table.report("kind", "must be \"ldap\" for `[legacy.ldap]` to be used")
+            for kind in ["ldap", "cognito"] where table.table(kind) != nil {
+                table.report("kind", "must be \"\(kind)\" for `[legacy.\(kind)]` to be used")
             }
         case .ldap:
             if let ldap = table.table("ldap") {
@@ -240,9 +240,22 @@ struct ConfigBuilder {
                 table.report("kind", "is \"ldap\", so `[legacy.ldap]` must say which directory to read")
                 complete = false
             }
-            for key in ["user_query", "all_users_query", "mfa_query", "consents_query", "roles_query"]
+        case .cognito:
+            if let cognito = table.table("cognito") {
+                settings.cognito = cognitoSource(cognito)
+                if settings.cognito == nil { complete = false }
+            } else {
+                table.report("kind", "is \"cognito\", so `[legacy.cognito]` must say which user pool to read")
+                complete = false
+            }
+        }
+        if settings.kind != .sql {
+            for key in ["database", "user_query", "all_users_query", "mfa_query", "consents_query", "roles_query"]
             where table.has(key) {
-                table.report(key, "is SQL; with `kind = \"ldap\"` the directory is read through `[legacy.ldap]`")
+                table.report(
+                    key,
+                    "is SQL; with `kind = \"\(settings.kind.rawValue)\"` legacy is read through `[legacy.\(settings.kind.rawValue)]`"
+                )
             }
         }
         let userQuery = settings.userQuery
@@ -317,6 +330,27 @@ struct ConfigBuilder {
             settings.clientAddressHeader = nil
         }
         return settings
+    }
+
+    private func cognitoSource(_ table: TableReader) -> CognitoSourceSettings? {
+        defer { table.finish() }
+        var settings = CognitoSourceSettings()
+        var complete = ConfigKey.read(ConfigKeys.cognito, from: table, into: &settings, self)
+        if !table.has("secret_access_key_file") && !table.has("secret_access_key_env") {
+            table.report(
+                "secret_access_key_file",
+                "or `secret_access_key_env` is required: the IAM key Ferry signs its calls with")
+            complete = false
+        }
+        if table.has("region"),
+            settings.region.range(of: #"^[a-z]{2}(-[a-z]+)+-[0-9]$"#, options: .regularExpression) == nil
+        {
+            table.report("region", "must be an AWS region such as eu-west-1, found \"\(settings.region)\"")
+        }
+        if table.has("user_pool_id"), !settings.userPoolID.hasPrefix(settings.region + "_") {
+            table.report("user_pool_id", "must start with the region and an underscore, e.g. \(settings.region)_AbC123")
+        }
+        return complete ? settings : nil
     }
 
     private func ldapSource(_ table: TableReader) -> LDAPSourceSettings? {

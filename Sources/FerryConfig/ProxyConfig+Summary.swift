@@ -24,7 +24,9 @@ extension ProxyConfig {
         migrationLine += ", rehash \(migration.rehash.scheme.rawValue) (\(migration.rehash.format.rawValue))"
         lines.append(migrationLine)
         if let legacy {
-            if let ldap = legacy.ldap, legacy.kind == .ldap {
+            if let cognito = legacy.cognito, legacy.kind == .cognito {
+                lines.append("legacy     Cognito pool \(cognito.userPoolID) at \(cognito.url), verified by Cognito")
+            } else if let ldap = legacy.ldap, legacy.kind == .ldap {
                 let tls = ldap.startTLS ? " (StartTLS)" : ""
                 lines.append("legacy     \(ldap.url)\(tls) under \(ldap.baseDN), verify \(ldap.verify.rawValue)")
             } else {

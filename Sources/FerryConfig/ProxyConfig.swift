@@ -200,6 +200,8 @@ public struct LegacySourceSettings: Equatable, Sendable {
     public internal(set) var kind = LegacyKind.sql
     /// With `kind = "ldap"`: the directory, its service account and mapping.
     public internal(set) var ldap: LDAPSourceSettings?
+    /// With `kind = "cognito"`: the user pool and the credentials to ask it.
+    public internal(set) var cognito: CognitoSourceSettings?
     /// Required with `kind = "sql"`, as is `userQuery`.
     public internal(set) var database = StoreLocation.sqlite(path: "")
 
@@ -239,7 +241,34 @@ public struct LegacySourceSettings: Equatable, Sendable {
 }
 
 public enum LegacyKind: String, CaseIterable, Sendable {
-    case sql, ldap
+    case sql, ldap, cognito
+}
+
+/// `[legacy.cognito]`: an Amazon Cognito user pool that never exports
+/// password hashes. Each password is judged by Cognito itself
+/// (`AdminInitiateAuth`, `ADMIN_USER_PASSWORD_AUTH`); profiles come from
+/// `AdminGetUser`, groups from `AdminListGroupsForUser`, the list of users
+/// from `ListUsers`.
+public struct CognitoSourceSettings: Equatable, Sendable {
+    public internal(set) var region = ""
+    public internal(set) var userPoolID = ""
+    /// An app client with `ALLOW_ADMIN_USER_PASSWORD_AUTH`.
+    public internal(set) var clientID = ""
+    /// The app client's secret, when it has one (`SECRET_HASH` is sent).
+    public internal(set) var clientSecret: Secret?
+    /// IAM credentials allowed the four calls above on this pool, nothing more.
+    public internal(set) var accessKeyID = ""
+    public internal(set) var secretAccessKey: Secret?
+    public internal(set) var sessionToken: Secret?
+    /// Default `https://cognito-idp.REGION.amazonaws.com/`; a VPC endpoint or
+    /// an emulator otherwise.
+    public internal(set) var endpoint: EndpointURL?
+    public internal(set) var timeout: Duration = .seconds(5)
+
+    public init() {}
+
+    /// The endpoint calls go to.
+    public var url: String { endpoint.map { "\($0)/" } ?? "https://cognito-idp.\(region).amazonaws.com/" }
 }
 
 /// `[legacy.ldap]`: a directory read with a service account, the customer

@@ -42,6 +42,11 @@ public enum ConnectionCheck {
                     ? nil : "folder \(folder) cannot be written, so the state store cannot be created"
             }
         }
+        if let cognito = config.legacy?.cognito, config.legacy?.kind == .cognito {
+            await check("legacy.cognito.user_pool_id") {
+                try await CognitoLegacySource(settings: cognito).checkConnection()
+            }
+        }
         if let ldap = config.legacy?.ldap, config.legacy?.kind == .ldap {
             await check("legacy.ldap.bind_dn") {
                 let source = try LDAPLegacySource(settings: ldap, activeStatuses: ["active"])

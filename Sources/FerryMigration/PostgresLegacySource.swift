@@ -70,6 +70,9 @@ public enum LegacySources {
     public static func open(_ settings: LegacySourceSettings, logger: Logger = Logger(label: "ferry"))
         throws(LegacySourceError) -> any LegacySource
     {
+        if settings.kind == .cognito, let cognito = settings.cognito {
+            return try CognitoLegacySource(settings: cognito, logger: logger)
+        }
         if settings.kind == .ldap, let ldap = settings.ldap {
             return try LDAPLegacySource(settings: ldap, activeStatuses: settings.activeStatuses, logger: logger)
         }

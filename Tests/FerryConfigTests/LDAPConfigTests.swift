@@ -47,7 +47,7 @@ struct LDAPConfigTests {
         ),
         (
             "user_query = \"SELECT 1\"\n", "", "",
-            "proxy.conf:5: key `legacy.user_query` is SQL; with `kind = \"ldap\"` the directory is read through `[legacy.ldap]`"
+            "proxy.conf:5: key `legacy.user_query` is SQL; with `kind = \"ldap\"` legacy is read through `[legacy.ldap]`"
         ),
         (
             "", "attributes = []", "attributes = [\"nickname=cn\"]",

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Another system's PostgreSQL database, used through the operator's own
 /// statements: the legacy user store (read) and the new platform's (written
@@ -14,6 +15,11 @@ public final class ExternalPostgres: Sendable {
     let client: PostgresClient
     let logger: Logger
     let timeout: Duration
+    /// Until one call has succeeded, calls may take `coldTimeout`: the first
+    /// also opens the connection (TCP, TLS, SCRAM), which on a busy machine
+    /// outlasts a deadline meant for a query on an open connection.
+    private let warm = Atomic<Bool>(false)
+    static let coldTimeout: Duration = .seconds(10)
     private let runner: Task<Void, Never>
 
     public init(location: PostgresLocation, timeout: Duration, logger: Logger = Logger(label: "ferry")) throws {
@@ -40,7 +46,8 @@ public final class ExternalPostgres: Sendable {
     private func transaction<T: Sendable>(
         _ start: String, _ body: @escaping @Sendable (PostgresSession) async throws -> T
     ) async throws -> T {
-        try await withDeadline(timeout) { [client, logger] in
+        let deadline = warm.load(ordering: .relaxed) ? timeout : max(timeout, Self.coldTimeout)
+        let result = try await withDeadline(deadline) { [client, logger] in
             try await client.withConnection { connection in
                 let session = PostgresSession(connection: connection, logger: logger)
                 _ = try await connection.query(PostgresQuery(unsafeSQL: start), logger: logger)
@@ -54,6 +61,8 @@ public final class ExternalPostgres: Sendable {
                 }
             }
         }
+        warm.store(true, ordering: .relaxed)
+        return result
     }
 
     /// Has the server parse and plan `sql` without running it: names of

@@ -1,0 +1,88 @@
+import FerryConfig
+import FerryTestSupport
+import Foundation
+import GRDB
+import PasswordHashes
+import Synchronization
+import Testing
+
+@testable import FerryMigration
+
+/// The Cognito source against moto, a third-party Cognito emulator, in server
+/// mode (`scripts/cognito-throwaway`): users read with AdminGetUser, judged
+/// with AdminInitiateAuth, listed with ListUsers, and migrated.
+@Suite(.enabled(if: TestCognito.endpoint != nil, "FERRY_TEST_COGNITO_ENDPOINT names no emulator"))
+struct CognitoLegacySourceTests {
+    static func source(endpoint: String? = nil) throws -> CognitoLegacySource {
+        let config = try ProxyConfig.parse(
+            "[server]\nlisten = \"127.0.0.1:0\"\n" + TestCognito.legacyTables(endpoint: endpoint), file: "t.conf",
+            baseDirectory: "/tmp")
+        return try CognitoLegacySource(settings: try #require(config.legacy?.cognito))
+    }
+
+    @Test func aUserIsMappedWithGroupsAndCustomAttributes() async throws {
+        let account = try #require(try await Self.source().account(for: "ada"))
+        #expect(account.username == "ada" && account.email == "ada@example.com" && account.emailVerified)
+        #expect(account.profile.givenName == "Ada" && account.profile.familyName == "Lovelace")
+        #expect(account.phone == "+441234567890")
+        #expect(Set(account.roles) == ["gold-members", "staff"])
+        #expect(account.attributes["custom_tier"] == .text("gold"))
+        #expect(account.active && account.judgedByLegacy && account.passwordHash.isEmpty)
+        #expect(UUID(uuidString: account.legacyID) != nil, "the sub is the legacy id")
+        #expect(try await Self.source().account(for: "nobody") == nil)
+    }
+
+    @Test func cognitoJudgesThePassword() async throws {
+        let source = try Self.source()
+        let ada = try #require(try await source.account(for: "ada"))
+        #expect(await source.judge(ada, password: "ada-Passw0rd!") == .accepted)
+        #expect(await source.judge(ada, password: "wrong") == .rejected)
+        let barred = try #require(try await source.account(for: "barred"))
+        #expect(!barred.active, "a disabled user stays on legacy")
+    }
+
+    @Test func anEmulatorNobodyRunsIsUnavailableNeverAWrongPassword() async throws {
+        let source = try Self.source(endpoint: "http://127.0.0.1:\(freeLoopbackPort())")
+        await #expect(throws: LegacySourceError.self) { try await source.account(for: "ada") }
+        let account = LegacyAccount(
+            legacyID: "x", username: "ada", email: nil, emailVerified: false, phone: nil, passwordHash: "", salt: nil,
+            status: nil, active: true, profile: .init(), createdAt: nil, lastLoginAt: nil, mfa: .init(), consents: [])
+        guard case .unavailable = await source.judge(account, password: "ada-Passw0rd!") else {
+            Issue.record("expected unavailable")
+            return
+        }
+    }
+
+    @Test func everyUserIsListed() async throws {
+        let names = Mutex<[String]>([])
+        try await Self.source().forEachUser { account in names.withLock { $0.append(account.username ?? "?") } }
+        #expect(Set(names.withLock { $0 }) == ["ada", "grace", "barred"])
+    }
+
+    @Test func usersMigrateByCognitosAnswer() async throws {
+        try await withTemporarySQLite(
+            "CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE, user_name TEXT, hash TEXT, tier TEXT);"
+        ) { target, database in
+            let (engine, pool) = try engineWithSQLTarget(
+                TestCognito.legacyTables() + """
+
+                    [target]
+                    kind = "sql"
+                    database = "sqlite://\(target)"
+                    existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
+                    statements = ["INSERT INTO accounts (id, external_id, user_name, hash, tier) VALUES (:new_id, :legacy_id, :username, :password_hash, :attr_custom_tier)"]
+                    [migration]
+                    mode = "migrate"
+                    rollout_percent = 100
+                    """)
+            defer { pool.shutdown() }
+            #expect(await engine.route(identifier: "grace", password: "nope").label == "legacy:wrong_password")
+            #expect(await engine.route(identifier: "grace", password: "grace-Passw0rd!").label == "new:just_migrated")
+            #expect(
+                await engine.route(identifier: "barred", password: "barred-Passw0rd!").label == "legacy:disabled_user")
+            let row = try #require(try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM accounts") })
+            #expect(row["user_name"] == "grace" && row["tier"] == "silver")
+            #expect(HashCatalog().verify(password: "grace-Passw0rd!", hash: row["hash"]).isMatch)
+        }
+    }
+}
