@@ -250,8 +250,19 @@ struct ConfigBuilder {
             }
         }
         if settings.kind != .sql {
-            for key in ["database", "user_query", "all_users_query", "mfa_query", "consents_query", "roles_query"]
-            where table.has(key) {
+            let related = ["mfa_query", "consents_query", "roles_query"].filter { table.has($0) }
+            if table.has("database") {
+                settings.hasSideStore = true
+                if related.isEmpty {
+                    table.report(
+                        "database",
+                        "is read beside `[legacy.\(settings.kind.rawValue)]` only through `mfa_query`, `consents_query` or `roles_query`; set one or remove it"
+                    )
+                }
+            } else if let first = related.first {
+                table.report(first, "needs `database`: the SQL store the factors, consents or roles are read from")
+            }
+            for key in ["user_query", "all_users_query"] where table.has(key) {
                 table.report(
                     key,
                     "is SQL; with `kind = \"\(settings.kind.rawValue)\"` legacy is read through `[legacy.\(settings.kind.rawValue)]`"

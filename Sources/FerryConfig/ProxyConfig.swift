@@ -205,6 +205,11 @@ public struct LegacySourceSettings: Equatable, Sendable {
     /// Required with `kind = "sql"`, as is `userQuery`.
     public internal(set) var database = StoreLocation.sqlite(path: "")
 
+    /// With `kind = "ldap"` or `"cognito"`: `database` holds the users' MFA
+    /// factors, consents and extra roles (`mfa_query`, `consents_query`,
+    /// `roles_query` by the source's legacy id).
+    public internal(set) var hasSideStore = false
+
     /// `database` when legacy is SQL; nil for a directory.
     public var sqlDatabase: StoreLocation? { kind == .sql ? database : nil }
     /// Named parameter `:identifier` (normalized); column aliases map onto the

@@ -89,6 +89,14 @@ public protocol LegacySource: Sendable {
     func forEachUser(_ body: @Sendable (LegacyAccount) throws -> Void) async throws
 }
 
+/// A SQL database read only for a user's factors, consents and roles, beside
+/// a source that has none (a directory, a SaaS pool): the legacy MFA store.
+public protocol LegacyRelatedRows: Sendable {
+    /// Adds what `mfa_query`, `consents_query` and `roles_query` return for
+    /// `account.legacyID`.
+    func complete(_ account: inout LegacyAccount) async throws(LegacySourceError)
+}
+
 /// A legacy platform that can judge a password itself: an LDAP bind as the
 /// customer (later an OAuth password grant or Cognito's AdminInitiateAuth).
 public protocol LegacyPasswordJudge: Sendable {
@@ -130,7 +138,7 @@ public enum LegacySourceError: Error, Equatable, Sendable, CustomStringConvertib
 
 /// The legacy SQLite database, opened read-only, queried with the configured
 /// statements; column aliases map onto the canonical record.
-public final class SQLiteLegacySource: LegacySource {
+public final class SQLiteLegacySource: LegacySource, LegacyRelatedRows {
     let database: DatabaseQueue
     let settings: LegacySourceSettings
 
@@ -168,6 +176,26 @@ public final class SQLiteLegacySource: LegacySource {
                 try LegacyRows.complete(&account, settings: settings, rows: related)
                 return account
             }
+        } catch let error as LegacySourceError {
+            throw error
+        } catch {
+            throw .unavailable(databaseErrorSummary(error))
+        }
+    }
+
+    public func complete(_ account: inout LegacyAccount) async throws(LegacySourceError) {
+        let settings = settings
+        let legacyID = account.legacyID
+        do {
+            let related = try await database.read { db -> [String: [QueryRow]] in
+                var related: [String: [QueryRow]] = [:]
+                for query in LegacyRows.relatedQueries(settings) where related[query] == nil {
+                    related[query] = try Row.fetchAll(db, sql: query, arguments: ["legacy_id": legacyID])
+                        .map { QueryRow($0) }
+                }
+                return related
+            }
+            try LegacyRows.complete(&account, settings: settings, rows: related)
         } catch let error as LegacySourceError {
             throw error
         } catch {

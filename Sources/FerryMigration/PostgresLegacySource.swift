@@ -8,7 +8,7 @@ import Logging
 /// SQLite. Each user is read in one read-only snapshot; a database that does
 /// not answer within the deadline is `unavailable`, and the login goes to
 /// legacy, which judges it itself.
-public final class PostgresLegacySource: LegacySource {
+public final class PostgresLegacySource: LegacySource, LegacyRelatedRows {
     let database: ExternalPostgres
     let settings: LegacySourceSettings
 
@@ -48,6 +48,25 @@ public final class PostgresLegacySource: LegacySource {
         }
     }
 
+    public func complete(_ account: inout LegacyAccount) async throws(LegacySourceError) {
+        let settings = settings
+        let legacyID = account.legacyID
+        do {
+            let related = try await database.read { session -> [String: [QueryRow]] in
+                var related: [String: [QueryRow]] = [:]
+                for query in LegacyRows.relatedQueries(settings) where related[query] == nil {
+                    related[query] = try await session.rows(query, ["legacy_id": legacyID])
+                }
+                return related
+            }
+            try LegacyRows.complete(&account, settings: settings, rows: related)
+        } catch let error as LegacySourceError {
+            throw error
+        } catch {
+            throw .unavailable(databaseErrorSummary(error))
+        }
+    }
+
     public func forEachUser(_ body: @Sendable (LegacyAccount) throws -> Void) async throws {
         guard let query = settings.allUsersQuery else { throw LegacySourceError.notConfigured }
         let activeStatuses = settings.activeStatuses
@@ -70,11 +89,21 @@ public enum LegacySources {
     public static func open(_ settings: LegacySourceSettings, logger: Logger = Logger(label: "ferry"))
         throws(LegacySourceError) -> any LegacySource
     {
+        var primary: (any LegacySource & LegacyPasswordJudge)?
         if settings.kind == .cognito, let cognito = settings.cognito {
-            return try CognitoLegacySource(settings: cognito, logger: logger)
+            primary = try CognitoLegacySource(settings: cognito, logger: logger)
         }
         if settings.kind == .ldap, let ldap = settings.ldap {
-            return try LDAPLegacySource(settings: ldap, activeStatuses: settings.activeStatuses, logger: logger)
+            primary = try LDAPLegacySource(settings: ldap, activeStatuses: settings.activeStatuses, logger: logger)
+        }
+        if let primary {
+            guard settings.hasSideStore else { return primary }
+            let side: any LegacyRelatedRows
+            switch settings.database {
+            case .sqlite: side = try SQLiteLegacySource(settings: settings)
+            case .postgres: side = try PostgresLegacySource(settings: settings, logger: logger)
+            }
+            return SupplementedLegacySource(primary: primary, side: side)
         }
         switch settings.database {
         case .sqlite: return try SQLiteLegacySource(settings: settings)

@@ -43,11 +43,24 @@ struct CognitoConfigTests {
         #expect(found.contains(expected), "\(found)")
     }
 
-    @Test func sqlKeysAreRefusedBesideAPool() {
-        let found = issues(Self.head + "database = \"sqlite:///x.db\"\n" + Self.pool, environment: ["AWS_SECRET": "s"])
+    /// A SQL store beside the pool holds factors and consents only.
+    @Test func aSideStoreNeedsItsQueriesAndNothingElse() throws {
+        let environment = ["AWS_SECRET": "s"]
         #expect(
-            found.contains(
-                "proxy.conf:5: key `legacy.database` is SQL; with `kind = \"cognito\"` legacy is read through `[legacy.cognito]`"
-            ), "\(found)")
+            issues(Self.head + "database = \"sqlite:///x.db\"\n" + Self.pool, environment: environment).contains(
+                "proxy.conf:5: key `legacy.database` is read beside `[legacy.cognito]` only through `mfa_query`, `consents_query` or `roles_query`; set one or remove it"
+            ))
+        #expect(
+            issues(Self.head + "mfa_query = \"SELECT 1 WHERE :legacy_id\"\n" + Self.pool, environment: environment).contains(
+                "proxy.conf:5: key `legacy.mfa_query` needs `database`: the SQL store the factors, consents or roles are read from"
+            ))
+        #expect(
+            issues(Self.head + "user_query = \"SELECT :identifier\"\n" + Self.pool, environment: environment).contains(
+                "proxy.conf:5: key `legacy.user_query` is SQL; with `kind = \"cognito\"` legacy is read through `[legacy.cognito]`"
+            ))
+        let config = try ProxyConfig.parse(
+            Self.head + "database = \"sqlite:///x.db\"\nmfa_query = \"SELECT secret FROM otp WHERE user_sub = :legacy_id\"\n"
+                + Self.pool, file: "t.conf", baseDirectory: "/tmp", environment: environment)
+        #expect(config.legacy?.hasSideStore == true)
     }
 }

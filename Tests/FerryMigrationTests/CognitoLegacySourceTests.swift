@@ -85,4 +85,35 @@ struct CognitoLegacySourceTests {
             #expect(HashCatalog().verify(password: "grace-Passw0rd!", hash: row["hash"]).isMatch)
         }
     }
+
+    /// Factors and consents from the application's database beside the pool,
+    /// keyed by the user's `sub`: Cognito itself never exports TOTP secrets.
+    @Test func factorsAndConsentsFromTheStoreBesideThePool() async throws {
+        let ada = try #require(try await Self.source().account(for: "ada"))
+        let side = """
+            CREATE TABLE otp (sub TEXT, secret TEXT, label TEXT);
+            INSERT INTO otp VALUES ('\(ada.legacyID)', 'JBSWY3DPEHPK3PXP', 'Authenticator');
+            CREATE TABLE consents (sub TEXT, purpose TEXT);
+            INSERT INTO consents VALUES ('\(ada.legacyID)', 'newsletter');
+            """
+        try await withTemporarySQLite(side) { sidePath, _ in
+            let tables = TestCognito.legacyTables().replacingOccurrences(
+                of: "kind = \"cognito\"",
+                with: """
+                    kind = "cognito"
+                    database = "sqlite://\(sidePath)"
+                    mfa_query = "SELECT secret, label FROM otp WHERE sub = :legacy_id"
+                    consents_query = "SELECT purpose FROM consents WHERE sub = :legacy_id"
+                    """)
+            let config = try ProxyConfig.parse(
+                "[server]\nlisten = \"127.0.0.1:0\"\n" + tables, file: "t.conf", baseDirectory: "/tmp")
+            let source = try LegacySources.open(try #require(config.legacy))
+            let account = try #require(try await source.account(for: "ada"))
+            #expect(account.mfa.totp.map(\.label) == ["Authenticator"])
+            #expect(account.consents.map(\.purpose) == ["newsletter"])
+            #expect(Set(account.roles) == ["gold-members", "staff"])
+            let judge = try #require(source as? any LegacyPasswordJudge)
+            #expect(await judge.judge(account, password: "ada-Passw0rd!") == .accepted)
+        }
+    }
 }

@@ -66,4 +66,62 @@ struct LDAPMigrationTests {
             #expect(roles == ["brokers", "staff", "staff"])
         }
     }
+
+    /// The application kept TOTP devices, consents and extra roles in its own
+    /// database, keyed by the directory's entryUUID: they travel with the
+    /// customer the directory verified.
+    @Test func factorsAndConsentsFromTheStoreBesideTheDirectory() async throws {
+        let sourceOnly = try LDAPLegacySourceTests.source()
+        let grace = try #require(try await sourceOnly.account(for: "grace"))
+        let side = """
+            CREATE TABLE otp (user_uuid TEXT, secret TEXT, label TEXT, last_step INTEGER);
+            INSERT INTO otp VALUES ('\(grace.legacyID)', 'JBSWY3DPEHPK3PXP', 'Grace''s phone', 59000000);
+            CREATE TABLE consents (user_uuid TEXT, purpose TEXT, version TEXT);
+            INSERT INTO consents VALUES ('\(grace.legacyID)', 'marketing', 'v3');
+            CREATE TABLE app_roles (user_uuid TEXT, role TEXT);
+            INSERT INTO app_roles VALUES ('\(grace.legacyID)', 'claims-adjuster'), ('\(grace.legacyID)', 'staff');
+            """
+        try await withTemporarySQLite(side) { sidePath, _ in
+            try await withTemporarySQLite(
+                Self.target
+                    + "CREATE TABLE totp (account_id TEXT, secret TEXT, label TEXT, last_step INTEGER); CREATE TABLE consent (account_id TEXT, purpose TEXT, version TEXT);"
+            ) { target, database in
+                let tables = TestLDAP.legacyTables().replacingOccurrences(
+                    of: "kind = \"ldap\"",
+                    with: """
+                        kind = "ldap"
+                        database = "sqlite://\(sidePath)"
+                        mfa_query = "SELECT 'totp' AS kind, secret, label, last_step AS last_used_step FROM otp WHERE user_uuid = :legacy_id"
+                        consents_query = "SELECT purpose, version FROM consents WHERE user_uuid = :legacy_id"
+                        roles_query = "SELECT role FROM app_roles WHERE user_uuid = :legacy_id"
+                        """)
+                let (engine, pool) = try engineWithSQLTarget(
+                    tables + """
+
+                        [target]
+                        kind = "sql"
+                        database = "sqlite://\(target)"
+                        existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
+                        statements = ["INSERT INTO accounts (id, external_id, user_name, hash) VALUES (:new_id, :legacy_id, :username, :password_hash)"]
+                        role_statements = ["INSERT INTO roles (account_id, role) VALUES (:new_id, :role)"]
+                        totp_statements = ["INSERT INTO totp VALUES (:new_id, :totp_secret, :totp_label, :totp_last_used_step)"]
+                        consent_statements = ["INSERT INTO consent VALUES (:new_id, :consent_purpose, :consent_version)"]
+                        [migration]
+                        mode = "migrate"
+                        rollout_percent = 100
+                        """)
+                defer { pool.shutdown() }
+                #expect(await engine.route(identifier: "grace", password: "grace-password").label == "new:just_migrated")
+                let totp = try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM totp") }
+                #expect(totp?["secret"] == "JBSWY3DPEHPK3PXP" && totp?["label"] == "Grace's phone")
+                #expect(totp?["last_step"] == 59_000_000, "replay protection travels")
+                let consent = try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM consent") }
+                #expect(consent?["purpose"] == "marketing" && consent?["version"] == "v3")
+                let roles = try await database.read { db in
+                    try String.fetchAll(db, sql: "SELECT role FROM roles ORDER BY rowid")
+                }
+                #expect(roles == ["staff", "claims-adjuster"], "the directory's group first, each once")
+            }
+        }
+    }
 }
