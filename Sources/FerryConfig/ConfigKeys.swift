@@ -83,6 +83,12 @@ enum ConfigKeys {
         .field("page_size", \.pageSize, .integer(in: 1...10_000)),
     ]
 
+    static let encryption: [ConfigKey<LegacySecretEncryption>] = [
+        .field("scheme", \.scheme, .requiredChoice),
+        .field("key", \.key, .secret),
+        .field("key_derivation_salt", \.keyDerivationSalt, .secret),
+    ]
+
     static let cognito: [ConfigKey<CognitoSourceSettings>] = [
         .field("region", \.region, .requiredText),
         .field("user_pool_id", \.userPoolID, .requiredText),

@@ -296,6 +296,9 @@ struct ConfigBuilder {
         }
         // A broken `[legacy.hash]` has its own errors; the source is still built,
         // so that nothing that names `[legacy]` reports it missing.
+        if let encryption = table.table("encryption") {
+            settings.encryption = secretEncryption(encryption)
+        }
         if let limits = table.table("limits") {
             defer { limits.finish() }
             _ = ConfigKey.read(ConfigKeys.hashLimits, from: limits, into: &settings.limits, self)
@@ -341,6 +344,33 @@ struct ConfigBuilder {
             settings.clientAddressHeader = nil
         }
         return settings
+    }
+
+    private func secretEncryption(_ table: TableReader) -> LegacySecretEncryption? {
+        defer { table.finish() }
+        var settings = LegacySecretEncryption()
+        var complete = ConfigKey.read(ConfigKeys.encryption, from: table, into: &settings, self)
+        if !table.has("key_file") && !table.has("key_env") {
+            table.report("key_file", "or `key_env` is required: the key the application encrypted MFA secrets with")
+            complete = false
+        }
+        let hasSalt = table.has("key_derivation_salt_file") || table.has("key_derivation_salt_env")
+        switch settings.scheme {
+        case .rails where !hasSalt:
+            table.report(
+                "key_derivation_salt_file",
+                "or `key_derivation_salt_env` is required with `scheme = \"rails\"` (active_record_encryption.key_derivation_salt)"
+            )
+            complete = false
+        case .aes256GCM:
+            if hasSalt { table.report("key_derivation_salt_file", "is only used with `scheme = \"rails\"`") }
+            if let key = settings.key?.value, LegacySecretEncryption.rawKey(key) == nil {
+                table.report("key_file", "must hold a 32-byte key: 64 hex digits, base64 of 32 bytes, or 32 characters")
+                complete = false
+            }
+        default: break
+        }
+        return complete ? settings : nil
     }
 
     private func cognitoSource(_ table: TableReader) -> CognitoSourceSettings? {

@@ -1,3 +1,4 @@
+import Foundation
 import PasswordHashes
 
 /// The validated, immutable content of a `proxy.conf`. Built only by
@@ -200,6 +201,8 @@ public struct LegacySourceSettings: Equatable, Sendable {
     public internal(set) var kind = LegacyKind.sql
     /// With `kind = "ldap"`: the directory, its service account and mapping.
     public internal(set) var ldap: LDAPSourceSettings?
+    /// MFA secrets encrypted by the application (`[legacy.encryption]`).
+    public internal(set) var encryption: LegacySecretEncryption?
     /// With `kind = "cognito"`: the user pool and the credentials to ask it.
     public internal(set) var cognito: CognitoSourceSettings?
     /// Required with `kind = "sql"`, as is `userQuery`.
@@ -243,6 +246,26 @@ public struct LegacySourceSettings: Equatable, Sendable {
     public enum TOTPSecretEncoding: String, CaseIterable, Sendable {
         case base32, hex, base64
     }
+}
+
+/// `[legacy.encryption]`: how the application encrypted MFA secrets at rest.
+/// The secrets are decrypted in memory only, when a user is read.
+public struct LegacySecretEncryption: Equatable, Sendable {
+    public enum Scheme: String, CaseIterable, Sendable {
+        /// Rails Active Record encryption: `{"p": …, "h": {"iv": …, "at": …}}`,
+        /// AES-256-GCM under a key derived from `key` (the primary key, one per
+        /// line when rotated) and `key_derivation_salt`.
+        case rails
+        /// attr_encrypted / devise-two-factor: base64 of ciphertext and tag,
+        /// the IV in its own column (`secret_iv`), a 32-byte `key`.
+        case aes256GCM = "aes-256-gcm"
+    }
+
+    public internal(set) var scheme = Scheme.rails
+    public internal(set) var key: Secret?
+    public internal(set) var keyDerivationSalt: Secret?
+
+    public init() {}
 }
 
 public enum LegacyKind: String, CaseIterable, Sendable {
@@ -651,5 +674,16 @@ public struct LoginShape: Equatable, Sendable {
         self.identifierField = identifierField
         self.passwordField = passwordField
         self.staticFields = staticFields
+    }
+}
+
+extension LegacySecretEncryption {
+    /// A 32-byte AES key written as 64 hex digits, base64, or 32 characters.
+    public static func rawKey(_ text: String) -> [UInt8]? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.count == 64, let bytes = Hex.decode(trimmed) { return bytes }
+        if let data = Data(base64Encoded: trimmed), data.count == 32 { return Array(data) }
+        if trimmed.utf8.count == 32 { return Array(trimmed.utf8) }
+        return nil
     }
 }

@@ -11,13 +11,13 @@ import PasswordHashes
 extension LegacyRows {
     static func addFactor(
         _ row: QueryRow, to mfa: inout CanonicalIdentity.MFA, encoding: LegacySourceSettings.TOTPSecretEncoding,
-        of legacyID: String
+        decryption: LegacySecretDecryption? = nil, of legacyID: String
     ) throws {
         let kind = text(row, "kind")?.lowercased() ?? (row.hasColumn("secret") ? "totp" : "")
         let owner = "a \(kind) factor of legacy user \(legacyID)"
         switch kind {
         case "totp":
-            let secret = try secret(row, encoding: encoding, of: owner)
+            let secret = try secret(row, encoding: encoding, decryption: decryption, of: owner)
             let period = try integer(row, "period", of: owner).map(Int.init) ?? 30
             let t0 = try integer(row, "t0", of: owner) ?? 0
             let lastUsedAt = try date(row, "last_used_at", of: owner)
@@ -41,7 +41,7 @@ extension LegacyRows {
             }
             mfa.hotp.append(
                 .init(
-                    secret: try secret(row, encoding: encoding, of: owner), counter: counter,
+                    secret: try secret(row, encoding: encoding, decryption: decryption, of: owner), counter: counter,
                     digits: try digits(row, of: owner), algorithm: try algorithm(row, of: owner),
                     label: text(row, "label"), confirmed: try boolean(row, "confirmed", of: owner) ?? true,
                     window: try integer(row, "window", of: owner).map(Int.init),
@@ -84,10 +84,22 @@ extension LegacyRows {
         }
     }
 
-    static func secret(_ row: QueryRow, encoding: LegacySourceSettings.TOTPSecretEncoding, of owner: String) throws
-        -> String
-    {
-        guard let stored = text(row, "secret"), let secret = base32Secret(stored, encoding: encoding) else {
+    static func secret(
+        _ row: QueryRow, encoding: LegacySourceSettings.TOTPSecretEncoding, decryption: LegacySecretDecryption? = nil,
+        of owner: String
+    ) throws -> String {
+        guard var stored = text(row, "secret") else {
+            throw LegacySourceError.badRow("\(owner) has no readable `secret` (\(encoding.rawValue))")
+        }
+        if let decryption {
+            guard let plain = decryption.decrypt(stored, iv: text(row, "secret_iv")) else {
+                throw LegacySourceError.badRow(
+                    "the `secret` of \(owner) does not decrypt with [legacy.encryption] (\(decryption.scheme.rawValue)): a wrong key or salt, or a value in another format"
+                )
+            }
+            stored = plain
+        }
+        guard let secret = base32Secret(stored, encoding: encoding) else {
             throw LegacySourceError.badRow("\(owner) has no readable `secret` (\(encoding.rawValue))")
         }
         return secret

@@ -255,8 +255,11 @@ public enum LegacyRows {
     ) throws {
         if let query = settings.rolesQuery { account.roles = try roles(rows[query] ?? [], of: account.legacyID) }
         if let query = settings.mfaQuery {
+            let decryption = settings.encryption.flatMap(LegacySecretDecryption.init)
             for factor in rows[query] ?? [] {
-                try addFactor(factor, to: &account.mfa, encoding: settings.totpSecretEncoding, of: account.legacyID)
+                try addFactor(
+                    factor, to: &account.mfa, encoding: settings.totpSecretEncoding, decryption: decryption,
+                    of: account.legacyID)
             }
         }
         if let query = settings.consentsQuery {

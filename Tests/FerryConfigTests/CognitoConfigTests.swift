@@ -51,15 +51,17 @@ struct CognitoConfigTests {
                 "proxy.conf:5: key `legacy.database` is read beside `[legacy.cognito]` only through `mfa_query`, `consents_query` or `roles_query`; set one or remove it"
             ))
         #expect(
-            issues(Self.head + "mfa_query = \"SELECT 1 WHERE :legacy_id\"\n" + Self.pool, environment: environment).contains(
-                "proxy.conf:5: key `legacy.mfa_query` needs `database`: the SQL store the factors, consents or roles are read from"
-            ))
+            issues(Self.head + "mfa_query = \"SELECT 1 WHERE :legacy_id\"\n" + Self.pool, environment: environment)
+                .contains(
+                    "proxy.conf:5: key `legacy.mfa_query` needs `database`: the SQL store the factors, consents or roles are read from"
+                ))
         #expect(
             issues(Self.head + "user_query = \"SELECT :identifier\"\n" + Self.pool, environment: environment).contains(
                 "proxy.conf:5: key `legacy.user_query` is SQL; with `kind = \"cognito\"` legacy is read through `[legacy.cognito]`"
             ))
         let config = try ProxyConfig.parse(
-            Self.head + "database = \"sqlite:///x.db\"\nmfa_query = \"SELECT secret FROM otp WHERE user_sub = :legacy_id\"\n"
+            Self.head
+                + "database = \"sqlite:///x.db\"\nmfa_query = \"SELECT secret FROM otp WHERE user_sub = :legacy_id\"\n"
                 + Self.pool, file: "t.conf", baseDirectory: "/tmp", environment: environment)
         #expect(config.legacy?.hasSideStore == true)
     }

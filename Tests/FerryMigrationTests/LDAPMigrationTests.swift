@@ -111,7 +111,8 @@ struct LDAPMigrationTests {
                         rollout_percent = 100
                         """)
                 defer { pool.shutdown() }
-                #expect(await engine.route(identifier: "grace", password: "grace-password").label == "new:just_migrated")
+                #expect(
+                    await engine.route(identifier: "grace", password: "grace-password").label == "new:just_migrated")
                 let totp = try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM totp") }
                 #expect(totp?["secret"] == "JBSWY3DPEHPK3PXP" && totp?["label"] == "Grace's phone")
                 #expect(totp?["last_step"] == 59_000_000, "replay protection travels")
