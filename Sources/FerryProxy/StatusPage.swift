@@ -45,6 +45,16 @@ enum StatusPage {
             """
     }
 
+    /// Users still on legacy before the first hour and after each: what is
+    /// left now plus what migrated later. Never above `total`: a count of
+    /// migrations can include a second identifier of one user (an alias
+    /// provisioned idempotently), and the line must stay on its scale.
+    static func usersOnLegacy(after counts: [Int], remaining: Int, total: Int) -> [Int] {
+        var values = [remaining]
+        for count in counts.reversed() { values.append(values[values.count - 1] + count) }
+        return values.reversed().map { min($0, total) }
+    }
+
     /// Bars: migrations per hour (left axis) over the last 72 hours with any;
     /// line: users still on legacy after each hour (right axis). Hours are UTC.
     static func chart(_ report: StatusReport) -> String {
@@ -110,15 +120,9 @@ enum StatusPage {
         var legend =
             #"<rect class="bar" x="\#(format(left))" y="8" width="12" height="12"/><text x="\#(format(left + 18))" y="18">migrations per hour (left scale)</text>"#
         if let total = report.legacyUsers, total > 0 {
-            // Remaining after each hour: what is left now plus what migrated later.
-            var remaining = Double(report.remaining ?? 0)
-            var points: [(Double, Double)] = []
-            for entry in hours.reversed() {
-                points.append((x(entry.hour) + plotWidth / span, remaining))
-                remaining += Double(entry.count)
-            }
-            points.append((left, remaining))
-            let path = points.reversed().map { px, users in "\(format(px)),\(format(y(users / Double(total))))" }
+            let users = usersOnLegacy(after: hours.map(\.count), remaining: report.remaining ?? 0, total: total)
+            let xs = [left] + hours.map { x($0.hour) + plotWidth / span }
+            let path = zip(xs, users).map { px, users in "\(format(px)),\(format(y(Double(users) / Double(total))))" }
             shapes.append(
                 #"<polyline class="curve" points="\#(path.joined(separator: " "))"><title>users still on legacy</title></polyline>"#
             )

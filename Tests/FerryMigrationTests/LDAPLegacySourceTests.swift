@@ -108,4 +108,31 @@ struct LDAPLegacySourceTests {
         let source = try LDAPLegacySource(settings: try #require(legacy.ldap), activeStatuses: ["active"])
         await #expect(throws: LegacySourceError.self) { try await source.account(for: "ada") }
     }
+
+    /// Many logins at once share the pooled service connections; each gets its
+    /// own customer, and binds run on connections of their own.
+    @Test func concurrentLookupsAndBindsKeepTheirOwnAnswers() async throws {
+        let source = try Self.source()
+        let uids = ["ada", "grace", "alan", "katherine", "edsger", "hidden", "Mixed"]
+        try await withThrowingTaskGroup(of: (String, String?, LegacyJudgement?).self) { group in
+            for round in 0..<8 {
+                for uid in uids {
+                    group.addTask {
+                        let account = try await source.account(for: uid)
+                        // Right passwords only: wrong binds would count against the policy.
+                        let judged = uid == "hidden" && round % 2 == 0
+                        let verdict = judged ? await source.judge(account!, password: "hidden-password") : nil
+                        return (uid, account?.username, verdict)
+                    }
+                }
+            }
+            var answered = 0
+            for try await (uid, username, verdict) in group {
+                #expect(username == uid)
+                if let verdict { #expect(verdict == .accepted) }
+                answered += 1
+            }
+            #expect(answered == 8 * uids.count)
+        }
+    }
 }

@@ -16,6 +16,12 @@ public final class LDAPLegacySource: LegacySource, LegacyPasswordJudge {
     /// runs on `queue`, one caller per connection.
     private let idle = Mutex<[ConnectionBox]>([])
     private let queue = DispatchQueue(label: "ferry.legacy.ldap", attributes: .concurrent)
+    /// At most this many service connections, and as many customer binds, at
+    /// once: a burst of logins waits its turn instead of opening a connection
+    /// each to the directory.
+    static let connectionLimit = 16
+    private let serviceSlots = DispatchSemaphore(value: LDAPLegacySource.connectionLimit)
+    private let bindSlots = DispatchSemaphore(value: LDAPLegacySource.connectionLimit)
     private let logger: Logger
 
     public var judgementScheme: String { "ldap-bind" }
@@ -98,7 +104,10 @@ public final class LDAPLegacySource: LegacySource, LegacyPasswordJudge {
         guard let dn = account.directoryDN else { return .unavailable("no directory entry to bind as") }
         let options = options
         do {
+            let slots = bindSlots
             try await onQueue {
+                slots.wait()
+                defer { slots.signal() }
                 let connection = try LDAPConnection(options)
                 try connection.bind(dn: dn, password: password)
             }
@@ -139,6 +148,8 @@ public final class LDAPLegacySource: LegacySource, LegacyPasswordJudge {
     /// Runs `body` on an idle bound connection, or a new one. A pooled
     /// connection the server has since dropped fails once and is replaced.
     private func withServiceConnection<T>(_ body: (LDAPConnection) throws -> T) throws -> T {
+        serviceSlots.wait()
+        defer { serviceSlots.signal() }
         if let pooled = idle.withLock({ $0.popLast() }) {
             do {
                 let result = try body(pooled.connection)
@@ -156,7 +167,7 @@ public final class LDAPLegacySource: LegacySource, LegacyPasswordJudge {
     }
 
     private func release(_ box: ConnectionBox) {
-        idle.withLock { if $0.count < 8 { $0.append(box) } }
+        idle.withLock { if $0.count < Self.connectionLimit { $0.append(box) } }
     }
 }
 
