@@ -55,6 +55,7 @@ enum ConfigKeys {
     /// (`ConfigBuilder.legacySource`).
     static let legacy: [ConfigKey<LegacySourceSettings>] = [
         .field("kind", \.kind, .choice),
+        .field("verify", \.verify, .choice),
         .field("database", \.database, .store),
         .field("user_query", \.userQuery, .text),
         .field("mfa_query", \.mfaQuery, .optionalText),
@@ -81,6 +82,15 @@ enum ConfigKeys {
         .field("verify", \.verify, .choice),
         .field("timeout", \.timeout, .duration(max: .seconds(120))),
         .field("page_size", \.pageSize, .integer(in: 1...10_000)),
+    ]
+
+    static let answer: [ConfigKey<LegacyAnswerSettings>] = [
+        .field("token_url", \.tokenURL, .requiredURL),
+        .field("client_id", \.clientID, .requiredText),
+        .field("client_secret", \.clientSecret, .secret),
+        .field("scope", \.scope, .optionalText),
+        .field("audience", \.audience, .optionalText),
+        .field("timeout", \.timeout, .duration(max: .seconds(120))),
     ]
 
     static let encryption: [ConfigKey<LegacySecretEncryption>] = [

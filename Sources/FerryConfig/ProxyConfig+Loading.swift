@@ -296,6 +296,21 @@ struct ConfigBuilder {
         }
         // A broken `[legacy.hash]` has its own errors; the source is still built,
         // so that nothing that names `[legacy]` reports it missing.
+        if let answer = table.table("answer") {
+            settings.answer = legacyAnswer(answer)
+            if settings.answer == nil { complete = false }
+        }
+        if settings.verify != .hash && settings.answer == nil && table.table("answer") == nil {
+            table.report(
+                "verify",
+                "is \"\(settings.verify.rawValue)\", so `[legacy.answer]` must say how to ask the legacy platform")
+            complete = false
+        }
+        if settings.kind != .sql && table.has("verify") {
+            table.report(
+                "verify",
+                "applies to `kind = \"sql\"`; `[legacy.\(settings.kind.rawValue)]` says how its passwords are checked")
+        }
         if let encryption = table.table("encryption") {
             settings.encryption = secretEncryption(encryption)
         }
@@ -344,6 +359,12 @@ struct ConfigBuilder {
             settings.clientAddressHeader = nil
         }
         return settings
+    }
+
+    private func legacyAnswer(_ table: TableReader) -> LegacyAnswerSettings? {
+        defer { table.finish() }
+        var settings = LegacyAnswerSettings()
+        return ConfigKey.read(ConfigKeys.answer, from: table, into: &settings, self) ? settings : nil
     }
 
     private func secretEncryption(_ table: TableReader) -> LegacySecretEncryption? {

@@ -201,6 +201,9 @@ public struct LegacySourceSettings: Equatable, Sendable {
     public internal(set) var kind = LegacyKind.sql
     /// With `kind = "ldap"`: the directory, its service account and mapping.
     public internal(set) var ldap: LDAPSourceSettings?
+    /// With `kind = "sql"`: who checks passwords (`[legacy.answer]` for the platform).
+    public internal(set) var verify = LegacyVerification.hash
+    public internal(set) var answer: LegacyAnswerSettings?
     /// MFA secrets encrypted by the application (`[legacy.encryption]`).
     public internal(set) var encryption: LegacySecretEncryption?
     /// With `kind = "cognito"`: the user pool and the credentials to ask it.
@@ -266,6 +269,31 @@ public struct LegacySecretEncryption: Equatable, Sendable {
     public internal(set) var keyDerivationSalt: Secret?
 
     public init() {}
+}
+
+/// `[legacy.answer]`: the legacy platform's own verdict on a password, asked
+/// with the OAuth 2.0 resource-owner password grant (RFC 6749 §4.3), as
+/// Auth0, Okta and Keycloak tenants answer it at their token endpoint.
+public struct LegacyAnswerSettings: Equatable, Sendable {
+    public internal(set) var tokenURL = EndpointURL(parsing: "http://invalid")!
+    public internal(set) var clientID = ""
+    public internal(set) var clientSecret: Secret?
+    public internal(set) var scope: String?
+    /// Auth0's API identifier, where the tenant needs one.
+    public internal(set) var audience: String?
+    public internal(set) var timeout: Duration = .seconds(5)
+
+    public init() {}
+}
+
+/// How a SQL legacy source's passwords are checked.
+public enum LegacyVerification: String, CaseIterable, Sendable {
+    /// Ferry verifies the stored hash.
+    case hash
+    /// The legacy platform judges every password (`[legacy.answer]`).
+    case answer
+    /// Ferry verifies the hashes it can read; the platform judges the rest.
+    case auto
 }
 
 public enum LegacyKind: String, CaseIterable, Sendable {

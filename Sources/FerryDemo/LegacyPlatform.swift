@@ -71,8 +71,22 @@ public struct LegacyUser: Sendable {
 /// recovery codes and consents; form login with a TOTP step, server-side
 /// sessions in a `legacy_session` cookie, an account page, logout and a
 /// password-reset flow (the token is printed to the log, as a mail stand-in).
+/// An OAuth client registered with the legacy platform, allowed the
+/// resource-owner password grant (as Auth0, Okta and Keycloak tenants allow it
+/// per application).
+public struct OAuthClient: Sendable {
+    public var id: String
+    public var secret: String
+    public init(id: String, secret: String) {
+        self.id = id
+        self.secret = secret
+    }
+}
+
 public final class LegacyPlatform: Sendable {
     public let database: DatabaseQueue
+    /// Clients allowed `POST /oauth/token` with `grant_type=password`.
+    public let oauthClients: [OAuthClient]
     public let sessionLifetime: TimeInterval
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -82,9 +96,10 @@ public final class LegacyPlatform: Sendable {
 
     public init(
         path: String, sessionLifetime: TimeInterval = 3600, clock: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger = Logger(label: "legacy-platform")
+        logger: Logger = Logger(label: "legacy-platform"), oauthClients: [OAuthClient] = []
     ) throws {
         database = try PlatformDatabase.open(path: path, migrator: Self.migrator)
+        self.oauthClients = oauthClients
         self.sessionLifetime = sessionLifetime
         self.clock = clock
         self.logger = logger
@@ -251,6 +266,7 @@ public final class LegacyPlatform: Sendable {
         }
         router.post("/login") { request, _ in try await self.login(request) }
         router.post("/login/mfa") { request, _ in try await self.secondFactor(request) }
+        router.post("/oauth/token") { request, _ in try await self.passwordGrant(request) }
         router.get("/account") { request, _ in try await self.account(request) }
         router.post("/logout") { request, _ in try await self.logout(request) }
         router.post("/password/reset") { request, _ in try await self.requestReset(request) }
@@ -274,9 +290,10 @@ public final class LegacyPlatform: Sendable {
         }
         guard let found else { return Self.invalidCredentials() }
         let id = found.id
-        guard let verified = await passwords.verify(password: password, hash: found.hash, salt: found.salt)
-        else { return PasswordChecker.busy }
-        guard verified.isMatch else {
+        guard let verified = await check(password, hash: found.hash, salt: found.salt) else {
+            return PasswordChecker.busy
+        }
+        guard verified else {
             try await database.write { db in
                 try db.execute(sql: "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", arguments: [id])
             }
@@ -297,6 +314,81 @@ public final class LegacyPlatform: Sendable {
                 cookies: ["legacy_mfa=\(pending); Path=/; HttpOnly; SameSite=Lax; Max-Age=300"])
         }
         return try await completeLogin(user: id)
+    }
+
+    /// The platform's own proprietary format, `$vault$` and an HMAC-SHA-256
+    /// under a key only the platform holds: no export or description gives
+    /// Ferry what it needs, so these users can migrate only by the platform's
+    /// answer.
+    public static func vaultHash(_ password: String) -> String {
+        "$vault$" + Hex.encode(DigestAlgorithm.sha256.hmac(key: vaultKey, Array(password.utf8)))
+    }
+
+    private static let vaultKey = Array("sample-legacy-platform-vault-key".utf8)
+
+    /// nil when the hash workers are all busy.
+    private func check(_ password: String, hash: String, salt: String?) async -> Bool? {
+        if hash.hasPrefix("$vault$") {
+            return constantTimeEquals(Array(Self.vaultHash(password).utf8), Array(hash.utf8))
+        }
+        return await passwords.verify(password: password, hash: hash, salt: salt)?.isMatch
+    }
+
+    /// RFC 6749 §4.3, answered as Auth0 answers it: 403 `invalid_grant` for a
+    /// wrong password or an unknown user (and the failure counted), 401
+    /// `unauthorized` for a blocked user, 403 `mfa_required` when a second
+    /// factor is due (the password was right), 401 `invalid_client` for a
+    /// client it does not know, and a bearer token otherwise.
+    private func passwordGrant(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 10)
+        let fields = WebForms.fields(of: request, body: body)
+        guard fields["grant_type"] == "password" else {
+            return WebForms.json(.badRequest, ["error": "unsupported_grant_type"])
+        }
+        guard let client = oauthClients.first(where: { $0.id == fields["client_id"] }),
+            WebForms.constantTimeEqual(client.secret, fields["client_secret"] ?? "")
+        else {
+            return WebForms.json(.unauthorized, ["error": "invalid_client", "error_description": "Unknown client."])
+        }
+        let identifier = (fields["username"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = fields["password"] ?? ""
+        let wrong = WebForms.json(
+            .forbidden, ["error": "invalid_grant", "error_description": "Wrong email or password."])
+        let found = try await database.read { db -> (id: Int64, hash: String, salt: String?, status: String)? in
+            try Row.fetchOne(
+                db, sql: "SELECT id, password_hash, salt, status FROM users WHERE username = ? OR email = ?",
+                arguments: [identifier, identifier]
+            ).map { ($0["id"], $0["password_hash"], $0["salt"], $0["status"]) }
+        }
+        guard let found else { return wrong }
+        guard let verified = await check(password, hash: found.hash, salt: found.salt) else {
+            return PasswordChecker.busy
+        }
+        guard verified else {
+            try await database.write { db in
+                try db.execute(
+                    sql: "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", arguments: [found.id])
+            }
+            return wrong
+        }
+        guard found.status == "active" else {
+            return WebForms.json(.unauthorized, ["error": "unauthorized", "error_description": "user is blocked"])
+        }
+        let hasTOTP = try await database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM totp WHERE user_id = ?", arguments: [found.id])
+                ?? false
+        }
+        if hasTOTP {
+            return WebForms.json(
+                .forbidden,
+                [
+                    "error": "mfa_required", "error_description": "Multifactor authentication required",
+                    "mfa_token": WebForms.randomToken(),
+                ])
+        }
+        return WebForms.json(
+            .ok, ["access_token": WebForms.randomToken(), "token_type": "Bearer", "expires_in": Int(sessionLifetime)])
     }
 
     private func secondFactor(_ request: Request) async throws -> Response {

@@ -75,6 +75,12 @@ enum WebForms {
         Base32.encode(secureRandomBytes(32)).lowercased()
     }
 
+    /// Compares a presented client secret without leaking where it differs.
+    static func constantTimeEqual(_ expected: String, _ presented: String) -> Bool {
+        constantTimeEquals(
+            DigestAlgorithm.sha256.digest(Array(expected.utf8)), DigestAlgorithm.sha256.digest(Array(presented.utf8)))
+    }
+
     /// Sessions are stored by hash, so a database leak does not leak sessions.
     static func tokenHash(_ token: String) -> String {
         DigestAlgorithm.sha256.digest(Array(token.utf8)).map { String(format: "%02x", $0) }.joined()

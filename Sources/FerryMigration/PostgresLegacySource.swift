@@ -2,6 +2,7 @@ import FerryConfig
 import FerryStore
 import Foundation
 import Logging
+import PasswordHashes
 
 /// The legacy user store in PostgreSQL, read with the configured statements
 /// and the same aliases and `:identifier` / `:legacy_id` parameters as on
@@ -105,9 +106,14 @@ public enum LegacySources {
             }
             return SupplementedLegacySource(primary: primary, side: side)
         }
+        let sql: any LegacySource
         switch settings.database {
-        case .sqlite: return try SQLiteLegacySource(settings: settings)
-        case .postgres: return try PostgresLegacySource(settings: settings, logger: logger)
+        case .sqlite: sql = try SQLiteLegacySource(settings: settings)
+        case .postgres: sql = try PostgresLegacySource(settings: settings, logger: logger)
         }
+        guard settings.verify != .hash, let answer = settings.answer else { return sql }
+        return AnsweredLegacySource(
+            primary: sql, judge: OAuthPasswordJudge(settings: answer, client: .shared, logger: logger),
+            mode: settings.verify, catalog: HashCatalog(legacy: settings))
     }
 }

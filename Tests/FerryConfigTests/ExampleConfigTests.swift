@@ -33,7 +33,7 @@ struct ExampleConfigTests {
             ("[state]", names(ConfigKeys.state)), ("[upstreams.NAME]", names(ConfigKeys.upstream)),
             ("[legacy]", names(ConfigKeys.legacy)), ("[legacy.hash]", names(ConfigKeys.configuredHash)),
             ("[legacy.ldap]", names(ConfigKeys.ldap)), ("[legacy.cognito]", names(ConfigKeys.cognito)),
-            ("[legacy.encryption]", names(ConfigKeys.encryption)),
+            ("[legacy.encryption]", names(ConfigKeys.encryption)), ("[legacy.answer]", names(ConfigKeys.answer)),
             ("[legacy.limits]", names(ConfigKeys.hashLimits)), ("[target]", names(ConfigKeys.target)),
             ("[migration]", names(ConfigKeys.migration)), ("[migration.rehash]", names(ConfigKeys.rehash)),
             ("[sessions]", names(ConfigKeys.sessions)), ("[login_guard]", names(ConfigKeys.loginGuard)),

@@ -1,19 +1,17 @@
 import FerryConfig
+import FerryMigration
 import FerryStore
-import FerryTestSupport
 import Foundation
 import Logging
 import PasswordHashes
 import Testing
-
-@testable import FerryMigration
 
 /// A migration engine over a real legacy source (SQLite, PostgreSQL or LDAP,
 /// as `[legacy]` says) and a real SQLite sql target,
 /// with an in-memory state store: `sections` are the `[legacy…]`, `[target]`
 /// and `[migration…]` tables; the server, state and upstream tables are fixed.
 /// Shut the pool down when done.
-func engineWithSQLTarget(_ sections: String, environment: [String: String] = [:]) throws -> (
+public func engineWithSQLTarget(_ sections: String, environment: [String: String] = [:]) throws -> (
     MigrationEngine, HashWorkerPool
 ) {
     let config = try ProxyConfig.parse(
