@@ -113,7 +113,7 @@ public enum LegacySources {
         }
         guard settings.verify != .hash, let answer = settings.answer else { return sql }
         return AnsweredLegacySource(
-            primary: sql, judge: OAuthPasswordJudge(settings: answer, client: .shared, logger: logger),
+            primary: sql, judge: OAuthPasswordJudge(settings: answer, client: LegacyHTTPClient.shared, logger: logger),
             mode: settings.verify, catalog: HashCatalog(legacy: settings))
     }
 }

@@ -3,7 +3,9 @@ import FerryMigration
 import FerryTestSupport
 import Foundation
 import GRDB
+import Hummingbird
 import PasswordHashes
+import Synchronization
 import Testing
 
 /// Users whose hash Ferry cannot read (the sample legacy platform's
@@ -13,7 +15,7 @@ struct LegacyAnswerTests {
     static let client = OAuthClient(id: "ferry", secret: "ferry-client-secret")
 
     static func world(
-        secret: String = client.secret,
+        secret: String = client.secret, tokenURL: String? = nil,
         _ body: (MigrationEngine, LegacyPlatform, TestServer, DatabaseQueue) async throws -> Void
     ) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-answer-\(UUID())")
@@ -54,7 +56,7 @@ struct LegacyAnswerTests {
             mfa_query = "SELECT 'totp' AS kind, secret, label FROM totp WHERE user_id = :legacy_id"
             verify = "auto"
             [legacy.answer]
-            token_url = "\(server.url)/oauth/token"
+            token_url = "\(tokenURL ?? server.url + "/oauth/token")"
             client_id = "\(client.id)"
             client_secret_file = "\(secretFile)"
             timeout = "3s"
@@ -113,5 +115,34 @@ struct LegacyAnswerTests {
             await server.stop()
             #expect(await engine.route(identifier: "vera", password: "vault pass").label == "legacy:source_unavailable")
         }
+    }
+
+    /// A token endpoint that redirects (307 keeps the method and the body)
+    /// must not get the password sent on: Ferry never follows it.
+    @Test func aRedirectIsNeverFollowedWithThePassword() async throws {
+        let elsewhere = Mutex(0)
+        let collector = TestServer {
+            let router = Router()
+            router.post("/collect") { _, _ in
+                elsewhere.withLock { $0 += 1 }
+                return Response(status: .ok)
+            }
+            return router
+        }
+        try await collector.start()
+        let redirector = TestServer {
+            let router = Router()
+            router.post("/oauth/token") { _, _ in
+                Response(status: .temporaryRedirect, headers: [.location: "\(collector.url)/collect"])
+            }
+            return router
+        }
+        try await redirector.start()
+        try await Self.world(tokenURL: "\(redirector.url)/oauth/token") { engine, _, _, _ in
+            #expect(await engine.route(identifier: "vera", password: "vault pass").label == "legacy:source_unavailable")
+        }
+        #expect(elsewhere.withLock { $0 } == 0, "the password went nowhere else")
+        await redirector.stop()
+        await collector.stop()
     }
 }

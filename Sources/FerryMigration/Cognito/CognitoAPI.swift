@@ -27,7 +27,7 @@ struct CognitoAPI: Sendable {
     let signature: AWSSignature
     let client: HTTPClient
 
-    init(settings: CognitoSourceSettings, client: HTTPClient = .shared) throws(LegacySourceError) {
+    init(settings: CognitoSourceSettings, client: HTTPClient = LegacyHTTPClient.shared) throws(LegacySourceError) {
         guard let secret = settings.secretAccessKey?.value else {
             throw .unavailable("[legacy.cognito] has no secret access key")
         }
