@@ -156,6 +156,9 @@ public final class SQLiteLegacySource: LegacySource, LegacyRelatedRows {
             throw .unavailable(databaseErrorSummary(error))
         }
         self.settings = settings
+        // Rails' key derivation is 2^16 PBKDF2 rounds per key: done here, once,
+        // not inside the first login's read and its deadline.
+        _ = settings.encryption.flatMap(LegacySecretDecryption.init)
     }
 
     public func account(for identifier: String) async throws(LegacySourceError) -> LegacyAccount? {
@@ -168,11 +171,7 @@ public final class SQLiteLegacySource: LegacySource, LegacyRelatedRows {
                 let row = QueryRow(first, declaredTypes: Self.declaredTypes(statement))
                 if try rows.next() != nil { throw LegacySourceError.ambiguous }
                 var account = try LegacyRows.account(row, settings: settings)
-                var related: [String: [QueryRow]] = [:]
-                for query in LegacyRows.relatedQueries(settings) where related[query] == nil {
-                    related[query] = try Row.fetchAll(db, sql: query, arguments: ["legacy_id": account.legacyID])
-                        .map { QueryRow($0) }
-                }
+                let related = try Self.relatedRows(db, settings: settings, legacyID: account.legacyID)
                 try LegacyRows.complete(&account, settings: settings, rows: related)
                 return account
             }
@@ -187,13 +186,8 @@ public final class SQLiteLegacySource: LegacySource, LegacyRelatedRows {
         let settings = settings
         let legacyID = account.legacyID
         do {
-            let related = try await database.read { db -> [String: [QueryRow]] in
-                var related: [String: [QueryRow]] = [:]
-                for query in LegacyRows.relatedQueries(settings) where related[query] == nil {
-                    related[query] = try Row.fetchAll(db, sql: query, arguments: ["legacy_id": legacyID])
-                        .map { QueryRow($0) }
-                }
-                return related
+            let related = try await database.read { db in
+                try Self.relatedRows(db, settings: settings, legacyID: legacyID)
             }
             try LegacyRows.complete(&account, settings: settings, rows: related)
         } catch let error as LegacySourceError {
@@ -201,6 +195,17 @@ public final class SQLiteLegacySource: LegacySource, LegacyRelatedRows {
         } catch {
             throw .unavailable(databaseErrorSummary(error))
         }
+    }
+
+    /// The roles, factors and consents rows of one user, by statement.
+    static func relatedRows(_ db: Database, settings: LegacySourceSettings, legacyID: String) throws -> [String:
+        [QueryRow]]
+    {
+        var related: [String: [QueryRow]] = [:]
+        for query in LegacyRows.relatedQueries(settings) where related[query] == nil {
+            related[query] = try Row.fetchAll(db, sql: query, arguments: ["legacy_id": legacyID]).map { QueryRow($0) }
+        }
+        return related
     }
 
     public func forEachUser(_ body: @Sendable (LegacyAccount) throws -> Void) async throws {

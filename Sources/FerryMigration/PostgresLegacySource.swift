@@ -25,6 +25,9 @@ public final class PostgresLegacySource: LegacySource, LegacyRelatedRows {
             throw .unavailable("\(location): \(databaseErrorSummary(error))")
         }
         self.settings = settings
+        // Rails' key derivation is 2^16 PBKDF2 rounds per key: done here, once,
+        // not inside the first login's read and its deadline.
+        _ = settings.encryption.flatMap(LegacySecretDecryption.init)
     }
 
     public func account(for identifier: String) async throws(LegacySourceError) -> LegacyAccount? {
@@ -35,10 +38,7 @@ public final class PostgresLegacySource: LegacySource, LegacyRelatedRows {
                 guard let row = rows.first else { return nil }
                 guard rows.count == 1 else { throw LegacySourceError.ambiguous }
                 var account = try LegacyRows.account(row, settings: settings)
-                var related: [String: [QueryRow]] = [:]
-                for query in LegacyRows.relatedQueries(settings) where related[query] == nil {
-                    related[query] = try await session.rows(query, ["legacy_id": account.legacyID])
-                }
+                let related = try await Self.relatedRows(session, settings: settings, legacyID: account.legacyID)
                 try LegacyRows.complete(&account, settings: settings, rows: related)
                 return account
             }
@@ -53,12 +53,8 @@ public final class PostgresLegacySource: LegacySource, LegacyRelatedRows {
         let settings = settings
         let legacyID = account.legacyID
         do {
-            let related = try await database.read { session -> [String: [QueryRow]] in
-                var related: [String: [QueryRow]] = [:]
-                for query in LegacyRows.relatedQueries(settings) where related[query] == nil {
-                    related[query] = try await session.rows(query, ["legacy_id": legacyID])
-                }
-                return related
+            let related = try await database.read { session in
+                try await Self.relatedRows(session, settings: settings, legacyID: legacyID)
             }
             try LegacyRows.complete(&account, settings: settings, rows: related)
         } catch let error as LegacySourceError {
@@ -66,6 +62,17 @@ public final class PostgresLegacySource: LegacySource, LegacyRelatedRows {
         } catch {
             throw .unavailable(databaseErrorSummary(error))
         }
+    }
+
+    /// The roles, factors and consents rows of one user, by statement.
+    static func relatedRows(_ session: PostgresSession, settings: LegacySourceSettings, legacyID: String) async throws
+        -> [String: [QueryRow]]
+    {
+        var related: [String: [QueryRow]] = [:]
+        for query in LegacyRows.relatedQueries(settings) where related[query] == nil {
+            related[query] = try await session.rows(query, ["legacy_id": legacyID])
+        }
+        return related
     }
 
     public func forEachUser(_ body: @Sendable (LegacyAccount) throws -> Void) async throws {

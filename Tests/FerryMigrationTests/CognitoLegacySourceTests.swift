@@ -116,4 +116,11 @@ struct CognitoLegacySourceTests {
             #expect(await judge.judge(account, password: "ada-Passw0rd!") == .accepted)
         }
     }
+
+    @Test func theConnectionCheckSaysWhetherThePoolAnswers() async throws {
+        let answering = try Self.source()
+        #expect(await answering.checkConnection() == nil)
+        let silent = try Self.source(endpoint: "http://127.0.0.1:\(freeLoopbackPort())")
+        #expect(await silent.checkConnection() != nil)
+    }
 }

@@ -90,28 +90,4 @@ struct EncryptedSecretsTests {
             if !stored.isEmpty { #expect(!error.description.contains(stored)) }
         }
     }
-
-    @Test func theConfigSaysWhatIsMissing() {
-        #expect(
-            issues(
-                "[server]\nlisten = \"127.0.0.1:0\"\n[legacy]\ndatabase = \"sqlite:///x.db\"\nuser_query = \"SELECT :identifier\"\n[legacy.encryption]\nscheme = \"rails\"\nkey_env = \"K\"",
-                environment: ["K": "k"]
-            ).contains {
-                $0.contains("`key_derivation_salt_env` is required with `scheme = \"rails\"`")
-            })
-        #expect(
-            issues(
-                "[server]\nlisten = \"127.0.0.1:0\"\n[legacy]\ndatabase = \"sqlite:///x.db\"\nuser_query = \"SELECT :identifier\"\n[legacy.encryption]\nscheme = \"aes-256-gcm\"\nkey_env = \"K\"",
-                environment: ["K": "short"]
-            ).contains { $0.contains("must hold a 32-byte key") })
-    }
-}
-
-func issues(_ text: String, environment: [String: String]) -> [String] {
-    do {
-        _ = try ProxyConfig.parse(text, file: "proxy.conf", baseDirectory: "/etc/ferry", environment: environment)
-        return []
-    } catch {
-        return error.issues.map(\.description)
-    }
 }

@@ -135,4 +135,25 @@ struct LDAPLegacySourceTests {
             #expect(answered == 8 * uids.count)
         }
     }
+
+    /// `ferry check-config --connect`: binds and reads base_dn, and says what failed.
+    @Test func theConnectionCheckBindsAndNamesWhatFailed() async throws {
+        func findings(_ extra: String = "", password: String? = nil) async throws -> [ConnectionCheck.Finding] {
+            var tables = TestLDAP.legacyTables(extra: extra)
+            if let password {
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("ldap-pw-\(UUID())").path
+                try password.write(toFile: file, atomically: true, encoding: .utf8)
+                tables = tables.replacingOccurrences(of: TestLDAP.servicePasswordFile!, with: file)
+            }
+            let config = try ProxyConfig.parse(
+                "[server]\nlisten = \"127.0.0.1:0\"\n" + tables, file: "t.conf", baseDirectory: "/tmp")
+            return await ConnectionCheck.run(config).filter { $0.key.hasPrefix("legacy.ldap") }
+        }
+        #expect(try await findings() == [.init(key: "legacy.ldap.bind_dn", problem: nil)])
+        #expect(try await findings(password: "wrong").first?.problem == "LDAP error 49: Invalid credentials")
+        let startTLS = try await findings("start_tls = true\nca_file = \"/etc/ssl/certs/ca-certificates.crt\"")
+        #expect(startTLS.first?.problem?.contains("StartTLS failed") == true, "\(startTLS)")
+        let trusted = try await findings("start_tls = true\nca_file = \"\(TestLDAP.caFile!)\"")
+        #expect(trusted.first?.problem == nil, "\(trusted)")
+    }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PasswordHashes
 
 /// AWS Signature Version 4 for one JSON API request (`POST /`, as Cognito's
 /// `X-Amz-Target` calls are made): the headers to send, `Authorization`
@@ -27,22 +28,19 @@ struct AWSSignature: Sendable {
         signed.sort { $0.0 < $1.0 }
         let names = signed.map(\.0).joined(separator: ";")
         let canonical = [
-            "POST", "/", "", signed.map { "\($0.0):\($0.1)\n" }.joined(), names, Self.hex(SHA256.hash(data: body)),
+            "POST", "/", "", signed.map { "\($0.0):\($0.1)\n" }.joined(), names,
+            Hex.encode(Array(SHA256.hash(data: body))),
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let toSign = ["AWS4-HMAC-SHA256", stamp, scope, Self.hex(SHA256.hash(data: Array(canonical.utf8)))]
+        let toSign = ["AWS4-HMAC-SHA256", stamp, scope, Hex.encode(Array(SHA256.hash(data: Array(canonical.utf8))))]
             .joined(separator: "\n")
         var key = SymmetricKey(data: Array("AWS4\(secretAccessKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
+        let signature = Hex.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key)))
         let authorization =
             "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope), SignedHeaders=\(names), Signature=\(signature)"
         return signed + [("authorization", authorization)]
-    }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
     }
 }
