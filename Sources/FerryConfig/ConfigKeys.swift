@@ -85,10 +85,13 @@ enum ConfigKeys {
     ]
 
     static let answer: [ConfigKey<LegacyAnswerSettings>] = [
-        .field("token_url", \.tokenURL, .requiredURL),
-        .field("client_id", \.clientID, .requiredText),
+        .field("mode", \.mode, .choice),
+        .field("token_url", \.tokenURL, .url),
+        .field("client_id", \.clientID, .text),
         .field("client_secret", \.clientSecret, .secret),
         .field("scope", \.scope, .optionalText),
+        .field("accepted", \.accepted, .parsedList(AnswerRule.parse)),
+        .field("rejected", \.rejected, .parsedList(AnswerRule.parse)),
         .field("audience", \.audience, .optionalText),
         .field("timeout", \.timeout, .duration(max: .seconds(120))),
     ]

@@ -364,7 +364,50 @@ struct ConfigBuilder {
     private func legacyAnswer(_ table: TableReader) -> LegacyAnswerSettings? {
         defer { table.finish() }
         var settings = LegacyAnswerSettings()
-        return ConfigKey.read(ConfigKeys.answer, from: table, into: &settings, self) ? settings : nil
+        var complete = ConfigKey.read(ConfigKeys.answer, from: table, into: &settings, self)
+        switch settings.mode {
+        case .called:
+            for (key, missing) in [("token_url", settings.tokenURL == nil), ("client_id", settings.clientID.isEmpty)]
+            where missing && !table.has(key) {
+                table.report(key, "is required with `mode = \"called\"` (Ferry asks the token endpoint)")
+                complete = false
+            }
+            for key in ["accepted", "rejected"] where table.has(key) {
+                table.report(
+                    key, "applies to `mode = \"forwarded\"`; the token endpoint's answers are read as OAuth 2.0 defines"
+                )
+            }
+        case .forwarded:
+            if settings.accepted.isEmpty && !table.has("accepted") {
+                table.report(
+                    "accepted",
+                    "is required with `mode = \"forwarded\"`: say what legacy's answer to a right password looks like, e.g. [\"status=303 cookie=session\"]"
+                )
+                complete = false
+            }
+            // Status and location alone also describe a customer already
+            // signed in whom legacy sends away from its sign-in page, whatever
+            // password the post carried.
+            for rule in settings.accepted
+            where !rule.terms.contains(where: {
+                switch $0 {
+                case .cookie, .json: return true
+                case .status, .location: return false
+                }
+            }) {
+                table.report(
+                    "accepted",
+                    "entry \"\(rule)\" must name the session cookie the answer issues (`cookie=NAME`) or a JSON term: a status and location alone also describe a customer already signed in, whatever password was posted"
+                )
+                complete = false
+            }
+            for key in [
+                "token_url", "client_id", "client_secret_file", "client_secret_env", "scope", "audience", "timeout",
+            ] where table.has(key) {
+                table.report(key, "applies to `mode = \"called\"`; with `forwarded` Ferry asks nothing itself")
+            }
+        }
+        return complete ? settings : nil
     }
 
     private func secretEncryption(_ table: TableReader) -> LegacySecretEncryption? {

@@ -271,12 +271,31 @@ public struct LegacySecretEncryption: Equatable, Sendable {
     public init() {}
 }
 
-/// `[legacy.answer]`: the legacy platform's own verdict on a password, asked
-/// with the OAuth 2.0 resource-owner password grant (RFC 6749 §4.3), as
-/// Auth0, Okta and Keycloak tenants answer it at their token endpoint.
+/// `[legacy.answer]`: the legacy platform's own verdict on a password. Either
+/// asked by Ferry (`called`) with the OAuth 2.0 resource-owner password grant
+/// (RFC 6749 §4.3), as Auth0, Okta and Keycloak tenants answer it at their
+/// token endpoint; or read from legacy's answer to the customer's own login,
+/// forwarded untouched (`forwarded`), by the `accepted` and `rejected` rules.
 public struct LegacyAnswerSettings: Equatable, Sendable {
-    public internal(set) var tokenURL = EndpointURL(parsing: "http://invalid")!
+    public enum Mode: String, CaseIterable, Sendable {
+        /// Ferry asks the token endpoint before forwarding anywhere.
+        case called
+        /// The login goes to legacy; its answer is the verdict.
+        case forwarded
+    }
+
+    public internal(set) var mode = Mode.called
+    /// Required with `called`.
+    public internal(set) var tokenURL: EndpointURL?
+    /// Required with `called`.
     public internal(set) var clientID = ""
+    /// Required with `forwarded`: any rule that holds means the password was
+    /// right (signed in, or asked for a second factor).
+    public internal(set) var accepted: [AnswerRule] = []
+    /// Any rule that holds means the password was wrong. Also counted by the
+    /// brute-force guard for every login forwarded to legacy, beside
+    /// `login_guard.legacy_failure_statuses` (a 303 back to the sign-in page).
+    public internal(set) var rejected: [AnswerRule] = []
     public internal(set) var clientSecret: Secret?
     public internal(set) var scope: String?
     /// Auth0's API identifier, where the tenant needs one.

@@ -24,6 +24,10 @@ public struct DemoConfig: Sendable {
     /// Where Ferry reads legacy users: the sample platform's own file, or a
     /// copy of it elsewhere (a PostgreSQL database in the tests).
     public var legacyDatabase = "sqlite://legacy.db"
+    /// Extra `[legacy]` keys.
+    public var legacyExtra = ""
+    /// Tables under `[legacy]` (`[legacy.answer]`), after `[legacy.hash]`.
+    public var legacyTables = ""
     /// Extra `[state]` keys.
     public var stateExtra = ""
     /// Lines added to `[migration]`.
@@ -107,11 +111,13 @@ public struct DemoConfig: Sendable {
                created_at, last_login_at
         FROM users ORDER BY id
         \"\"\"
+        \(legacyExtra)
 
         # Bare salted SHA-1 rows keep their salt in its own column.
         [legacy.hash]
         digest = "sha1"
         salt_position = "prefix"
+        \(legacyTables)
 
         \(targetSection)
         \(targetExtra)

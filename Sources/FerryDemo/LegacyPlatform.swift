@@ -83,10 +83,31 @@ public struct OAuthClient: Sendable {
     }
 }
 
+/// How the sign-in form behaves. The default is the bare form; real
+/// applications protect it and answer failures their own way.
+public struct SignInStyle: Sendable {
+    /// `GET /login` sets a pre-login session cookie and puts a token tied to
+    /// it in the form (Rails' `authenticity_token`, Django's `csrftoken`); a
+    /// `POST /login` without both is refused with 422 before any password is
+    /// looked at.
+    public var csrf: Bool
+    /// A wrong password is answered 303 back to `/login` with a flash cookie,
+    /// as PHP and Rails applications do, instead of 401.
+    public var failureRedirects: Bool
+
+    public init(csrf: Bool = false, failureRedirects: Bool = false) {
+        self.csrf = csrf
+        self.failureRedirects = failureRedirects
+    }
+}
+
 public final class LegacyPlatform: Sendable {
     public let database: DatabaseQueue
     /// Clients allowed `POST /oauth/token` with `grant_type=password`.
     public let oauthClients: [OAuthClient]
+    public let signIn: SignInStyle
+    /// Signs the forms' CSRF tokens; new at each start, as a dev server's is.
+    private let formKey = secureRandomBytes(32)
     public let sessionLifetime: TimeInterval
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -96,10 +117,12 @@ public final class LegacyPlatform: Sendable {
 
     public init(
         path: String, sessionLifetime: TimeInterval = 3600, clock: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger = Logger(label: "legacy-platform"), oauthClients: [OAuthClient] = []
+        logger: Logger = Logger(label: "legacy-platform"), oauthClients: [OAuthClient] = [],
+        signIn: SignInStyle = SignInStyle()
     ) throws {
         database = try PlatformDatabase.open(path: path, migrator: Self.migrator)
         self.oauthClients = oauthClients
+        self.signIn = signIn
         self.sessionLifetime = sessionLifetime
         self.clock = clock
         self.logger = logger
@@ -257,13 +280,7 @@ public final class LegacyPlatform: Sendable {
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/login") { _, _ in
-            WebForms.page(
-                .ok, title: "Legacy login",
-                body:
-                    #"<form method="post" action="/login"><input name="username"><input name="password" type="password"><button>Log in</button></form>"#
-            )
-        }
+        router.get("/login") { request, _ in self.signInForm(request) }
         router.post("/login") { request, _ in try await self.login(request) }
         router.post("/login/mfa") { request, _ in try await self.secondFactor(request) }
         router.post("/oauth/token") { request, _ in try await self.passwordGrant(request) }
@@ -276,10 +293,50 @@ public final class LegacyPlatform: Sendable {
 
     // MARK: Login
 
+    private func signInForm(_ request: Request) -> Response {
+        var cookies: [String] = []
+        var hidden = ""
+        if signIn.csrf {
+            let prelogin = WebForms.cookie("legacy_prelogin", in: request) ?? WebForms.randomToken()
+            cookies.append("legacy_prelogin=\(prelogin); Path=/; HttpOnly; SameSite=Lax")
+            hidden = #"<input type="hidden" name="authenticity_token" value="\#(formToken(prelogin))">"#
+        }
+        var flash = ""
+        if WebForms.cookie("legacy_flash", in: request) == "bad_credentials" {
+            flash = "<p>Wrong username or password.</p>"
+            cookies.append("legacy_flash=; Path=/; Max-Age=0")
+        }
+        return WebForms.page(
+            .ok, title: "Legacy login",
+            body: flash
+                + #"<form method="post" action="/login">\#(hidden)<input name="username"><input name="password" type="password"><button>Log in</button></form>"#,
+            cookies: cookies)
+    }
+
+    /// The form token for a pre-login session: an HMAC, so nothing is stored.
+    private func formToken(_ prelogin: String) -> String {
+        Hex.encode(DigestAlgorithm.sha256.hmac(key: formKey, Array(prelogin.utf8)))
+    }
+
     private func login(_ request: Request) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 16 << 10)
         let fields = WebForms.fields(of: request, body: body)
+        // A customer already signed in is sent to their account whatever the
+        // form says, as Devise's `require_no_authentication` does.
+        if let current = WebForms.cookie("legacy_session", in: request), try await session(current) != nil {
+            return WebForms.page(
+                .seeOther, title: "Already signed in", body: #"<p><a href="/account">Your account</a></p>"#,
+                location: "/account")
+        }
+        if signIn.csrf {
+            guard let prelogin = WebForms.cookie("legacy_prelogin", in: request),
+                WebForms.constantTimeEqual(formToken(prelogin), fields["authenticity_token"] ?? "")
+            else {
+                return WebForms.page(
+                    .unprocessableContent, title: "Session expired", body: "<p>Reload the page and try again.</p>")
+            }
+        }
         let identifier = (fields["username"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = fields["password"] ?? ""
         let found = try await database.read { db -> (id: Int64, hash: String, salt: String?, status: String)? in
@@ -288,7 +345,7 @@ public final class LegacyPlatform: Sendable {
                 arguments: [identifier, identifier]
             ).map { ($0["id"], $0["password_hash"], $0["salt"], $0["status"]) }
         }
-        guard let found else { return Self.invalidCredentials() }
+        guard let found else { return failedSignIn() }
         let id = found.id
         guard let verified = await check(password, hash: found.hash, salt: found.salt) else {
             return PasswordChecker.busy
@@ -297,7 +354,7 @@ public final class LegacyPlatform: Sendable {
             try await database.write { db in
                 try db.execute(sql: "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", arguments: [id])
             }
-            return Self.invalidCredentials()
+            return failedSignIn()
         }
         guard found.status == "active" else {
             return WebForms.page(.forbidden, title: "Account disabled", body: "<p>This account is disabled.</p>")
@@ -442,6 +499,13 @@ public final class LegacyPlatform: Sendable {
             .seeOther, title: "Logged in", body: #"<p><a href="/account">Your account</a></p>"#,
             cookies: ["legacy_session=\(session); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Int(sessionLifetime))"],
             location: "/account")
+    }
+
+    private func failedSignIn() -> Response {
+        guard signIn.failureRedirects else { return Self.invalidCredentials() }
+        return WebForms.page(
+            .seeOther, title: "Login failed", body: #"<p><a href="/login">Try again</a></p>"#,
+            cookies: ["legacy_flash=bad_credentials; Path=/; HttpOnly; Max-Age=60"], location: "/login?error=1")
     }
 
     static func invalidCredentials() -> Response {

@@ -111,6 +111,8 @@ public enum LegacyJudgement: Equatable, Sendable {
     case accepted
     case rejected
     case unavailable(String)
+    /// Legacy's answer to the customer's own login, forwarded to it, will tell.
+    case deferred
 }
 
 public enum LegacySourceError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -113,6 +113,8 @@ public final class MigrationEngine: Sendable {
     /// Signed checkpoints of the audit chain's head; nil when no key can be had.
     public let auditCheckpoints: AuditCheckpoints?
     let statusCache = StatusCache()
+    /// How legacy's answers to forwarded logins are read (`[legacy.answer]`).
+    let answerRules: AnswerRules
 
     public init(
         config: ProxyConfig, services: MigrationServices, source: (any LegacySource)?,
@@ -133,6 +135,8 @@ public final class MigrationEngine: Sendable {
         outboxRetention = config.state.outboxRetention
         loginTallyRetention = config.state.loginTallyRetention
         self.auditCheckpoints = auditCheckpoints
+        answerRules = AnswerRules(
+            accepted: config.legacy?.answer?.accepted ?? [], rejected: config.legacy?.answer?.rejected ?? [])
     }
 
     /// Writes a checkpoint when enough events came since the last (or, with

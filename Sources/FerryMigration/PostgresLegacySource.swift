@@ -119,8 +119,12 @@ public enum LegacySources {
         case .postgres: sql = try PostgresLegacySource(settings: settings, logger: logger)
         }
         guard settings.verify != .hash, let answer = settings.answer else { return sql }
+        let judge: OAuthPasswordJudge? =
+            switch answer.mode {
+            case .called: OAuthPasswordJudge(settings: answer, client: LegacyHTTPClient.shared, logger: logger)
+            case .forwarded: nil
+            }
         return AnsweredLegacySource(
-            primary: sql, judge: OAuthPasswordJudge(settings: answer, client: LegacyHTTPClient.shared, logger: logger),
-            mode: settings.verify, catalog: HashCatalog(legacy: settings))
+            primary: sql, judge: judge, mode: settings.verify, catalog: HashCatalog(legacy: settings))
     }
 }

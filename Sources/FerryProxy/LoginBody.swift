@@ -1,4 +1,5 @@
 import FerryConfig
+import FerryMigration
 import Foundation
 
 /// The identifier and password of a login request, read from its body. The
@@ -110,7 +111,7 @@ enum LoginBody {
         var values: [String] = []
         for field in fields {
             let pointer = field.hasPrefix("/") ? field : "/" + field
-            guard let value = resolve(pointer, in: document) else {
+            guard let value = JSONPointer.resolve(pointer, in: document) else {
                 return .failure(LoginBodyError("login JSON has nothing at `\(pointer)`", missingField: true))
             }
             guard let text = value as? String else {
@@ -152,7 +153,7 @@ enum LoginBody {
                 return .failure(LoginBodyError("body repeats \(describeKey(key, among: fields))"))
             }
             for field in fields {
-                if let value = resolve(field.hasPrefix("/") ? field : "/" + field, in: document) as? String,
+                if let value = JSONPointer.resolve(field.hasPrefix("/") ? field : "/" + field, in: document) as? String,
                     !value.isEmpty
                 {
                     values.append(value)
@@ -165,6 +166,23 @@ enum LoginBody {
         }
         if let problem = values.lazy.compactMap(identifierProblem).first { return .failure(problem) }
         return .success(values)
+    }
+
+    /// The credential field a query string names, if any. Ferry reads the
+    /// body; some servers read the query first (a servlet's getParameter), so
+    /// `?username=mallory` beside `username=ada` in the body would have legacy
+    /// judge Mallory's password while Ferry counts — or migrates — Ada.
+    static func credentialInQuery(_ query: String?, settings: LoginSettings) -> String? {
+        guard let query, !query.isEmpty else { return nil }
+        let names = [settings.identifierField, settings.passwordField].map { field in
+            field.hasPrefix("/") ? String(field.split(separator: "/").last ?? "") : field
+        }
+        for pair in query.split(separator: "&") {
+            let raw = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            let name = decodeFormComponent(raw) ?? String(raw)
+            if let found = names.first(where: { $0 == name }) { return found }
+        }
+        return nil
     }
 
     /// `a=1&b=2` into ordered pairs; nil on a bad escape or invalid UTF-8.
@@ -189,22 +207,6 @@ enum LoginBody {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._*")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
-    }
-
-    /// RFC 6901: `/a/b/0`, with `~1` for `/` and `~0` for `~`.
-    static func resolve(_ pointer: String, in document: Any) -> Any? {
-        var current: Any = document
-        for token in pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
-            let key = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-            if let object = current as? [String: Any], let next = object[key] {
-                current = next
-            } else if let array = current as? [Any], let index = Int(key), array.indices.contains(index) {
-                current = array[index]
-            } else {
-                return nil
-            }
-        }
-        return current
     }
 
     /// The login as the new platform wants it (`LoginShape`): its format, field

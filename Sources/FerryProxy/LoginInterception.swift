@@ -27,6 +27,13 @@ extension ProxyResponder {
         _ request: Request, settings: LoginSettings, limit: Int, client: String?, sessionUpstream: String?,
         runtime: ProxyRuntime
     ) async -> Result<LoginStep, LoginRefusal> {
+        if let field = LoginBody.credentialInQuery(request.uri.query, settings: settings) {
+            return .failure(
+                LoginRefusal(
+                    response: ProxyError.malformedLogin(
+                        "login credentials belong in the body; the query string names `\(field)`"
+                    ).response, bytesRead: 0))
+        }
         let body: ByteBuffer
         switch await Self.readBody(request, limit: limit) {
         case .failure(let refusal): return .failure(refusal)

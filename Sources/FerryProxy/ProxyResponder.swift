@@ -157,7 +157,16 @@ struct ProxyResponder: HTTPResponder {
                 in: response, runtime: runtime, user: intercepted?.identifier, carried: carried)
         }
         if let intercepted {
-            runtime.migration.finishLogin(intercepted.journey, status: response.status.code)
+            let journey = intercepted.journey
+            var answer = LoginAnswer(status: response.status.code)
+            if journey.readsLegacyAnswer && upstreamName == legacyName {
+                answer = await Self.readAnswer(
+                    &response, body: journey.answerRules.readBody, upstream: upstreamName,
+                    carried: Self.cookies(of: request))
+            }
+            if let settled = await runtime.migration.finishLogin(journey, answer: answer) {
+                log.login = settled.label
+            }
         }
         return response
     }

@@ -23,6 +23,8 @@ import Testing
         /// The store call made for this action fails.
         var storeFailsOn: String?
         var answer: Int? = 200
+        /// `[legacy.answer]`'s rules on legacy's answer (nil: no rules).
+        var legacyVerdict: AnswerVerdict?
         /// Whether the legacy source knows the identifier (nil: it cannot say).
         var legacyKnows: Bool? = true
         /// Whether the new platform holds it (nil: it cannot say).
@@ -86,7 +88,13 @@ import Testing
             case .forward(let outcome, let effect):
                 trail.append("forward(\(outcome.label))")
                 effects.append(effect)
-                action = machine.next(.answered(status: world.answer))
+                action = machine.next(
+                    .answered(
+                        status: world.answer, verdict: outcome.destination == .legacy ? world.legacyVerdict : nil))
+            case .settle(let outcome, let effect):
+                trail.append("settle(\(outcome.label))")
+                effects.append(effect)
+                return (trail.joined(separator: " "), effects)
             case .refuse(let outcome, let effect):
                 trail.append("refuse(\(outcome.label))")
                 effects.append(effect)
@@ -192,7 +200,47 @@ import Testing
             "store fails on note", World(verification: .mismatch, storeFailsOn: "note"),
             "lookUp reserveRate verify recordSeen note(wrong_password) forward(legacy:store_unavailable)"
         ),
+        // Judged by legacy's answer to the forwarded login.
+        (
+            "legacy's answer: right", World(verification: awaiting, legacyVerdict: .accepted),
+            "\(sentForVerdict) rehash claim provision recordProvisioning settle(legacy:migrated_by_answer)"
+        ),
+        (
+            "legacy's answer: wrong", World(verification: awaiting, legacyVerdict: .rejected),
+            "\(sentForVerdict) note(wrong_password) settle(legacy:wrong_password)"
+        ),
+        (
+            "legacy's answer: a listed failure status",
+            World(verification: awaiting, answer: 401, legacyVerdict: .unclear),
+            "\(sentForVerdict) note(wrong_password) settle(legacy:wrong_password)"
+        ),
+        (
+            "legacy's answer: unclear", World(verification: awaiting, answer: 500, legacyVerdict: .unclear),
+            "\(sentForVerdict) settle(legacy:answer_unclear)"
+        ),
+        (
+            "legacy's answer: no answer", World(verification: awaiting, answer: nil, legacyVerdict: .unclear),
+            "\(sentForVerdict) settle(legacy:answer_unclear)"
+        ),
+        (
+            "legacy's answer: right, privileged",
+            World(verification: .awaitingAnswer(ifAccepted: .held), legacyVerdict: .accepted),
+            "\(sentForVerdict) note(held_on_legacy) settle(legacy:held_on_legacy)"
+        ),
+        (
+            "legacy's answer: right, target down",
+            World(verification: awaiting, target: .unavailable("x"), legacyVerdict: .accepted),
+            "\(sentForVerdict) rehash claim provision recordProvisioning settle(legacy:target_unavailable)"
+        ),
+        (
+            "legacy's answer: right, store fails on claim",
+            World(verification: awaiting, storeFailsOn: "claim", legacyVerdict: .accepted),
+            "\(sentForVerdict) rehash claim settle(legacy:store_unavailable)"
+        ),
     ]
+
+    static let awaiting = Verification.awaitingAnswer(ifAccepted: .match(.carried))
+    static let sentForVerdict = "lookUp reserveRate verify recordSeen forward(legacy:awaiting_answer)"
 
     @Test(arguments: journeys)
     func journey(_ name: String, _ world: World, _ expected: String) {
@@ -274,6 +322,9 @@ import Testing
     @Test func shadowModeVerifiesWithoutSpendingTheRate() {
         let trail = Self.journey(World(), mode: .shadow).trail
         #expect(trail == "lookUp verify recordSeen note(shadow) forward(legacy:shadow)")
+        let answered = Self.journey(World(verification: Self.awaiting, legacyVerdict: .accepted), mode: .shadow).trail
+        #expect(
+            answered == "lookUp verify recordSeen forward(legacy:awaiting_answer) note(shadow) settle(legacy:shadow)")
     }
 
     @Test func policiesChooseHowToRefuse() {
@@ -315,6 +366,35 @@ import Testing
             (
                 World(verification: .mismatch, answer: 401), LoginEffects(guardFailure: true, releaseRate: true),
                 LoginEffects()
+            ),
+            // `[legacy.answer]`'s rules: a 303 back to the sign-in page is a
+            // refusal; a rule saying yes overrides a listed status.
+            (
+                World(eligibility: .ineligible(.outsideRollout), answer: 303, legacyVerdict: .rejected),
+                LoginEffects(), LoginEffects(guardFailure: true)
+            ),
+            (
+                World(eligibility: .ineligible(.outsideRollout), answer: 401, legacyVerdict: .accepted),
+                LoginEffects(), LoginEffects()
+            ),
+            (
+                World(verification: .mismatch, answer: 303, legacyVerdict: .rejected),
+                LoginEffects(guardFailure: true, releaseRate: true), LoginEffects()
+            ),
+            (
+                World(verification: .mismatch, answer: 200, legacyVerdict: .accepted),
+                LoginEffects(guardFailure: true, releaseRate: true), LoginEffects(disagreement: true)
+            ),
+            // Sent for legacy's verdict: the rate token is held until the
+            // answer; a yes spends it and clears failures, a no counts one.
+            (World(verification: awaiting, legacyVerdict: .accepted), LoginEffects(), LoginEffects(guardSuccess: true)),
+            (
+                World(verification: awaiting, legacyVerdict: .rejected), LoginEffects(),
+                LoginEffects(guardFailure: true, releaseRate: true)
+            ),
+            (
+                World(verification: awaiting, answer: 500, legacyVerdict: .unclear), LoginEffects(),
+                LoginEffects(releaseRate: true)
             ),
         ] as [(World, LoginEffects, LoginEffects)])
     func effects(_ world: World, _ atForward: LoginEffects, _ afterAnswer: LoginEffects) {

@@ -15,14 +15,7 @@ import Testing
         _ target: DemoConfig.Target, newUserNames: NewPlatform.UserNames = .caseInsensitive,
         configure: (inout DemoConfig) -> Void = { _ in }, _ body: (MigrationWorld) async throws -> Void
     ) async throws {
-        let world = try await MigrationWorld(target: target, newUserNames: newUserNames, configure: configure)
-        do {
-            try await body(world)
-        } catch {
-            try await world.stop()
-            throw error
-        }
-        try await world.stop()
+        try await MigrationWorld(target: target, newUserNames: newUserNames, configure: configure).running(body)
     }
 
     @Test(.timeLimit(.minutes(5)), arguments: DemoConfig.Target.allCases)

@@ -42,7 +42,7 @@ final class MigrationWorld: Sendable {
     init(
         target: DemoConfig.Target, users: Int = 12, ferryRunning: Bool = true,
         legacySessionLifetime: TimeInterval = 3600, newUserNames: NewPlatform.UserNames = .caseInsensitive,
-        configure: (inout DemoConfig) -> Void = { _ in }
+        legacySignIn: SignInStyle = SignInStyle(), configure: (inout DemoConfig) -> Void = { _ in }
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-e2e-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -54,7 +54,7 @@ final class MigrationWorld: Sendable {
         legacyLogger.logLevel = .notice
         legacy = try LegacyPlatform(
             path: directory.appendingPathComponent("legacy.db").path, sessionLifetime: legacySessionLifetime,
-            logger: legacyLogger)
+            logger: legacyLogger, signIn: legacySignIn)
         new = try NewPlatform(
             path: directory.appendingPathComponent("new.db").path, scimToken: secrets.scimToken,
             webhookKey: secrets.webhookKey, userNames: newUserNames, logger: platformLogger)
@@ -103,6 +103,17 @@ final class MigrationWorld: Sendable {
         guard let running = ferry.withLock({ $0 }) else { return }
         await running.server.shutdown()
         _ = await running.task.result
+    }
+
+    /// Runs `body` in this world and always tears the world down.
+    func running(_ body: (MigrationWorld) async throws -> Void) async throws {
+        do {
+            try await body(self)
+        } catch {
+            try await stop()
+            throw error
+        }
+        try await stop()
     }
 
     func stop() async throws {

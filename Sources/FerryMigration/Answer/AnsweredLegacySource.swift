@@ -3,15 +3,18 @@ import PasswordHashes
 
 /// A SQL legacy source whose passwords the legacy platform judges itself
 /// (`[legacy] verify = "answer"` or `"auto"`): the rows still give the profile,
-/// factors and consents; the token endpoint gives the verdict for every row
-/// (`answer`) or for the rows whose hash Ferry cannot read (`auto`).
+/// factors and consents; the platform's verdict decides for every row
+/// (`answer`) or for the rows whose hash Ferry cannot read (`auto`). The
+/// verdict comes from its token endpoint, or — with no judge to call — from
+/// its answer to the customer's own login, forwarded to it (`deferred`).
 final class AnsweredLegacySource: LegacySource, LegacyPasswordJudge {
     let primary: any LegacySource
-    let judgeByToken: OAuthPasswordJudge
+    /// nil with `[legacy.answer] mode = "forwarded"`.
+    let judgeByToken: OAuthPasswordJudge?
     let mode: LegacyVerification
     let catalog: HashCatalog
 
-    init(primary: any LegacySource, judge: OAuthPasswordJudge, mode: LegacyVerification, catalog: HashCatalog) {
+    init(primary: any LegacySource, judge: OAuthPasswordJudge?, mode: LegacyVerification, catalog: HashCatalog) {
         self.primary = primary
         judgeByToken = judge
         self.mode = mode
@@ -44,6 +47,8 @@ final class AnsweredLegacySource: LegacySource, LegacyPasswordJudge {
     }
 
     func judge(_ account: LegacyAccount, password: String) async -> LegacyJudgement {
-        await judgeByToken.judge(username: account.username ?? account.email ?? account.legacyID, password: password)
+        guard let judgeByToken else { return .deferred }
+        return await judgeByToken.judge(
+            username: account.username ?? account.email ?? account.legacyID, password: password)
     }
 }

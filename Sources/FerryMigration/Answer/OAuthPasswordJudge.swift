@@ -39,7 +39,7 @@ struct OAuthPasswordJudge: Sendable {
         if let secret = settings.clientSecret?.value { fields.append(("client_secret", secret)) }
         if let scope = settings.scope { fields.append(("scope", scope)) }
         if let audience = settings.audience { fields.append(("audience", audience)) }
-        var request = HTTPClientRequest(url: settings.tokenURL.description)
+        var request = HTTPClientRequest(url: settings.tokenURL?.description ?? "")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")

@@ -38,6 +38,9 @@ public enum Verification: Equatable, Sendable {
     case unusableHash
     case hashQueueFull
     case sourceUnavailable
+    /// Legacy's answer to the forwarded login will tell (`[legacy.answer]
+    /// mode = "forwarded"`); `ifAccepted` is what a right password means.
+    indirect case awaitingAnswer(ifAccepted: Verification)
 }
 
 /// Whether the target can hold every MFA factor the user has.
@@ -112,6 +115,13 @@ public enum LegacyReason: String, Equatable, Sendable, CaseIterable {
     /// Over the brute-force guard's limit with `over_limit = "legacy"`: sent on
     /// unverified, for legacy's own lockout to answer.
     case throttled
+    /// Sent for legacy's verdict (`[legacy.answer] mode = "forwarded"`): the
+    /// answer decides what follows.
+    case awaitingAnswer = "awaiting_answer"
+    /// Legacy's answer said the password was right, and the user was migrated.
+    case migratedByAnswer = "migrated_by_answer"
+    /// Legacy's answer matched no rule, or both kinds: nothing concluded.
+    case answerUnclear = "answer_unclear"
 }
 
 /// DESIGN.md's "A login", steps 3–5, as a pure function.
@@ -137,6 +147,7 @@ public enum LoginDecision {
         case .unusableHash: return .forwardToLegacy(.unusableHash)
         case .hashQueueFull: return .forwardToLegacy(.hashQueueFull)
         case .sourceUnavailable: return .forwardToLegacy(.sourceUnavailable)
+        case .awaitingAnswer: return .forwardToLegacy(.awaitingAnswer)
         }
         if facts.mode != .migrate { return .forwardToLegacy(.shadow) }
         if fit == .keepOnLegacy { return .forwardToLegacy(.mfaKeptOnLegacy) }

@@ -18,10 +18,21 @@ public struct LoginJourney: Sendable {
     /// provisioned under, so the new platform is asked about that account
     /// whatever variant was typed (" Ada", "ADA"); nil when unknown.
     public var newLogin: String?
+    /// What the executor learned on the way (the legacy account, the fit of
+    /// its factors), for a login that goes on after legacy's answer.
+    var work: LoginWork
+    /// Kept only while legacy's verdict is awaited: rehashed if it is yes.
+    let password: String?
+    /// `[legacy.answer]`'s rules when the login began.
+    public let answerRules: AnswerRules
+
+    /// The proxy must read legacy's answer for the rules (its body too, when
+    /// one reads JSON).
+    public var readsLegacyAnswer: Bool { outcome.destination == .legacy && !answerRules.isEmpty }
 }
 
 /// What the executor carries between actions: data, never decisions.
-private struct LoginWork {
+struct LoginWork {
     var account: LegacyAccount?
     /// The legacy account as `checkLegacy` found it, so that verifying does
     /// not read it twice; nil when it was not looked up.
@@ -61,8 +72,45 @@ extension MigrationEngine {
         if case .blocked(let scope, _) = verdict {
             logger.notice("login over the failure limit", metadata: ["scope": "\(scope)"])
         }
-        var action = machine.next(
+        let first = machine.next(
             .started(identifierIsEmpty: identifier.isEmpty, guard: verdict, storeIsOpen: services.store != nil))
+        switch await run(
+            first, machine: &machine, work: &work, identifier: identifier, password: password, client: client)
+        {
+        case .handedOver(let outcome, let counted):
+            let newLogin: String? =
+                switch outcome.reason {
+                case .new(.justMigrated): work.job?.identity.loginName
+                case .new(.migrated): work.recordedLogin
+                default: nil
+                }
+            let awaiting = outcome.reason == .legacy(.awaitingAnswer)
+            return LoginJourney(
+                outcome: outcome, machine: machine, identifier: identifier, client: client,
+                failureCountedAt: counted, newLogin: newLogin, work: work, password: awaiting ? password : nil,
+                answerRules: answerRules)
+        case .settled, .over:
+            return LoginJourney(
+                outcome: .legacy(.storeUnavailable), machine: machine, identifier: identifier, client: client,
+                work: work, password: nil, answerRules: answerRules)
+        }
+    }
+
+    /// How a run of actions ended.
+    private enum RunEnd {
+        /// Sent to an upstream (or refused here), with when a failure was counted.
+        case handedOver(LoginOutcome, counted: Date?)
+        /// Legacy's verdict decided the outcome.
+        case settled(LoginOutcome)
+        case over(LoginEffects)
+    }
+
+    /// Does what the machine says until it hands the login over or ends it.
+    private func run(
+        _ first: LoginAction, machine: inout LoginMachine, work: inout LoginWork, identifier: String,
+        password: String, client: String?
+    ) async -> RunEnd {
+        var action = first
         while true {
             switch action {
             case .lookUp:
@@ -99,13 +147,22 @@ extension MigrationEngine {
                 var verification: Verification
                 (verification, work.account, work.scheme) = await verify(
                     identifier: identifier, password: password, checked: work.checked)
-                if case .match(let fit) = verification, let account = work.account {
-                    work.fit = fit
+                if let account = work.account {
                     // A right password of a privileged account: held, with the rule named.
-                    work.holdReason = PrivilegeHold.reason(
+                    let hold = PrivilegeHold.reason(
                         roles: account.roles, attributes: account.attributes, rules: settings.holdOnLegacy,
                         targetCarriesRoles: targetSettings?.carriesRoles ?? true)
-                    if work.holdReason != nil { verification = .held }
+                    switch verification {
+                    case .match(let fit):
+                        work.fit = fit
+                        work.holdReason = hold
+                        if hold != nil { verification = .held }
+                    case .awaitingAnswer(.match(let fit)):
+                        work.fit = fit
+                        work.holdReason = hold
+                        if hold != nil { verification = .awaitingAnswer(ifAccepted: .held) }
+                    default: break
+                    }
                 }
                 action = machine.next(.verified(verification, accountFound: work.account != nil))
             case .recordSeen:
@@ -149,30 +206,45 @@ extension MigrationEngine {
                     })
             case .forward(let outcome, let effects), .refuse(let outcome, let effects):
                 let counted = apply(effects, identifier: identifier, client: client)
+                // A login sent for legacy's verdict is counted once, by what
+                // the verdict led to.
+                if outcome.reason != .legacy(.awaitingAnswer) {
+                    services.events(.login(outcome))
+                    services.tally.add(outcome, at: services.clock())
+                }
+                return .handedOver(outcome, counted: counted)
+            case .settle(let outcome, let effects):
+                apply(effects, identifier: identifier, client: client)
                 services.events(.login(outcome))
                 services.tally.add(outcome, at: services.clock())
-                let newLogin: String? =
-                    switch outcome.reason {
-                    case .new(.justMigrated): work.job?.identity.loginName
-                    case .new(.migrated): work.recordedLogin
-                    default: nil
-                    }
-                return LoginJourney(
-                    outcome: outcome, machine: machine, identifier: identifier, client: client,
-                    failureCountedAt: counted, newLogin: newLogin)
+                return .settled(outcome)
             case .finish(let effects):
                 apply(effects, identifier: identifier, client: client)
-                return LoginJourney(
-                    outcome: .legacy(.storeUnavailable), machine: machine, identifier: identifier, client: client)
+                return .over(effects)
             }
         }
     }
 
-    /// The upstream answered a forwarded login with `status` (nil: no answer).
-    public func finishLogin(_ journey: LoginJourney, status: Int?) {
+    /// The upstream answered a forwarded login (nil: nothing came back).
+    /// For a login sent for legacy's verdict, this is where the user migrates
+    /// (or the failure is counted); returns the outcome that verdict settled.
+    @discardableResult
+    public func finishLogin(_ journey: LoginJourney, answer: LoginAnswer?) async -> LoginOutcome? {
         var machine = journey.machine
-        if case .finish(let effects) = machine.next(.answered(status: status)) {
-            apply(effects, identifier: journey.identifier, client: journey.client)
+        var work = journey.work
+        let verdict = journey.outcome.destination == .legacy ? journey.answerRules.verdict(answer) : nil
+        let first = machine.next(.answered(status: answer?.status, verdict: verdict))
+        let end = await run(
+            first, machine: &machine, work: &work, identifier: journey.identifier, password: journey.password ?? "",
+            client: journey.client)
+        switch end {
+        case .settled(let outcome):
+            return outcome
+        case .handedOver(let outcome, _):
+            // A login is forwarded once; the machine settles whatever follows an answer.
+            assertionFailure("login forwarded again after its answer: \(outcome.label)")
+            return nil
+        case .over(let effects):
             if effects.disagreement {
                 if let counted = journey.failureCountedAt {
                     services.loginGuard.withdrawFailure(
@@ -183,6 +255,7 @@ extension MigrationEngine {
                     "legacy accepted a login whose password Ferry judged wrong; check the hash format, the identifier's case and user_query"
                 )
             }
+            return nil
         }
     }
 
@@ -338,6 +411,11 @@ extension MigrationEngine {
             return (.match(fit), account, judge.judgementScheme)
         case .rejected: return (.mismatch, account, judge.judgementScheme)
         case .unavailable: return (.sourceUnavailable, account, nil)
+        case .deferred:
+            let fit = MFAPolicy.fit(
+                has: account.factorKinds, targetHolds: Set(targetSettings?.mfaFactors ?? []),
+                policy: settings.unsupportedMFA)
+            return (.awaitingAnswer(ifAccepted: .match(fit)), account, judge.judgementScheme)
         }
     }
 

@@ -65,6 +65,10 @@ public struct LoginMachine: Sendable {
     private(set) var reserved = false
     /// The target was asked: the token is spent, whatever it answered.
     private(set) var spent = false
+    /// Legacy has answered a login sent to it for its verdict
+    /// (`awaitingAnswer`): whatever follows settles the outcome, nothing is
+    /// forwarded again.
+    private(set) var answered = false
     private var pendingOutcome: TargetOutcome?
 
     public init(settings: Settings) {
@@ -176,19 +180,45 @@ public struct LoginMachine: Sendable {
             (.recordingProvisioning, .storeFailed), (.noting, .storeFailed):
             return storeUnavailable()
 
-        case (.forwarded(let outcome), .answered(let status)):
+        case (.forwarded(let outcome), .answered(let status, let verdict))
+        where outcome.reason == .legacy(.awaitingAnswer):
+            answered = true
+            switch verdict {
+            case .accepted?:
+                if case .awaitingAnswer(let ifAccepted)? = facts.verification { facts.verification = ifAccepted }
+                return decide()
+            case .rejected?:
+                facts.verification = .mismatch
+                return decide()
+            // As for any login sent to legacy: a listed failure status is a
+            // wrong password unless a rule says the password was right.
+            case _ where status.map(settings.legacyFailureStatuses.contains) == true:
+                facts.verification = .mismatch
+                return decide()
+            case .unclear?, nil:
+                // Nothing concluded (a 5xx, a CSRF refusal): nothing migrates.
+                state = .finished
+                return .settle(.legacy(.answerUnclear), LoginEffects(releaseRate: reserved && !spent))
+            }
+
+        case (.forwarded(let outcome), .answered(let status, let verdict)):
             state = .finished
             // A platform refused a login Ferry did not judge itself (legacy for
             // an unmigrated user, the new platform for a migrated or new-only
             // one): a failure for the guard, like a wrong password Ferry saw.
             let judged = outcome.reason == .legacy(.wrongPassword) || outcome.reason == .new(.justMigrated)
-            let failed = !judged && status.map(settings.legacyFailureStatuses.contains) == true
+            // `[legacy.answer]`'s rules read legacy's answers only; a status
+            // listed in `legacy_failure_statuses` is a failure unless the
+            // rules say the password was right.
+            let statusFailed = status.map(settings.legacyFailureStatuses.contains) == true
+            let refused = verdict == .rejected || (verdict != .accepted && statusFailed)
+            let failed = !judged && refused
             // Legacy let in a login Ferry judged wrong: Ferry's reading of the
             // record differs from legacy's (a case-sensitive username, a hash
             // Ferry reads differently). Not a guess: the failure is taken back.
-            let disagreed =
-                outcome.reason == .legacy(.wrongPassword)
-                && status.map { $0 < 400 && !settings.legacyFailureStatuses.contains($0) } == true
+            let letIn =
+                verdict == .accepted || (verdict == nil && status.map { $0 < 400 && !statusFailed } == true)
+            let disagreed = outcome.reason == .legacy(.wrongPassword) && letIn
             return .finish(LoginEffects(guardFailure: failed, disagreement: disagreed))
 
         case (.finished, .answered):
@@ -234,6 +264,7 @@ public struct LoginMachine: Sendable {
     }
 
     private mutating func storeUnavailable() -> LoginAction {
+        if answered { return forward(.legacy(.storeUnavailable)) }
         switch settings.storeFailure {
         case .legacy: return forward(.legacy(.storeUnavailable))
         case .reject:
@@ -244,6 +275,13 @@ public struct LoginMachine: Sendable {
     /// Hands the login to the proxy, with what the outcome does to the guard
     /// and the rate at once (so that concurrent guesses see the failure).
     private mutating func forward(_ outcome: LoginOutcome) -> LoginAction {
+        if answered {
+            // Legacy has already let the customer in (or not); the outcome is
+            // what its answer led to. Migrated or not, this login stays on legacy.
+            state = .finished
+            let settled = outcome.destination == .new ? LoginOutcome.legacy(.migratedByAnswer) : outcome
+            return .settle(settled, effects(of: outcome))
+        }
         state = .forwarded(outcome)
         return .forward(outcome, effects(of: outcome))
     }
@@ -260,7 +298,8 @@ public struct LoginMachine: Sendable {
             // Only a password Ferry verified clears the identifier's failures: a
             // login merely forwarded to the new platform proves nothing yet.
             guardSuccess: outcome.reason == .new(.justMigrated),
-            releaseRate: reserved && !spent)
+            // A login sent for legacy's verdict keeps its token until the answer.
+            releaseRate: reserved && !spent && outcome.reason != .legacy(.awaitingAnswer))
     }
 }
 
@@ -283,8 +322,10 @@ public enum LoginEvent: Equatable, Sendable {
     case noted
     /// The store call of the current action failed.
     case storeFailed
-    /// The upstream's status, or nil when nothing came back.
-    case answered(status: Int?)
+    /// The upstream's status, or nil when nothing came back; the verdict of
+    /// `[legacy.answer]`'s rules on legacy's answer, nil without rules (or
+    /// for the new platform's answers).
+    case answered(status: Int?, verdict: AnswerVerdict?)
 
     public enum RehashOutcome: Equatable, Sendable {
         case hashed
@@ -325,6 +366,9 @@ public enum LoginAction: Equatable, Sendable {
     case note(LegacyReason)
     /// Send the login on; feed back `.answered` with the upstream's status.
     case forward(LoginOutcome, LoginEffects)
+    /// Legacy's answer to a login sent for its verdict decided the outcome;
+    /// the login is over.
+    case settle(LoginOutcome, LoginEffects)
     /// Answer the client here (throttled, or the store down under `reject`).
     case refuse(LoginOutcome, LoginEffects)
     /// The login is over.
