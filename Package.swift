@@ -40,6 +40,11 @@ let package = Package(
             name: "CLDAP", pkgConfig: "ldap",
             providers: [.apt(["libldap-dev"])]),
 
+        // MariaDB Connector/C, for MySQL and MariaDB as legacy store and sql target.
+        .systemLibrary(
+            name: "CMariaDB", pkgConfig: "libmariadb",
+            providers: [.apt(["libmariadb-dev"])]),
+
         .target(
             name: "PasswordHashes",
             dependencies: ["CLibCrypto", "CXCrypt", "CArgon2"]),
@@ -52,6 +57,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                // MariaDB Connector/C blocks: its calls run on NIO's thread pool.
+                "CMariaDB", .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .target(
             name: "FerryMigration",

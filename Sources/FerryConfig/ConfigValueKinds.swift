@@ -181,7 +181,7 @@ extension StoreLocation {
     func resolved(_ context: ConfigBuilder) -> StoreLocation {
         switch self {
         case .sqlite(let path): .sqlite(path: context.resolvePath(path))
-        case .postgres: self
+        case .postgres, .mysql: self
         }
     }
 }

@@ -46,62 +46,29 @@ public struct PostgresLocation: Equatable, Sendable, CustomStringConvertible {
     /// Parses `postgres://USER@HOST[:PORT]/DATABASE[?OPTIONS]` (or
     /// `postgresql://`). Every problem is a sentence an operator can act on.
     public static func parse(_ text: String) -> Result<PostgresLocation, PostgresLocationError> {
-        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://"),
-            let components = URLComponents(string: text)
-        else { return .failure(.init("must be a postgres://USER@HOST:PORT/DATABASE URL")) }
-        if components.password != nil {
-            return .failure(
-                .init("must not carry a password; name a file with ?password_file= or a variable with ?password_env="))
+        let url: ServerURL
+        switch ServerURL.parse(
+            text, schemes: ["postgres", "postgresql"], scheme: "postgres", defaultPort: 5432,
+            engineOptions: ["sslmode", "sslrootcert"], defaultPoolSize: defaultPoolSize)
+        {
+        case .failure(let error): return .failure(error)
+        case .success(let parsed): url = parsed
         }
-        guard let host = components.host, !host.isEmpty else { return .failure(.init("names no host")) }
-        guard let user = components.user, !user.isEmpty else {
-            return .failure(.init("names no user (postgres://USER@\(host)/…)"))
-        }
-        let database = String(components.path.drop(while: { $0 == "/" }))
-        guard !database.isEmpty, !database.contains("/") else {
-            return .failure(.init("names no database (postgres://\(user)@\(host)/DATABASE)"))
-        }
-        let port = components.port ?? 5432
-        guard (1...65535).contains(port) else { return .failure(.init("port must be 1–65535")) }
         var location = PostgresLocation(
-            host: host, port: port, user: user, database: database, tls: .prefer, caFile: nil, passwordSource: nil,
-            password: nil, poolSize: defaultPoolSize)
-        var seen: Set<String> = []
-        for item in components.queryItems ?? [] {
-            guard seen.insert(item.name).inserted else { return .failure(.init("repeats ?\(item.name)=")) }
-            let value = item.value ?? ""
-            switch item.name {
-            case "sslmode":
-                guard let mode = TLSMode(rawValue: value) else {
-                    return .failure(
-                        .init(
-                            "sslmode must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(value)\""
-                        ))
-                }
-                location.tls = mode
-            case "sslrootcert":
-                guard !value.isEmpty else { return .failure(.init("sslrootcert names no file")) }
-                location.caFile = value
-            case "password_file":
-                guard !value.isEmpty else { return .failure(.init("password_file names no file")) }
-                location.passwordSource = .file(value)
-            case "password_env":
-                guard !value.isEmpty else { return .failure(.init("password_env names no variable")) }
-                location.passwordSource = .environment(value)
-            case "pool_size":
-                guard let size = Int(value), (1...1000).contains(size) else {
-                    return .failure(.init("pool_size must be 1–1000, found \"\(value)\""))
-                }
-                location.poolSize = size
-            default:
+            host: url.host, port: url.port, user: url.user, database: url.database, tls: .prefer, caFile: nil,
+            passwordSource: url.passwordSource, password: nil, poolSize: url.poolSize)
+        if let value = url.options["sslmode"] {
+            guard let mode = TLSMode(rawValue: value) else {
                 return .failure(
                     .init(
-                        "has an unknown option ?\(item.name)= (known: sslmode, sslrootcert, password_file, password_env, pool_size)"
+                        "sslmode must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(value)\""
                     ))
             }
+            location.tls = mode
         }
-        if seen.contains("password_file") && seen.contains("password_env") {
-            return .failure(.init("names both password_file and password_env; use one"))
+        if let value = url.options["sslrootcert"] {
+            guard !value.isEmpty else { return .failure(.init("sslrootcert names no file")) }
+            location.caFile = value
         }
         if location.caFile != nil && location.tls != .verifyFull {
             return .failure(.init("sslrootcert is only used with sslmode=verify-full"))

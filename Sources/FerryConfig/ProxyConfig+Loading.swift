@@ -190,6 +190,13 @@ struct ConfigBuilder {
         if let table {
             defer { table.finish() }
             guard ConfigKey.read(ConfigKeys.state, from: table, into: &settings, self) else { return nil }
+            if case .mysql = settings.store {
+                table.report(
+                    "url",
+                    "names a MySQL database; Ferry's own state lives in SQLite or PostgreSQL (MySQL serves as legacy store and sql target)"
+                )
+                return nil
+            }
             for (name, key, what) in [
                 ("encryption_key", settings.encryptionKey, "a 32-byte key"),
                 ("audit_key", settings.auditKey, "a 32-byte Ed25519 seed"),
@@ -203,7 +210,7 @@ struct ConfigBuilder {
             switch settings.store {
             case .sqlite(let path): settings.auditCheckpointFile = path + ".checkpoints"
             // Each instance signs the heads it sees into its own file.
-            case .postgres: settings.auditCheckpointFile = resolvePath("ferry-audit.checkpoints")
+            case .postgres, .mysql: settings.auditCheckpointFile = resolvePath("ferry-audit.checkpoints")
             }
         }
         return settings
@@ -845,8 +852,13 @@ struct ConfigBuilder {
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
             return postgresLocation(table, key, text).map(StoreLocation.postgres)
         }
+        if text.hasPrefix("mysql://") || text.hasPrefix("mariadb://") {
+            return mysqlLocation(table, key, text).map(StoreLocation.mysql)
+        }
         guard text.hasPrefix("sqlite://"), text.count > "sqlite://".count else {
-            table.report(key, "must be a \"sqlite://PATH\" or \"postgres://USER@HOST/DATABASE\" URL")
+            table.report(
+                key,
+                "must be a \"sqlite://PATH\", \"postgres://USER@HOST/DATABASE\" or \"mysql://USER@HOST/DATABASE\" URL")
             return nil
         }
         return .sqlite(path: resolvePath(String(text.dropFirst("sqlite://".count))))
@@ -856,29 +868,48 @@ struct ConfigBuilder {
     /// password read. Errors never repeat the URL: it may be all a typo away
     /// from a secret.
     func postgresLocation(_ table: TableReader, _ key: String, _ text: String) -> PostgresLocation? {
-        switch PostgresLocation.parse(text) {
+        serverLocation(table, key, PostgresLocation.parse(text))
+    }
+
+    func mysqlLocation(_ table: TableReader, _ key: String, _ text: String) -> MySQLLocation? {
+        serverLocation(table, key, MySQLLocation.parse(text))
+    }
+
+    /// A parsed server URL with its CA file resolved and its password read.
+    private func serverLocation<Location: DatabaseServerLocation>(
+        _ table: TableReader, _ key: String, _ parsed: Result<Location, PostgresLocationError>
+    ) -> Location? {
+        switch parsed {
         case .failure(let error):
             table.report(key, error.message)
             return nil
         case .success(var location):
             location.caFile = location.caFile.map(resolvePath)
-            let source: Secret.Source?
-            switch location.passwordSource {
-            case .file(let path)?:
-                location.passwordSource = .file(resolvePath(path))
-                source = .file(resolvePath(path))
-            case .environment(let name)?: source = .environment(name)
-            case nil: source = nil
-            }
-            if let source {
-                switch Secret.read(source, environment: environment) {
-                case .success(let secret): location.password = secret
-                case .failure(let error):
-                    table.report(key, "password \(error.message)")
-                    return nil
-                }
-            }
+            guard let (source, password) = serverPassword(table, key, location.passwordSource) else { return nil }
+            (location.passwordSource, location.password) = (source, password)
             return location
+        }
+    }
+
+    /// The password a database URL names, its file resolved against the
+    /// config's folder; nil (reported) when it cannot be read.
+    private func serverPassword(_ table: TableReader, _ key: String, _ named: PostgresLocation.PasswordSource?) -> (
+        PostgresLocation.PasswordSource?, Secret?
+    )? {
+        let source: Secret.Source
+        var resolved = named
+        switch named {
+        case .file(let path)?:
+            resolved = .file(resolvePath(path))
+            source = .file(resolvePath(path))
+        case .environment(let name)?: source = .environment(name)
+        case nil: return (nil, nil)
+        }
+        switch Secret.read(source, environment: environment) {
+        case .success(let secret): return (resolved, secret)
+        case .failure(let error):
+            table.report(key, "password \(error.message)")
+            return nil
         }
     }
 

@@ -161,12 +161,22 @@ public struct StateSettings: Equatable, Sendable {
 public enum StoreLocation: Equatable, Sendable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(PostgresLocation)
+    /// MySQL or MariaDB: a legacy user store or the sql target's database,
+    /// never Ferry's own state.
+    case mysql(MySQLLocation)
 
     public var description: String {
         switch self {
         case .sqlite(let path): return "sqlite://\(path)"
         case .postgres(let location): return "\(location)"
+        case .mysql(let location): return "\(location)"
         }
+    }
+
+    /// A database server (PostgreSQL, MySQL), not a file.
+    public var isServer: Bool {
+        if case .sqlite = self { return false }
+        return true
     }
 }
 

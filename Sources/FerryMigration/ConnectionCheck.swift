@@ -76,22 +76,22 @@ public enum ConnectionCheck {
                 }
             }
         }
-        if let legacy = config.legacy, case .postgres(let location)? = legacy.sqlDatabase {
+        if let legacy = config.legacy, let location = legacy.sqlDatabase, location.isServer {
             let queries =
                 [("legacy.user_query", legacy.userQuery)]
                 + [("legacy.mfa_query", legacy.mfaQuery), ("legacy.consents_query", legacy.consentsQuery)]
                 .compactMap { key, sql in sql.map { (key, $0) } }
                 + [("legacy.roles_query", legacy.rolesQuery), ("legacy.all_users_query", legacy.allUsersQuery)]
                 .compactMap { key, sql in sql.map { (key, $0) } }
-            findings += await checkPostgres(location, key: "legacy.database", queries: queries)
+            findings += await checkServer(location, key: "legacy.database", queries: queries)
         }
-        if let target = config.target, target.kind == .sql, case .postgres(let location)? = target.database {
-            findings += await checkPostgres(location, key: "target.database", queries: targetStatements(target))
+        if let target = config.target, target.kind == .sql, let location = target.database, location.isServer {
+            findings += await checkServer(location, key: "target.database", queries: targetStatements(target))
         }
         if let query = config.sessions.storeQuery,
-            case .postgres(let location)? = config.sessions.storeDatabase ?? config.legacy?.sqlDatabase
+            let location = config.sessions.storeDatabase ?? config.legacy?.sqlDatabase, location.isServer
         {
-            findings += await checkPostgres(
+            findings += await checkServer(
                 location, key: "sessions.store_database", queries: [("sessions.store_query", query)])
         }
         if let query = config.sessions.storeQuery,
@@ -122,15 +122,27 @@ public enum ConnectionCheck {
             + (target.existingQuery.map { [("target.existing_query", $0)] } ?? [])
     }
 
-    /// Connects to a PostgreSQL database, then has the server parse and plan
-    /// each statement without running it (tables, columns, functions and
-    /// parameter types are checked; result columns are not).
-    static func checkPostgres(_ location: PostgresLocation, key: String, queries: [(String, String)]) async
-        -> [Finding]
-    {
-        let database: ExternalPostgres
+    /// Connects to a database server, then has it check each statement
+    /// without running it (PostgreSQL parses and plans it: tables, columns,
+    /// functions and parameter types; MySQL explains it: tables and columns).
+    /// Result columns are not checked.
+    static func checkServer(_ location: StoreLocation, key: String, queries: [(String, String)]) async -> [Finding] {
+        switch location {
+        case .postgres: return await checkServer(ExternalPostgres.self, location, key: key, queries: queries)
+        case .mysql: return await checkServer(ExternalMySQL.self, location, key: key, queries: queries)
+        case .sqlite: return []
+        }
+    }
+
+    static func checkServer<Database: ServerDatabase>(
+        _ engine: Database.Type, _ location: StoreLocation, key: String, queries: [(String, String)]
+    ) async -> [Finding] {
+        let database: Database
         do {
-            database = try ExternalPostgres(location: location, timeout: .seconds(5))
+            guard let opened = try Database.open(location, timeout: .seconds(5), logger: Logger(label: "ferry")) else {
+                return []
+            }
+            database = opened
             try await database.read { _ in }
         } catch {
             return [Finding(key: key, problem: "\(location): \(databaseErrorSummary(error))")]

@@ -73,6 +73,8 @@ public final class MigrationServices: Sendable {
                 store = try SQLiteStateStore(path: path, busyTimeout: config.state.busyTimeout)
             case .postgres(let location):
                 store = try PostgresStateStore(location: location, timeout: config.state.busyTimeout, logger: logger)
+            // check-config refuses it; nothing opens.
+            case .mysql: store = nil
             }
         } catch {
             logger.error(

@@ -6,6 +6,7 @@ import GRDB
 /// and the server's message.
 public func databaseErrorSummary(_ error: any Error) -> String {
     if let summary = postgresErrorSummary(error) { return summary }
+    if let error = error as? MySQLError { return error.description }
     if let error = error as? DatabaseError { return error.message ?? "SQLite error \(error.resultCode)" }
     if let error = error as? StateStoreError { return "\(error)" }
     return String(describing: type(of: error))

@@ -37,6 +37,10 @@ struct OperatorContext {
                 throw ExitCode.failure
             }
         case .sqlite(let path): storePath = path
+        case .mysql:
+            // check-config refuses it; the load above already did.
+            printError("state.url: Ferry's own state lives in SQLite or PostgreSQL")
+            throw ExitCode.failure
         }
         if !FileManager.default.fileExists(atPath: storePath) {
             printError("state store \(storePath) does not exist; has `ferry serve` run with this config?")

@@ -53,6 +53,11 @@ struct PostgresLegacySourceTests {
     ) async throws -> PostgresLegacySource {
         var databaseURL = url ?? ""
         if url == nil { databaseURL = try await fixture() }
+        return try PostgresLegacySource(settings: try settings(databaseURL, user: user, allUsers: allUsers))
+    }
+
+    /// `[legacy]` reading the `members` schema (the MySQL tests' too).
+    static func settings(_ databaseURL: String, user: String, allUsers: Bool) throws -> LegacySourceSettings {
         let text = """
             [server]
             listen = "127.0.0.1:0"
@@ -66,8 +71,7 @@ struct PostgresLegacySourceTests {
             case_sensitive = true
             totp_secret_encoding = "hex"
             """
-        let settings = try #require(try ProxyConfig.parse(text, file: "t.conf", baseDirectory: "/tmp").legacy)
-        return try PostgresLegacySource(settings: settings)
+        return try #require(try ProxyConfig.parse(text, file: "t.conf", baseDirectory: "/tmp").legacy)
     }
 
     @Test(.timeLimit(.minutes(1))) func aUserIsReadWithFactorsConsentsRolesAndTypedAttributes() async throws {

@@ -158,8 +158,8 @@ struct PostgresSQLTargetTests {
 
     @Test(.timeLimit(.minutes(1))) func checkConfigConnectAsksTheServer() async throws {
         let (_, location) = try await Self.fixture()
-        let findings = await ConnectionCheck.checkPostgres(
-            location, key: "target.database",
+        let findings = await ConnectionCheck.checkServer(
+            .postgres(location), key: "target.database",
             queries: [
                 ("good", "SELECT id AS new_id FROM accounts WHERE user_name = :username"),
                 ("bad", "SELECT nickname FROM accounts WHERE user_name = :username"),
@@ -169,7 +169,7 @@ struct PostgresSQLTargetTests {
         #expect(findings[2].problem?.contains("nickname") == true, "\(findings)")
         var nowhere = location
         nowhere.port = 1
-        let unreachable = await ConnectionCheck.checkPostgres(nowhere, key: "legacy.database", queries: [])
+        let unreachable = await ConnectionCheck.checkServer(.postgres(nowhere), key: "legacy.database", queries: [])
         #expect(unreachable.first?.problem != nil)
     }
 }

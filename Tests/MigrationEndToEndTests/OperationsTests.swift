@@ -266,7 +266,8 @@ import Testing
             #expect(report.recordsByState["migrated"] == 4, "four identifiers, three users")
             #expect(report.wrongPasswords == 1)
             #expect(report.fallbacksByReason["wrong_password"] == 1)
-            #expect(report.newByReason["just_migrated"] == 4, "four first logins (three users) reached the new platform")
+            #expect(
+                report.newByReason["just_migrated"] == 4, "four first logins (three users) reached the new platform")
             #expect(report.outboxBacklog == (try await store.pendingJobCount()))
             #expect(report.mode == "migrate" && report.rolloutPercent == 100)
             #expect(report.etaSeconds != nil)

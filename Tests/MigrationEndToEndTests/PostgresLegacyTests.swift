@@ -30,22 +30,27 @@ struct PostgresLegacyTests {
         "CREATE TABLE user_roles (rowid integer PRIMARY KEY, user_id integer NOT NULL, role text NOT NULL)",
     ]
 
-    /// A SQL literal for a fixture value (text quoted, numbers as they are).
-    static func literal(_ value: DatabaseValue, as type: String = "") -> String {
+    /// A SQL literal for a fixture value (text quoted, numbers as they are);
+    /// `timestamp` spells a point in time from Unix seconds.
+    static func literal(
+        _ value: DatabaseValue, as type: String = "", timestamp: (String) -> String = { "to_timestamp(\($0))" }
+    ) -> String {
         switch value.storage {
         case .null: return "NULL"
         case .int64(let number):
             if type == "bool" { return number == 0 ? "false" : "true" }
-            if type == "time" { return "to_timestamp(\(number))" }
+            if type == "time" { return timestamp(String(number)) }
             return String(number)
-        case .double(let number): return type == "time" ? "to_timestamp(\(number))" : String(number)
+        case .double(let number): return type == "time" ? timestamp(String(number)) : String(number)
         case .string(let text): return "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
         case .blob: return "NULL"
         }
     }
 
     /// The sample legacy platform's rows as INSERT statements for `schema`.
-    static func copy(_ legacy: DatabaseQueue) async throws -> [String] {
+    static func copy(
+        _ legacy: DatabaseQueue, timestamp: @escaping @Sendable (String) -> String = { "to_timestamp(\($0))" }
+    ) async throws -> [String] {
         let tables: [(String, String, [String: String])] = [
             (
                 "users",
@@ -67,7 +72,9 @@ struct PostgresLegacyTests {
             var statements: [String] = []
             for (table, query, types) in tables {
                 for row in try Row.fetchAll(db, sql: query) {
-                    let values = row.map { name, value in literal(value, as: types[name] ?? "") }
+                    let values = row.map { name, value in
+                        literal(value, as: types[name] ?? "", timestamp: timestamp)
+                    }
                     statements.append("INSERT INTO \(table) VALUES (\(values.joined(separator: ", ")))")
                 }
             }
@@ -91,57 +98,64 @@ struct PostgresLegacyTests {
                 Self.schema + (try await Self.copy(world.legacy.database)),
                 in: try TestPostgres.location(database: database))
 
-            // A plain user and a staff user: password judged from PostgreSQL's row, migrated.
-            let plain = try #require(world.credentials.first { $0.totpSecret == nil && !$0.isStaff })
-            #expect(OperationsTests.loggedInOnNew(try await world.login(plain.username, plain.password)))
-            #expect(try world.newAccounts(plain.username).count == 1)
-            let staff = try #require(world.credentials.first { $0.isStaff && $0.totpSecret == nil })
-            #expect(OperationsTests.loggedInOnNew(try await world.login(staff.username, staff.password)))
-            let account = try #require(try world.newAccounts(staff.username).first)
-            let (isStaff, roles) = try await world.new.database.read { db in
-                (
-                    try Bool.fetchOne(db, sql: "SELECT is_staff FROM accounts WHERE id = ?", arguments: [account.id]),
-                    try String.fetchAll(
-                        db, sql: "SELECT role FROM account_roles WHERE account_id = ? ORDER BY rowid",
-                        arguments: [account.id])
-                )
-            }
-            #expect(isStaff == true, "a PostgreSQL boolean arrives as the staff flag")
-            #expect(roles == staff.roles, "roles arrive in order")
-
-            // A TOTP user: the factor (with its label) comes from PostgreSQL and works on the new platform.
-            let mfaUser = try #require(world.credentials.first { $0.totpSecret != nil })
-            let first = try await world.login(mfaUser.username, mfaUser.password)
-            #expect(first.status == 200, "the new platform asks for the second factor")
-            let pending = try #require(first.cookies["new_mfa"])
-            let code = TOTP(secret: try #require(Base32.decode(mfaUser.totpSecret!))).code(at: Date())
-            let second = try await world.send(
-                .POST, world.base + "/login/mfa", form: [("code", code)], cookies: ["new_mfa": pending])
-            #expect(second.status == 303)
-
-            // Consents keep their time from a timestamptz column.
-            let mfaAccount = try #require(try world.newAccounts(mfaUser.username).first)
-            let consentTimes = try await world.new.database.read { db in
-                try Double.fetchAll(
-                    db, sql: "SELECT granted_at FROM consent_records WHERE account_id = ? ORDER BY purpose",
-                    arguments: [mfaAccount.id])
-            }
-            let legacyTimes = try await world.legacy.database.read { db in
-                try Double.fetchAll(
-                    db,
-                    sql:
-                        "SELECT granted_at FROM consents WHERE user_id = (SELECT id FROM users WHERE username = ?) ORDER BY purpose",
-                    arguments: [mfaUser.username])
-            }
-            #expect(!legacyTimes.isEmpty)
-            #expect(consentTimes.count == legacyTimes.count)
-            for (carried, original) in zip(consentTimes, legacyTimes) { #expect(abs(carried - original) < 0.001) }
-
-            // A wrong password is legacy's to answer; nothing migrates.
-            let other = try #require(world.credentials.last { $0.totpSecret == nil && !$0.isStaff })
-            let wrong = try await world.login(other.username, "not-the-password")
-            #expect(wrong.cookies["new_session"] == nil && wrong.cookies["legacy_session"] == nil)
-            #expect(try world.newAccounts(other.username).isEmpty)
+            try await Self.theSampleMigrates(world)
         }
+    }
+
+    /// The sample's users migrate from the copied store: a plain and a
+    /// staff user (flag and roles), a TOTP user whose factor works on the new
+    /// platform, consents with their times; a wrong password migrates nothing.
+    static func theSampleMigrates(_ world: MigrationWorld) async throws {
+        // A plain user and a staff user: password judged from the store's row, migrated.
+        let plain = try #require(world.credentials.first { $0.totpSecret == nil && !$0.isStaff })
+        #expect(OperationsTests.loggedInOnNew(try await world.login(plain.username, plain.password)))
+        #expect(try world.newAccounts(plain.username).count == 1)
+        let staff = try #require(world.credentials.first { $0.isStaff && $0.totpSecret == nil })
+        #expect(OperationsTests.loggedInOnNew(try await world.login(staff.username, staff.password)))
+        let account = try #require(try world.newAccounts(staff.username).first)
+        let (isStaff, roles) = try await world.new.database.read { db in
+            (
+                try Bool.fetchOne(db, sql: "SELECT is_staff FROM accounts WHERE id = ?", arguments: [account.id]),
+                try String.fetchAll(
+                    db, sql: "SELECT role FROM account_roles WHERE account_id = ? ORDER BY rowid",
+                    arguments: [account.id])
+            )
+        }
+        #expect(isStaff == true, "a boolean column arrives as the staff flag")
+        #expect(roles == staff.roles, "roles arrive in order")
+
+        // A TOTP user: the factor (with its label) comes from the store and works on the new platform.
+        let mfaUser = try #require(world.credentials.first { $0.totpSecret != nil })
+        let first = try await world.login(mfaUser.username, mfaUser.password)
+        #expect(first.status == 200, "the new platform asks for the second factor")
+        let pending = try #require(first.cookies["new_mfa"])
+        let code = TOTP(secret: try #require(Base32.decode(mfaUser.totpSecret!))).code(at: Date())
+        let second = try await world.send(
+            .POST, world.base + "/login/mfa", form: [("code", code)], cookies: ["new_mfa": pending])
+        #expect(second.status == 303)
+
+        // Consents keep their time from a timestamp column.
+        let mfaAccount = try #require(try world.newAccounts(mfaUser.username).first)
+        let consentTimes = try await world.new.database.read { db in
+            try Double.fetchAll(
+                db, sql: "SELECT granted_at FROM consent_records WHERE account_id = ? ORDER BY purpose",
+                arguments: [mfaAccount.id])
+        }
+        let legacyTimes = try await world.legacy.database.read { db in
+            try Double.fetchAll(
+                db,
+                sql:
+                    "SELECT granted_at FROM consents WHERE user_id = (SELECT id FROM users WHERE username = ?) ORDER BY purpose",
+                arguments: [mfaUser.username])
+        }
+        #expect(!legacyTimes.isEmpty)
+        #expect(consentTimes.count == legacyTimes.count)
+        for (carried, original) in zip(consentTimes, legacyTimes) { #expect(abs(carried - original) < 0.001) }
+
+        // A wrong password is legacy's to answer; nothing migrates.
+        let other = try #require(world.credentials.last { $0.totpSecret == nil && !$0.isStaff })
+        let wrong = try await world.login(other.username, "not-the-password")
+        #expect(wrong.cookies["new_session"] == nil && wrong.cookies["legacy_session"] == nil)
+        #expect(try world.newAccounts(other.username).isEmpty)
     }
 }

@@ -11,24 +11,9 @@ import Testing
 /// tests' server must not stop).
 @Suite(.serialized, .enabled(if: TestPostgres.url != nil, "FERRY_TEST_POSTGRES_URL names no server"))
 struct PostgresOutageTests {
-    static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/postgres-throwaway").path
-    }
-
     @discardableResult
     static func cluster(_ command: String, _ directory: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = [command, directory]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
-        return String(decoding: data, as: UTF8.self)
+        try Throwaway.run("postgres", command, directory)
     }
 
     @Test(.timeLimit(.minutes(3)))

@@ -77,7 +77,7 @@ public final class AuditCheckpoints: Sendable {
     static func keyFile(_ settings: StateSettings) -> String? {
         switch settings.store {
         case .sqlite(let path): path + ".audit-key"
-        case .postgres: settings.auditCheckpointFile + ".key"
+        case .postgres, .mysql: settings.auditCheckpointFile + ".key"
         }
     }
 

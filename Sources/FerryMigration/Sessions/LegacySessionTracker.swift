@@ -40,10 +40,11 @@ public final class LegacySessionTracker: Sendable {
     let settings: SessionSettings
     let store: (any StateStore)?
     /// Where `sessions.store_query` runs: a SQLite file opened read-only, or
-    /// a PostgreSQL database read in read-only snapshots.
+    /// a database server read in read-only snapshots.
     enum SessionStore {
         case sqlite(DatabaseQueue)
         case postgres(ExternalPostgres)
+        case mysql(ExternalMySQL)
     }
     let sessionStore: SessionStore?
     let tokenKeys: TokenKeys?
@@ -86,6 +87,8 @@ public final class LegacySessionTracker: Sendable {
             sessionStore = .sqlite(try DatabaseQueue(path: path, configuration: configuration))
         case .postgres(let location):
             sessionStore = .postgres(try ExternalPostgres(location: location, timeout: .seconds(2), logger: logger))
+        case .mysql(let location):
+            sessionStore = .mysql(ExternalMySQL(location: location, timeout: .seconds(2), logger: logger))
         case nil:
             sessionStore = nil
         }
@@ -212,6 +215,8 @@ public final class LegacySessionTracker: Sendable {
                 try Row.fetchOne(db, sql: query, arguments: StatementArguments(values)).map { QueryRow($0) }
             }
         case .postgres(let database):
+            found = try await database.read { session in try await session.rows(query, values).first }
+        case .mysql(let database):
             found = try await database.read { session in try await session.rows(query, values).first }
         }
         guard let row = found else { return (nil, nil) }

@@ -40,6 +40,7 @@ public enum ProvisioningTargets {
         switch settings.kind {
         case .sql:
             if case .postgres = settings.database { return try PostgresSQLTarget(settings: settings) }
+            if case .mysql = settings.database { return try MySQLSQLTarget(settings: settings) }
             return try SQLTarget(settings: settings)
         case .scim: return try SCIMTarget(settings: settings, client: client)
         case .webhook: return try WebhookTarget(settings: settings, client: client)

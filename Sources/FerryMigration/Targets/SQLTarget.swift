@@ -149,6 +149,23 @@ public final class SQLTarget: ProvisioningTarget {
     }
 }
 
+extension SQLTarget {
+    /// The same reading of a MySQL or MariaDB error, by its number: 1062 and
+    /// 1586 (duplicate key) are a conflict; NOT NULL (1048, 1364), foreign
+    /// keys (1451, 1452), CHECK (3819, 4025), missing tables or columns (1146,
+    /// 1054) and ill-typed values (1366, 1292) need the statements or schema
+    /// fixed; everything else, a lost connection included, keeps the job.
+    static func outcome(mysql error: MySQLError) -> TargetOutcome {
+        let detail = "new platform database: \(error)"
+        switch error.code {
+        case 1062, 1586: return .conflict(detail)
+        case 1048, 1364, 1451, 1452, 3819, 4025, 1146, 1054, 1366, 1292:
+            return .unavailable("\(detail) (the statements or the schema need fixing; the job is retried)")
+        default: return .unavailable(detail)
+        }
+    }
+}
+
 struct UnreadableSecret: Error {}
 struct MissingPlatformID: Error {}
 

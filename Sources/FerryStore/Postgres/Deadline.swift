@@ -1,8 +1,9 @@
 import Synchronization
 
-/// The store's answer did not come in time.
+/// A database's answer did not come in time (the state store's, or another
+/// system's database Ferry reads or writes).
 public struct StoreTimeout: Error, Equatable, Sendable, CustomStringConvertible {
-    public var description: String { "the state store did not answer in time" }
+    public var description: String { "the database did not answer in time" }
 }
 
 /// Runs `operation` but answers by `limit`: a login must not wait on a

@@ -1,24 +1,33 @@
 import FerryConfig
 import FerryStore
 import Foundation
+import Logging
 
-/// The sql target on the new platform's PostgreSQL database: the SQLite
-/// target's statements, parameters and answers, in one transaction per job.
-/// Parameters are sent untyped, as psql sends them, so the server reads each
-/// as the column it meets needs (a flag as `boolean` or `integer`, a date
-/// string as `timestamptz`); a parameter whose type nothing tells (`SELECT
-/// :email`) needs a cast in the statement (`:email::text`).
-public final class PostgresSQLTarget: ProvisioningTarget {
+/// The sql target on the new platform's PostgreSQL database.
+public typealias PostgresSQLTarget = ServerSQLTarget<ExternalPostgres>
+/// The sql target on the new platform's MySQL or MariaDB database.
+public typealias MySQLSQLTarget = ServerSQLTarget<ExternalMySQL>
+
+/// The sql target on a database server: the SQLite target's statements,
+/// parameters and answers, in one transaction per job. Parameters are sent as
+/// text of no stated type (PostgreSQL: untyped, as psql sends them; MySQL:
+/// escaped literals), so the server reads each as the column it meets needs
+/// (a flag as `boolean` or `integer`, a date string as a timestamp); on
+/// PostgreSQL a parameter whose type nothing tells (`SELECT :email`) needs a
+/// cast in the statement (`:email::text`).
+public final class ServerSQLTarget<Database: ServerDatabase>: ProvisioningTarget {
     public var kind: TargetSettings.TargetKind { .sql }
-    let database: ExternalPostgres
+    let database: Database
     let settings: TargetSettings
     let attributeParameters: Set<String>
 
     public init(settings: TargetSettings) throws {
-        guard case .postgres(let location) = settings.database else {
-            throw TargetSetupError("target.database must be a postgres:// URL")
+        guard let location = settings.database,
+            let database = try Database.open(location, timeout: settings.timeout, logger: Logger(label: "ferry"))
+        else {
+            throw TargetSetupError("target.database is not a \(Database.self) database")
         }
-        database = try ExternalPostgres(location: location, timeout: settings.timeout)
+        self.database = database
         self.settings = settings
         attributeParameters = SQLTarget.attributeParameters(in: settings.allStatements + [settings.idQuery ?? ""])
     }
@@ -68,6 +77,8 @@ public final class PostgresSQLTarget: ProvisioningTarget {
             return .unavailable("new platform database: id_query returned no `new_id`; the job is retried")
         } catch is UnreadableSecret {
             return .rejected("an OTP secret of the job is not base32")
+        } catch let error as MySQLError {
+            return SQLTarget.outcome(mysql: error)
         } catch {
             return SQLTarget.outcome(sqlState: postgresSQLState(error), summary: databaseErrorSummary(error))
         }

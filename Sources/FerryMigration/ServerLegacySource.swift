@@ -4,13 +4,18 @@ import Foundation
 import Logging
 import PasswordHashes
 
-/// The legacy user store in PostgreSQL, read with the configured statements
-/// and the same aliases and `:identifier` / `:legacy_id` parameters as on
-/// SQLite. Each user is read in one read-only snapshot; a database that does
-/// not answer within the deadline is `unavailable`, and the login goes to
-/// legacy, which judges it itself.
-public final class PostgresLegacySource: LegacySource, LegacyRelatedRows {
-    let database: ExternalPostgres
+/// The legacy user store in PostgreSQL.
+public typealias PostgresLegacySource = ServerLegacySource<ExternalPostgres>
+/// The legacy user store in MySQL or MariaDB.
+public typealias MySQLLegacySource = ServerLegacySource<ExternalMySQL>
+
+/// The legacy user store on a database server, read with the configured
+/// statements and the same aliases and `:identifier` / `:legacy_id`
+/// parameters as on SQLite. Each user is read in one read-only snapshot; a
+/// database that does not answer within the deadline is `unavailable`, and
+/// the login goes to legacy, which judges it itself.
+public final class ServerLegacySource<Database: ServerDatabase>: LegacySource, LegacyRelatedRows {
+    let database: Database
     let settings: LegacySourceSettings
 
     public init(
@@ -18,11 +23,15 @@ public final class PostgresLegacySource: LegacySource, LegacyRelatedRows {
     )
         throws(LegacySourceError)
     {
-        guard case .postgres(let location) = settings.database else { throw .unavailable("not a postgres:// URL") }
         do {
-            database = try ExternalPostgres(location: location, timeout: timeout, logger: logger)
+            guard let database = try Database.open(settings.database, timeout: timeout, logger: logger) else {
+                throw LegacySourceError.unavailable("\(settings.database) is not a \(Database.self) database")
+            }
+            self.database = database
+        } catch let error as LegacySourceError {
+            throw error
         } catch {
-            throw .unavailable("\(location): \(databaseErrorSummary(error))")
+            throw .unavailable("\(settings.database): \(databaseErrorSummary(error))")
         }
         self.settings = settings
         // Rails' key derivation is 2^16 PBKDF2 rounds per key: done here, once,
@@ -65,7 +74,7 @@ public final class PostgresLegacySource: LegacySource, LegacyRelatedRows {
     }
 
     /// The roles, factors and consents rows of one user, by statement.
-    static func relatedRows(_ session: PostgresSession, settings: LegacySourceSettings, legacyID: String) async throws
+    static func relatedRows(_ session: Database.Session, settings: LegacySourceSettings, legacyID: String) async throws
         -> [String: [QueryRow]]
     {
         var related: [String: [QueryRow]] = [:]
@@ -86,45 +95,8 @@ public final class PostgresLegacySource: LegacySource, LegacyRelatedRows {
             throw error
         } catch {
             // The database's errors become `unavailable`; `body`'s own pass through.
-            if let summary = postgresErrorSummary(error) { throw LegacySourceError.unavailable(summary) }
+            if let summary = Database.errorSummary(error) { throw LegacySourceError.unavailable(summary) }
             throw error
         }
-    }
-}
-
-/// The legacy source the config names.
-public enum LegacySources {
-    public static func open(_ settings: LegacySourceSettings, logger: Logger = Logger(label: "ferry"))
-        throws(LegacySourceError) -> any LegacySource
-    {
-        var primary: (any LegacySource & LegacyPasswordJudge)?
-        if settings.kind == .cognito, let cognito = settings.cognito {
-            primary = try CognitoLegacySource(settings: cognito, logger: logger)
-        }
-        if settings.kind == .ldap, let ldap = settings.ldap {
-            primary = try LDAPLegacySource(settings: ldap, activeStatuses: settings.activeStatuses, logger: logger)
-        }
-        if let primary {
-            guard settings.hasSideStore else { return primary }
-            let side: any LegacyRelatedRows
-            switch settings.database {
-            case .sqlite: side = try SQLiteLegacySource(settings: settings)
-            case .postgres: side = try PostgresLegacySource(settings: settings, logger: logger)
-            }
-            return SupplementedLegacySource(primary: primary, side: side)
-        }
-        let sql: any LegacySource
-        switch settings.database {
-        case .sqlite: sql = try SQLiteLegacySource(settings: settings)
-        case .postgres: sql = try PostgresLegacySource(settings: settings, logger: logger)
-        }
-        guard settings.verify != .hash, let answer = settings.answer else { return sql }
-        let judge: OAuthPasswordJudge? =
-            switch answer.mode {
-            case .called: OAuthPasswordJudge(settings: answer, client: LegacyHTTPClient.shared, logger: logger)
-            case .forwarded: nil
-            }
-        return AnsweredLegacySource(
-            primary: sql, judge: judge, mode: settings.verify, catalog: HashCatalog(legacy: settings))
     }
 }
