@@ -114,6 +114,25 @@ enum ConfigKeys {
         .field("timeout", \.timeout, .duration(max: .seconds(120))),
     ]
 
+    static let http: [ConfigKey<HTTPSourceSettings>] = [
+        .field("user_url", \.userURL, .requiredText),
+        .field("user_pointer", \.userPointer, .text),
+        .field("roles_url", \.rolesURL, .optionalText),
+        .field("role_pointer", \.rolePointer, .text),
+        .field("mfa_url", \.mfaURL, .optionalText),
+        .field("mfa_kind_pointer", \.mfaKindPointer, .text),
+        .field("consents_pointer", \.consentsPointer, .optionalText),
+        .field("all_users_url", \.allUsersURL, .optionalText),
+        .field("all_users_pointer", \.allUsersPointer, .text),
+        .field("fields", \.fields, .parsedList(HTTPFieldMapping.parse)),
+        .field("token", \.token, .secret),
+        .field("token_url", \.tokenURL, .url),
+        .field("client_id", \.clientID, .optionalText),
+        .field("client_secret", \.clientSecret, .secret),
+        .field("audience", \.audience, .optionalText),
+        .field("timeout", \.timeout, .duration(max: .seconds(120))),
+    ]
+
     static let hashLimits: [ConfigKey<HashCostLimits>] = [
         .field("max_bcrypt_cost", \.maxBcryptCost, .integer(in: 4...31)),
         .field("max_iterations", \.maxIterations, .integer(in: 1...1_000_000_000)),

@@ -236,7 +236,7 @@ struct ConfigBuilder {
                 table.missing(key)
                 complete = false
             }
-            for kind in ["ldap", "cognito"] where table.table(kind) != nil {
+            for kind in ["ldap", "cognito", "http"] where table.table(kind) != nil {
                 table.report("kind", "must be \"\(kind)\" for `[legacy.\(kind)]` to be used")
             }
         case .ldap:
@@ -253,6 +253,14 @@ struct ConfigBuilder {
                 if settings.cognito == nil { complete = false }
             } else {
                 table.report("kind", "is \"cognito\", so `[legacy.cognito]` must say which user pool to read")
+                complete = false
+            }
+        case .http:
+            if let http = table.table("http") {
+                settings.http = httpSource(http)
+                if settings.http == nil { complete = false }
+            } else {
+                table.report("kind", "is \"http\", so `[legacy.http]` must say which admin API to ask")
                 complete = false
             }
         }
@@ -313,10 +321,19 @@ struct ConfigBuilder {
                 "is \"\(settings.verify.rawValue)\", so `[legacy.answer]` must say how to ask the legacy platform")
             complete = false
         }
-        if settings.kind != .sql && table.has("verify") {
+        if settings.kind != .sql && settings.kind != .http && table.has("verify") {
             table.report(
                 "verify",
-                "applies to `kind = \"sql\"`; `[legacy.\(settings.kind.rawValue)]` says how its passwords are checked")
+                "applies to `kind = \"sql\"` and `\"http\"`; `[legacy.\(settings.kind.rawValue)]` says how its passwords are checked"
+            )
+        }
+        if settings.kind == .http, settings.verify == .hash,
+            settings.http?.mapping.contains(where: { $0.name == "password_hash" }) == false
+        {
+            table.report(
+                "verify",
+                "is \"hash\", but `[legacy.http] fields` maps no `password_hash`: SaaS admin APIs do not export hashes; set `verify = \"answer\"` and `[legacy.answer]`"
+            )
         }
         if let encryption = table.table("encryption") {
             settings.encryption = secretEncryption(encryption)
@@ -366,6 +383,57 @@ struct ConfigBuilder {
             settings.clientAddressHeader = nil
         }
         return settings
+    }
+
+    private func httpSource(_ table: TableReader) -> HTTPSourceSettings? {
+        defer { table.finish() }
+        var settings = HTTPSourceSettings()
+        var complete = ConfigKey.read(ConfigKeys.http, from: table, into: &settings, self)
+        let templates: [(String, String?, String)] = [
+            ("user_url", settings.userURL, "{identifier}"), ("roles_url", settings.rolesURL, "{legacy_id}"),
+            ("mfa_url", settings.mfaURL, "{legacy_id}"), ("all_users_url", settings.allUsersURL, "{page}"),
+        ]
+        for (key, template, placeholder) in templates {
+            guard let template, table.has(key) else { continue }
+            guard template.hasPrefix("https://") || template.hasPrefix("http://") else {
+                table.report(key, "must be an http:// or https:// URL")
+                complete = false
+                continue
+            }
+            if !template.contains(placeholder) {
+                table.report(key, "must contain \(placeholder), where Ferry puts the value")
+                complete = false
+            }
+        }
+        for (key, pointer) in [
+            ("user_pointer", settings.userPointer), ("role_pointer", settings.rolePointer),
+            ("mfa_kind_pointer", settings.mfaKindPointer), ("consents_pointer", settings.consentsPointer ?? ""),
+            ("all_users_pointer", settings.allUsersPointer),
+        ] where !pointer.isEmpty && !pointer.hasPrefix("/") {
+            table.report(key, "must be a JSON pointer starting with `/` (RFC 6901), or \"\" for the whole answer")
+            complete = false
+        }
+        let credentials = settings.tokenURL != nil || settings.clientID != nil || settings.clientSecret != nil
+        switch (settings.token != nil, credentials) {
+        case (true, true):
+            table.report(
+                "token_file", "or the client credentials (`token_url`, `client_id`, `client_secret_*`): set one")
+            complete = false
+        case (false, false):
+            table.report(
+                "token_file",
+                "`token_env` or the client credentials (`token_url`, `client_id`, `client_secret_*`) are required: the admin API wants a bearer token"
+            )
+            complete = false
+        case (false, true):
+            for (key, missing) in [("token_url", settings.tokenURL == nil), ("client_id", settings.clientID == nil)]
+            where missing && !table.has(key) {
+                table.report(key, "is required for the client-credentials grant")
+                complete = false
+            }
+        case (true, false): break
+        }
+        return complete ? settings : nil
     }
 
     private func legacyAnswer(_ table: TableReader) -> LegacyAnswerSettings? {

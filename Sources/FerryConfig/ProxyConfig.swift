@@ -211,13 +211,16 @@ public struct LegacySourceSettings: Equatable, Sendable {
     public internal(set) var kind = LegacyKind.sql
     /// With `kind = "ldap"`: the directory, its service account and mapping.
     public internal(set) var ldap: LDAPSourceSettings?
-    /// With `kind = "sql"`: who checks passwords (`[legacy.answer]` for the platform).
+    /// With `kind = "sql"` or `"http"`: who checks passwords (`[legacy.answer]`
+    /// for the platform).
     public internal(set) var verify = LegacyVerification.hash
     public internal(set) var answer: LegacyAnswerSettings?
     /// MFA secrets encrypted by the application (`[legacy.encryption]`).
     public internal(set) var encryption: LegacySecretEncryption?
     /// With `kind = "cognito"`: the user pool and the credentials to ask it.
     public internal(set) var cognito: CognitoSourceSettings?
+    /// With `kind = "http"`: the admin API and how its answers map.
+    public internal(set) var http: HTTPSourceSettings?
     /// Required with `kind = "sql"`, as is `userQuery`.
     public internal(set) var database = StoreLocation.sqlite(path: "")
 
@@ -326,7 +329,7 @@ public enum LegacyVerification: String, CaseIterable, Sendable {
 }
 
 public enum LegacyKind: String, CaseIterable, Sendable {
-    case sql, ldap, cognito
+    case sql, ldap, cognito, http
 }
 
 /// `[legacy.cognito]`: an Amazon Cognito user pool that never exports

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import PasswordHashes
+import Synchronization
 
 /// A consent record as both sample platforms keep it.
 public struct Consent: Equatable, Sendable {
@@ -108,6 +109,8 @@ public final class LegacyPlatform: Sendable {
     public let signIn: SignInStyle
     /// Signs the forms' CSRF tokens; new at each start, as a dev server's is.
     private let formKey = secureRandomBytes(32)
+    /// Management API tokens issued (by hash) and when each expires.
+    let managementTokens = Mutex<[String: Date]>([:])
     public let sessionLifetime: TimeInterval
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -283,7 +286,8 @@ public final class LegacyPlatform: Sendable {
         router.get("/login") { request, _ in self.signInForm(request) }
         router.post("/login") { request, _ in try await self.login(request) }
         router.post("/login/mfa") { request, _ in try await self.secondFactor(request) }
-        router.post("/oauth/token") { request, _ in try await self.passwordGrant(request) }
+        router.post("/oauth/token") { request, _ in try await self.tokenEndpoint(request) }
+        managementRoutes(router)
         router.get("/account") { request, _ in try await self.account(request) }
         router.post("/logout") { request, _ in try await self.logout(request) }
         router.post("/password/reset") { request, _ in try await self.requestReset(request) }
@@ -396,18 +400,25 @@ public final class LegacyPlatform: Sendable {
     /// `unauthorized` for a blocked user, 403 `mfa_required` when a second
     /// factor is due (the password was right), 401 `invalid_client` for a
     /// client it does not know, and a bearer token otherwise.
-    private func passwordGrant(_ request: Request) async throws -> Response {
+    /// `grant_type=password` for customers, `client_credentials` for the
+    /// Management API (as Auth0's token endpoint serves both).
+    private func tokenEndpoint(_ request: Request) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 16 << 10)
         let fields = WebForms.fields(of: request, body: body)
-        guard fields["grant_type"] == "password" else {
-            return WebForms.json(.badRequest, ["error": "unsupported_grant_type"])
-        }
         guard let client = oauthClients.first(where: { $0.id == fields["client_id"] }),
             WebForms.constantTimeEqual(client.secret, fields["client_secret"] ?? "")
         else {
             return WebForms.json(.unauthorized, ["error": "invalid_client", "error_description": "Unknown client."])
         }
+        switch fields["grant_type"] {
+        case "password": return try await passwordGrant(fields)
+        case "client_credentials": return managementToken(audience: fields["audience"])
+        default: return WebForms.json(.badRequest, ["error": "unsupported_grant_type"])
+        }
+    }
+
+    private func passwordGrant(_ fields: [String: String]) async throws -> Response {
         let identifier = (fields["username"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = fields["password"] ?? ""
         let wrong = WebForms.json(

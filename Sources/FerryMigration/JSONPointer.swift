@@ -17,4 +17,24 @@ public enum JSONPointer {
         }
         return current
     }
+
+    /// The value when it is a JSON boolean. JSONSerialization gives `true`
+    /// and `1` both as NSNumber, and `as? Bool` takes either; only the class
+    /// tells a JSON boolean apart.
+    public static func boolean(_ value: Any) -> Bool? {
+        guard let number = value as? NSNumber, type(of: number) == type(of: NSNumber(value: true)) else { return nil }
+        return number.boolValue
+    }
+
+    /// Text as written, numbers as JSON wrote them, booleans as `true`/`false`;
+    /// nil for anything else.
+    public static func text(_ value: Any?) -> String? {
+        switch value {
+        case let text as String: return text
+        case let number as NSNumber:
+            if let flag = boolean(number) { return flag ? "true" : "false" }
+            return number.stringValue
+        default: return nil
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOCore
 
 /// The HTTP client Ferry asks legacy platforms with (token endpoints, Cognito).
 /// It never follows redirects: a 307 or 308 would resend the customer's
@@ -12,4 +13,19 @@ enum LegacyHTTPClient {
         configuration.timeout = .init(connect: .seconds(5))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
+}
+
+extension HTTPClient {
+    /// Sends `request` and reads at most `limit` bytes of the answer; a
+    /// failure to reach `what`, or an answer too large, is `unavailable`.
+    func answer(_ request: HTTPClientRequest, timeout: Duration, limit: Int, what: String)
+        async throws(LegacySourceError) -> (status: UInt, body: ByteBuffer)
+    {
+        do {
+            let response = try await execute(request, timeout: .seconds(max(1, Int64(timeout.components.seconds))))
+            return (response.status.code, try await response.body.collect(upTo: limit))
+        } catch {
+            throw .unavailable("\(what) unreachable (\(type(of: error)))")
+        }
+    }
 }

@@ -19,15 +19,25 @@ public enum LegacySources {
             guard settings.hasSideStore else { return primary }
             return SupplementedLegacySource(primary: primary, side: try sqlSource(settings, logger: logger))
         }
-        let sql = try sqlSource(settings, logger: logger)
-        guard settings.verify != .hash, let answer = settings.answer else { return sql }
+        var base: any LegacySource
+        if settings.kind == .http, let http = settings.http {
+            base = HTTPLegacySource(
+                settings: http, activeStatuses: settings.activeStatuses, caseSensitive: settings.caseSensitive,
+                logger: logger)
+            if settings.hasSideStore {
+                base = SupplementedLegacySource(primary: base, side: try sqlSource(settings, logger: logger))
+            }
+        } else {
+            base = try sqlSource(settings, logger: logger)
+        }
+        guard settings.verify != .hash, let answer = settings.answer else { return base }
         let judge: OAuthPasswordJudge? =
             switch answer.mode {
             case .called: OAuthPasswordJudge(settings: answer, client: LegacyHTTPClient.shared, logger: logger)
             case .forwarded: nil
             }
         return AnsweredLegacySource(
-            primary: sql, judge: judge, mode: settings.verify, catalog: HashCatalog(legacy: settings))
+            primary: base, judge: judge, mode: settings.verify, catalog: HashCatalog(legacy: settings))
     }
 
     /// The SQL store `legacy.database` names.

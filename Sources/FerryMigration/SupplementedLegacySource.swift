@@ -3,15 +3,17 @@
 /// `consents_query`, `roles_query` keyed by the source's legacy id). The
 /// primary finds and judges the user; the side store adds the rest.
 final class SupplementedLegacySource: LegacySource, LegacyPasswordJudge {
-    let primary: any LegacySource & LegacyPasswordJudge
+    /// Judges passwords too, when it can (a directory, a pool); an admin API
+    /// cannot, and `[legacy.answer]` judges around this source.
+    let primary: any LegacySource
     let side: any LegacyRelatedRows
 
-    init(primary: any LegacySource & LegacyPasswordJudge, side: any LegacyRelatedRows) {
+    init(primary: any LegacySource, side: any LegacyRelatedRows) {
         self.primary = primary
         self.side = side
     }
 
-    var judgementScheme: String { primary.judgementScheme }
+    var judgementScheme: String { (primary as? any LegacyPasswordJudge)?.judgementScheme ?? "none" }
 
     func account(for identifier: String) async throws(LegacySourceError) -> LegacyAccount? {
         guard var account = try await primary.account(for: identifier) else { return nil }
@@ -28,6 +30,9 @@ final class SupplementedLegacySource: LegacySource, LegacyPasswordJudge {
     }
 
     func judge(_ account: LegacyAccount, password: String) async -> LegacyJudgement {
-        await primary.judge(account, password: password)
+        guard let judge = primary as? any LegacyPasswordJudge else {
+            return .unavailable("the legacy source cannot judge passwords; set [legacy.answer]")
+        }
+        return await judge.judge(account, password: password)
     }
 }

@@ -72,7 +72,7 @@ public struct AnswerRules: Equatable, Sendable {
             case .json(let pointer, let expected):
                 guard let document, let value = JSONPointer.resolve(pointer, in: document) else { return false }
                 guard let expected else { return Self.isSet(value) }
-                return Self.text(of: value) == expected
+                return JSONPointer.text(value) == expected
             }
         }
     }
@@ -94,7 +94,7 @@ public struct AnswerRules: Equatable, Sendable {
     }
 
     private static func isSet(_ value: Any) -> Bool {
-        if let flag = boolean(value) { return flag }
+        if let flag = JSONPointer.boolean(value) { return flag }
         switch value {
         case is NSNull: return false
         case let text as String: return !text.isEmpty
@@ -104,22 +104,4 @@ public struct AnswerRules: Equatable, Sendable {
         }
     }
 
-    private static func text(of value: Any) -> String? {
-        switch value {
-        case let text as String: return text
-        case let number as NSNumber:
-            if let flag = boolean(value) { return flag ? "true" : "false" }
-            return number.stringValue
-        default: return nil
-        }
-    }
-
-    /// JSONSerialization gives `true` and `1` both as NSNumber, and `as? Bool`
-    /// takes either; only the class tells a JSON boolean apart.
-    private static func boolean(_ value: Any) -> Bool? {
-        guard let number = value as? NSNumber, type(of: number) == booleanClass else { return nil }
-        return number.boolValue
-    }
-
-    private static var booleanClass: NSNumber.Type { type(of: NSNumber(value: true)) }
 }
