@@ -717,6 +717,18 @@ struct ConfigBuilder {
             cookie: table.string("cookie"))
     }
 
+    /// `later_step_fields`: never the password field (a body with it is a
+    /// login, judged as one).
+    private func laterStepFields(_ table: TableReader, password: String) -> [String] {
+        let fields = table.stringArray("later_step_fields") ?? []
+        if fields.contains(password) {
+            table.report(
+                "later_step_fields", "must not list the password field `\(password)`: a body with it is a login")
+        }
+        if fields.contains(where: \.isEmpty) { table.report("later_step_fields", "must not list an empty field name") }
+        return fields.filter { !$0.isEmpty && $0 != password }
+    }
+
     /// `action` and the keys it brings; nil when it is missing or unknown.
     func routeAction(_ table: TableReader) -> RouteAction? {
         guard let actionWord = table.deciding("action", as: ActionWord.self) else { return nil }
@@ -724,13 +736,14 @@ struct ConfigBuilder {
         case .proxy:
             return table.requiredString("upstream").map { .proxy(upstream: $0) }
         case .login:
+            let password = table.string("password_field") ?? "password"
             return .login(
                 LoginSettings(
                     bodyFormat: table.choice("body_format", default: .auto),
                     identifierField: table.string("identifier_field") ?? "username",
-                    passwordField: table.string("password_field") ?? "password",
+                    passwordField: password,
                     maxBodySize: table.byteSize("max_body_size", in: 64...(1 << 20), default: 16 << 10),
-                    newPlatformShape: loginShape(table)))
+                    newPlatformShape: loginShape(table), laterStepFields: laterStepFields(table, password: password)))
         case .byUser, .signup:
             let fields = table.stringArray("identifier_fields") ?? ["username", "email"]
             if fields.isEmpty { table.report("identifier_fields", "must name at least one field") }

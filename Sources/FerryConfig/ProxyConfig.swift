@@ -695,16 +695,22 @@ public struct LoginSettings: Equatable, Sendable {
     /// How a login is reshaped when it goes to the new platform; nil forwards it
     /// as the client sent it.
     public internal(set) var newPlatformShape: LoginShape?
+    /// Fields (form names or JSON pointers) of the later steps of a flow
+    /// posted to the same path (an OTP step's `mfa_token`, `otp`): a body
+    /// with one of them and no password goes to the platform that issued
+    /// that value, else to the identifier's platform, else to legacy.
+    public internal(set) var laterStepFields: [String]
 
     public init(
         bodyFormat: BodyFormat, identifierField: String, passwordField: String, maxBodySize: Int,
-        newPlatformShape: LoginShape? = nil
+        newPlatformShape: LoginShape? = nil, laterStepFields: [String] = []
     ) {
         self.bodyFormat = bodyFormat
         self.identifierField = identifierField
         self.passwordField = passwordField
         self.maxBodySize = maxBodySize
         self.newPlatformShape = newPlatformShape
+        self.laterStepFields = laterStepFields
     }
 
     public enum BodyFormat: String, CaseIterable, Sendable {

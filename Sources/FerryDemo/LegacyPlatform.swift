@@ -414,6 +414,7 @@ public final class LegacyPlatform: Sendable {
         switch fields["grant_type"] {
         case "password": return try await passwordGrant(fields)
         case "client_credentials": return managementToken(audience: fields["audience"])
+        case Self.mfaOTPGrant: return try await mfaOTP(fields)
         default: return WebForms.json(.badRequest, ["error": "unsupported_grant_type"])
         }
     }
@@ -448,11 +449,13 @@ public final class LegacyPlatform: Sendable {
                 ?? false
         }
         if hasTOTP {
+            // Finished at this same endpoint with the MFA OTP grant.
+            let pending = try await startSession(user: found.id, kind: "mfa_pending", lifetime: 300)
             return WebForms.json(
                 .forbidden,
                 [
                     "error": "mfa_required", "error_description": "Multifactor authentication required",
-                    "mfa_token": WebForms.randomToken(),
+                    "mfa_token": pending,
                 ])
         }
         return WebForms.json(
@@ -468,8 +471,21 @@ public final class LegacyPlatform: Sendable {
         else {
             return WebForms.page(.unauthorized, title: "Login expired", body: "<p>Please log in again.</p>")
         }
+        let accepted = try await acceptCode(code, user: user)
+        guard accepted else {
+            return WebForms.page(.unauthorized, title: "Wrong code", body: "<p>That code is not valid.</p>")
+        }
+        try await endSession(pending)
+        var response = try await completeLogin(user: user)
+        response.headers.append(HTTPField(name: .setCookie, value: "legacy_mfa=; Path=/; Max-Age=0"))
+        return response
+    }
+
+    /// A TOTP code (each time step once, with the drift kept) or an unused
+    /// recovery code of `user`.
+    private func acceptCode(_ code: String, user: Int64) async throws -> Bool {
         let now = clock()
-        let accepted = try await database.write { db -> Bool in
+        return try await database.write { db -> Bool in
             if let row = try Row.fetchOne(
                 db, sql: "SELECT secret, digits, period, algorithm, last_used_step, drift FROM totp WHERE user_id = ?",
                 arguments: [user]),
@@ -489,13 +505,22 @@ public final class LegacyPlatform: Sendable {
                 arguments: [user, WebForms.tokenHash(code.trimmingCharacters(in: .whitespaces))])
             return db.changesCount == 1
         }
-        guard accepted else {
-            return WebForms.page(.unauthorized, title: "Wrong code", body: "<p>That code is not valid.</p>")
+    }
+
+    /// Auth0's MFA OTP grant: the `mfa_token` the password grant answered,
+    /// and a code.
+    public static let mfaOTPGrant = "http://auth0.com/oauth/grant-type/mfa-otp"
+
+    private func mfaOTP(_ fields: [String: String]) async throws -> Response {
+        guard let user = try await session(fields["mfa_token"] ?? "", kind: "mfa_pending") else {
+            return WebForms.json(.forbidden, ["error": "expired_token", "error_description": "mfa_token is expired"])
         }
-        try await endSession(pending)
-        var response = try await completeLogin(user: user)
-        response.headers.append(HTTPField(name: .setCookie, value: "legacy_mfa=; Path=/; Max-Age=0"))
-        return response
+        guard try await acceptCode(fields["otp"] ?? "", user: user) else {
+            return WebForms.json(.forbidden, ["error": "invalid_grant", "error_description": "Invalid otp_code."])
+        }
+        try await endSession(fields["mfa_token"] ?? "")
+        return WebForms.json(
+            .ok, ["access_token": WebForms.randomToken(), "token_type": "Bearer", "expires_in": Int(sessionLifetime)])
     }
 
     private func completeLogin(user: Int64) async throws -> Response {

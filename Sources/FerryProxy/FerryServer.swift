@@ -111,7 +111,8 @@ public final class FerryServer: Sendable {
         let proxy = Application(
             responder: ProxyResponder(
                 runtimes: runtimes, metrics: metrics, accessLog: accessLog,
-                scheme: config.server.tls == nil ? "http" : "https", connectionWatchers: connectionWatchers),
+                scheme: config.server.tls == nil ? "http" : "https", connectionWatchers: connectionWatchers,
+                laterSteps: LaterStepIssuers()),
             server: try serverBuilder(config),
             configuration: .init(
                 address: .hostname(config.server.listen.host, port: config.server.listen.port), serverName: nil,

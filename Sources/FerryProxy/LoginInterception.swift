@@ -47,6 +47,12 @@ extension ProxyResponder {
         switch credentials {
         case .failure(let error) where error.isMissingField && sessionUpstream != nil:
             return .success(.laterStep(body, upstream: sessionUpstream!))
+        case .failure(let error) where error.isMissingField && !settings.laterStepFields.isEmpty:
+            if let upstream = await laterStepUpstream(bytes, request: request, settings: settings, runtime: runtime) {
+                return .success(.laterStep(body, upstream: upstream))
+            }
+            return .failure(
+                LoginRefusal(response: ProxyError.malformedLogin(error.description).response, bytesRead: bytes.count))
         case .failure(let error):
             return .failure(
                 LoginRefusal(response: ProxyError.malformedLogin(error.description).response, bytesRead: bytes.count))
@@ -96,6 +102,31 @@ extension ProxyResponder {
                 to: migration.newUpstream,
                 .reshaped(ByteBuffer(bytes: reshaped.body), contentType: reshaped.contentType, path: shape.path))
         }
+    }
+
+    /// Where a later step of a flow on this path goes (`later_step_fields`):
+    /// to the platform that issued the value it carries; else to the
+    /// platform of the user it names; else to legacy, where every user not
+    /// yet migrated is. nil when it carries none of the fields.
+    func laterStepUpstream(_ bytes: [UInt8], request: Request, settings: LoginSettings, runtime: ProxyRuntime) async
+        -> String?
+    {
+        guard
+            case .success(let format) = LoginBody.format(
+                settings.bodyFormat, contentType: request.headers[.contentType]),
+            case .success(let values) = LoginBody.values(bytes, format: format, fields: settings.laterStepFields)
+        else { return nil }
+        for value in values {
+            if let issuer = laterSteps.issuer(of: value) { return issuer }
+        }
+        let migration = runtime.config.migration
+        if case .success(let named) = LoginBody.values(bytes, format: format, fields: [settings.identifierField]),
+            let identifier = named.first
+        {
+            return await runtime.migration.platform(forUser: identifier) == .new
+                ? migration.newUpstream : migration.legacyUpstream
+        }
+        return migration.legacyUpstream
     }
 
     /// Reads a body Ferry must see before deciding where it goes: 413 past

@@ -39,6 +39,8 @@ struct ProxyResponder: HTTPResponder {
     let accessLog: AccessLog
     let scheme: String
     let connectionWatchers: ConnectionWatchers
+    /// Who issued the state values of multi-step login flows; kept across reloads.
+    let laterSteps: LaterStepIssuers
 
     func respond(to request: Request, context: ProxyRequestContext) async throws -> Response {
         let runtime = runtimes.runtime
@@ -83,12 +85,14 @@ struct ProxyResponder: HTTPResponder {
         var upstreamName: String
         var outbound = OutboundRequest.original
         var intercepted: InterceptedLogin?
+        var laterStepFields: [String] = []
         switch decision {
         case .noRoute:
             return ProxyError.noRoute.response
         case .proxy(_, let upstream, _):
             upstreamName = upstream
         case .login(_, let settings, let sessionUpstream):
+            laterStepFields = settings.laterStepFields
             // A login is judged whatever session it carries (a random or
             // pre-login session cookie must not walk around the guard); only a
             // later step of a multi-step flow, which carries no credentials,
@@ -156,16 +160,25 @@ struct ProxyResponder: HTTPResponder {
             await observeLegacySessions(
                 in: response, runtime: runtime, user: intercepted?.identifier, carried: carried)
         }
+        var answer = LoginAnswer(status: response.status.code)
         if let intercepted {
             let journey = intercepted.journey
-            var answer = LoginAnswer(status: response.status.code)
             if journey.readsLegacyAnswer && upstreamName == legacyName {
                 answer = await Self.readAnswer(
-                    &response, body: journey.answerRules.readBody, upstream: upstreamName,
+                    &response, body: journey.answerRules.readBody || !laterStepFields.isEmpty, upstream: upstreamName,
                     carried: Self.cookies(of: request))
             }
             if let settled = await runtime.migration.finishLogin(journey, answer: answer) {
                 log.login = settled.label
+            }
+        }
+        if !laterStepFields.isEmpty {
+            // The state a platform hands out for the next step of the flow.
+            if answer.json == nil {
+                answer = await Self.readAnswer(&response, body: true, upstream: upstreamName, carried: [])
+            }
+            for value in LaterStepIssuers.issued(in: answer.json ?? [], fields: laterStepFields) {
+                laterSteps.record(value, upstream: upstreamName)
             }
         }
         return response

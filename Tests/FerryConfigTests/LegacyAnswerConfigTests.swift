@@ -77,4 +77,25 @@ struct LegacyAnswerConfigTests {
         let found = issues(Self.head + "\nverify = \"answer\"\n[legacy.answer]\n" + table)
         #expect(found.contains(message), "\(found)")
     }
+
+    /// `later_step_fields` of a login route never include the password field.
+    @Test func laterStepsAreNeverLogins() {
+        let found = issues(
+            """
+            [server]
+            listen = "127.0.0.1:0"
+            [upstreams.legacy]
+            url = "http://127.0.0.1:1"
+            [[route]]
+            name = "token"
+            path = "/oauth/token"
+            action = "login"
+            later_step_fields = ["mfa_token", "password"]
+            """)
+        #expect(
+            found.contains {
+                $0.contains("key `route[0].later_step_fields` must not list the password field `password`")
+            },
+            "\(found)")
+    }
 }

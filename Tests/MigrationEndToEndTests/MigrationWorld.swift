@@ -42,7 +42,8 @@ final class MigrationWorld: Sendable {
     init(
         target: DemoConfig.Target, users: Int = 12, ferryRunning: Bool = true,
         legacySessionLifetime: TimeInterval = 3600, newUserNames: NewPlatform.UserNames = .caseInsensitive,
-        legacySignIn: SignInStyle = SignInStyle(), configure: (inout DemoConfig) -> Void = { _ in }
+        legacySignIn: SignInStyle = SignInStyle(), legacyOAuthClients: [OAuthClient] = [],
+        configure: (inout DemoConfig) -> Void = { _ in }
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-e2e-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -54,7 +55,7 @@ final class MigrationWorld: Sendable {
         legacyLogger.logLevel = .notice
         legacy = try LegacyPlatform(
             path: directory.appendingPathComponent("legacy.db").path, sessionLifetime: legacySessionLifetime,
-            logger: legacyLogger, signIn: legacySignIn)
+            logger: legacyLogger, oauthClients: legacyOAuthClients, signIn: legacySignIn)
         new = try NewPlatform(
             path: directory.appendingPathComponent("new.db").path, scimToken: secrets.scimToken,
             webhookKey: secrets.webhookKey, userNames: newUserNames, logger: platformLogger)
