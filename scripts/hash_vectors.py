@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import json
 import os
+import random
+import string
 import struct
 import sys
 
@@ -286,6 +288,22 @@ emit("mysql41", lambda p: ph.mysql41.hash(p))
 emit("mysql323", lambda p: ph.mysql323.hash(p))
 emit("sha1-crypt", lambda p: ph.sha1_crypt.using(rounds=480).hash(p))
 emit("sun-md5-crypt", lambda p: ph.sun_md5_crypt.using(rounds=100).hash(p))
+# The NT hash: FreeBSD's $3$$ (passlib's bsd_nthash) and John's $NT$.
+emit("nthash-bsd", lambda p: ph.bsd_nthash.hash(p))
+emit("nthash-john", lambda p: "$NT$" + ph.nthash.hash(p))
+
+
+def mysql_caching_sha2(password, rounds=5000):
+    """MySQL 8 caching_sha2_password in hashcat's form: SHA-256 crypt with a
+    20-byte salt, by passlib's sha256-crypt core (run with -O: its 16-byte
+    salt guard is an assert)."""
+    from passlib.handlers.sha2_crypt import _raw_sha2_crypt
+    salt = "".join(random.choice(string.ascii_letters + string.digits + "./") for _ in range(20))
+    digest = _raw_sha2_crypt(password.encode(), salt, rounds, False)
+    return "$mysql$A$%03X*%s*%s" % (rounds // 1000, salt.encode().hex().upper(), digest.encode().hex().upper())
+
+
+emit("mysql-caching-sha2", mysql_caching_sha2)
 
 from passlib.utils import saslprep
 
@@ -386,6 +404,8 @@ emit("expression-raw-argon2id",
 emit("expression-pbkdf2-hex",
      with_salt(lambda p, s: hashlib.pbkdf2_hmac("sha512", p, s, 1000, 64).hex()),
      ["--expression", "hex(pbkdf2_sha512(PASSWORD, SALT, iterations=1000, length=64))"], salted=True)
+# Samba's sambaNTPassword: the NT hash as bare upper-case hex.
+emit("expression-samba-nt", lambda p: ph.nthash.hash(p).upper(), ["--expression", "upper(md4(utf16le(PASSWORD)))"])
 emit("expression-utf16le-sha1",
      with_salt(lambda p, s: base64.b64encode(hashlib.sha1(s + p.decode().encode("utf-16-le")).digest()).decode()),
      ["--expression", "base64(sha1_raw(SALT + utf16le(PASSWORD)))"], salted=True)

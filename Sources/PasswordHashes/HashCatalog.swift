@@ -24,7 +24,7 @@ public struct HashCatalog: Sendable {
             BCryptScheme(), Argon2Scheme(), ScryptScheme(), PBKDF2Scheme(), PHPassScheme(), APR1Scheme(),
             LDAPDigestScheme(wrapped: [BCryptScheme(), APR1Scheme(), CryptScheme()]),
             SaltedDigestScheme(allowPlaintext: allowPlaintext), PostgresSCRAMScheme(), CiscoScheme(),
-            KeycloakCredentialScheme(), MySQLScheme(), CryptScheme(),
+            KeycloakCredentialScheme(), MySQLCachingSHA2Scheme(), NTHashScheme(), MySQLScheme(), CryptScheme(),
         ]
     }
 

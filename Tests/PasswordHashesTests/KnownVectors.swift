@@ -181,6 +181,16 @@ enum KnownVectors {
             "{ARGON2}$argon2i$v=19$m=4096,t=3,p=1$vs6XvjHVNq/HKVhNZTn63w$bZoI5BerlgTqHsixAN4PHfm9QpGI31HK30nneuLGu40",
             "x",
             "ldap-argon2", "OpenLDAP 2.5 slappasswd -h {ARGON2}"),
+        // MySQL 8 caching_sha2_password with binary salts (bytes over 0x7f),
+        // which passlib cannot take: hashcat's example for mode 7401, and one
+        // a published cross-checked table lists.
+        KnownVector(
+            "$mysql$A$005*F9CC98CE08892924F50A213B6BC571A2C11778C5*625479393559393965414D45316477456B484F41316E64484742577A2E3162785353526B7554584647562F",
+            "hashcat", "mysql-caching-sha2", hashcat),
+        KnownVector(
+            "$mysql$A$005*06437A150142644D74187A6A2F0D7971094F2575*48667A67485366745A304F6A487A73704250663465337A7530325157687A51364A384D737554424939702E",
+            "password", "mysql-caching-sha2", hashcat),
+        KnownVector("$3$$8846f7eaee8fb117ad06bdd830b7586c", "password", "nthash", passlib),
         KnownVector("$8$TnGX/fE4KGHOVU$pEhnEvxrvaynpi8j4f.EMHr6M.FzU8xnZnBr/tJdFWk", "hashcat", "cisco-type8", hashcat),
         KnownVector("$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6", "hashcat", "cisco-type9", hashcat),
         KnownVector(

@@ -58,6 +58,18 @@ struct MalformedInputTests {
         ("$8$TnGX/fE4KGHOVU$!!hnEvxrvaynpi8j4f.EMHr6M.FzU8xnZnBr/tJdFWk", "malformed"),
         ("$9$short$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6", "malformed"),
         ("SCRAM-SHA-256$4096:c2FsdA==$a2V5", "malformed"),
+        ("$mysql$A$005*F9CC98CE*625479", "malformed"),
+        (
+            "$mysql$A$000*F9CC98CE08892924F50A213B6BC571A2C11778C5*625479393559393965414D45316477456B484F41316E64484742577A2E3162785353526B7554584647562F",
+            "malformed"
+        ),
+        (
+            "$mysql$A$005*F9CC98CE08892924F50A213B6BC571A2C11778C5*21212121393559393965414D45316477456B484F41316E64484742577A2E3162785353526B7554584647",
+            "malformed"
+        ),
+        ("$A$005$short", "malformed"),
+        ("$3$$8846f7eaee8fb117ad06bdd830b7586", "malformed"),
+        ("$NT$zz46f7eaee8fb117ad06bdd830b7586c", "malformed"),
         (
             "SCRAM-SHA-256$0:c2FsdA==$IjiTpOOfdgjNoEP7hHOIBAQwEY9PveALHQSzMdIU47w=:NgTw5N1qkWDsBr6N92dAiwrBgv+KP20uqEbLuyDb8fQ=",
             "malformed"

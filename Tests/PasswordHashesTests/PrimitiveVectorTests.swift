@@ -101,4 +101,36 @@ struct PrimitiveVectorTests {
     func malformedBase64IsRefused(text: String) {
         #expect(Base64Alphabet.standard.decode(text) == nil)
     }
+
+    /// RFC 1320's test suite for MD4 (appendix A.5).
+    @Test(arguments: [
+        ("", "31d6cfe0d16ae931b73c59d7e0c089c0"), ("a", "bde52cb31de33e46245e05fbdbd6fb24"),
+        ("abc", "a448017aaf21d8525fc10ae87aa6729d"), ("message digest", "d9130a8164549fe818874806e1c7014b"),
+        ("abcdefghijklmnopqrstuvwxyz", "d79e1c308aa5bbcdeea8ed63df412da9"),
+        (
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            "043f8582f241db351ce627e153e7f0e4"
+        ),
+        (
+            "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+            "e33b4ddc9c38f2199c3e7b164fcc0536"
+        ),
+    ])
+    func md4(_ message: String, _ digest: String) {
+        #expect(Hex.encode(MD4.digest(Array(message.utf8))) == digest)
+    }
+
+    /// SHA-256 crypt with the 16-byte salts glibc takes matches libxcrypt, so
+    /// the longer salts MySQL 8 uses go through the same algorithm.
+    @Test(arguments: ["short", "sixteen-bytes-xy", "", "lètmein-ünïcødé ✓"])
+    func sha256CryptMatchesLibxcrypt(_ password: String) throws {
+        let salt = "saltsaltsaltsalt"
+        let crypt = String(
+            decoding: try #require(SystemCrypt.crypt(Array(password.utf8), setting: "$5$rounds=5000$\(salt)")),
+            as: UTF8.self)
+        let ours = String(
+            decoding: SHA256Crypt.digest(password: Array(password.utf8), salt: Array(salt.utf8), rounds: 5000),
+            as: UTF8.self)
+        #expect(crypt.hasSuffix("$" + ours), "\(crypt) vs \(ours)")
+    }
 }

@@ -47,6 +47,9 @@ extension HashExpression {
         case .digest(let digest, let raw):
             let value = digest.digest(x)
             return raw ? value : Array(Hex.encode(value).utf8)
+        case .md4(let raw):
+            let value = MD4.digest(x)
+            return raw ? value : Array(Hex.encode(value).utf8)
         case .hmac(let digest, let raw):
             let value = digest.hmac(key: x, arguments[1])
             return raw ? value : Array(Hex.encode(value).utf8)

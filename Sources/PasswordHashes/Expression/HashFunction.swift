@@ -4,6 +4,9 @@
 enum HashFunction: Equatable, Sendable {
     /// `md5(x)` … `sha512(x)`: lowercase hex; `md5_raw(x)`: the bytes.
     case digest(DigestAlgorithm, raw: Bool)
+    /// `md4(x)`: lowercase hex; `md4_raw(x)`: the bytes (for the NT hash,
+    /// `md4(utf16le(PASSWORD))`).
+    case md4(raw: Bool)
     /// `hmac_sha256(key, message)`: lowercase hex; `hmac_sha256_raw`: the bytes.
     case hmac(DigestAlgorithm, raw: Bool)
     /// `hex(x)` lowercase, `unhex(x)` (either case), `base64(x)` padded,
@@ -51,6 +54,8 @@ enum HashFunction: Equatable, Sendable {
             ("lower", .lower), ("latin1", .latin1), ("utf16le", .utf16le), ("bcrypt", .bcrypt), ("stored", .stored),
         ]
         for (name, function) in plain { table[name] = Signature(function: function, arguments: 1, options: []) }
+        table["md4"] = Signature(function: .md4(raw: false), arguments: 1, options: [])
+        table["md4_raw"] = Signature(function: .md4(raw: true), arguments: 1, options: [])
         table["scrypt"] = Signature(
             function: .scrypt, arguments: 2,
             options: [("n", 2...(1 << 30)), ("r", 1...1024), ("p", 1...1024), ("length", 1...1024)])
