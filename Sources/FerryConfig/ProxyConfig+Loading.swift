@@ -501,7 +501,7 @@ struct ConfigBuilder {
                 "or `key_derivation_salt_env` is required with `scheme = \"rails\"` (active_record_encryption.key_derivation_salt)"
             )
             complete = false
-        case .aes256GCM:
+        case .aes256GCM, .aes256CBC:
             if hasSalt { table.report("key_derivation_salt_file", "is only used with `scheme = \"rails\"`") }
             if let key = settings.key?.value, LegacySecretEncryption.rawKey(key) == nil {
                 table.report("key_file", "must hold a 32-byte key: 64 hex digits, base64 of 32 bytes, or 32 characters")

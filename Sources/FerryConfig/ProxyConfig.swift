@@ -275,6 +275,9 @@ public struct LegacySecretEncryption: Equatable, Sendable {
         /// attr_encrypted / devise-two-factor: base64 of ciphertext and tag,
         /// the IV in its own column (`secret_iv`), a 32-byte `key`.
         case aes256GCM = "aes-256-gcm"
+        /// attr_encrypted's older mode (`per_attribute_iv`, AES-256-CBC with
+        /// PKCS #7 padding): base64 of the ciphertext, the IV in `secret_iv`.
+        case aes256CBC = "aes-256-cbc"
     }
 
     public internal(set) var scheme = Scheme.rails

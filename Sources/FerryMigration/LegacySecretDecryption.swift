@@ -20,7 +20,7 @@ struct LegacySecretDecryption: Sendable {
         guard let key = settings.key?.value else { return nil }
         scheme = settings.scheme
         switch settings.scheme {
-        case .aes256GCM:
+        case .aes256GCM, .aes256CBC:
             guard let raw = LegacySecretEncryption.rawKey(key) else { return nil }
             keys = [SymmetricKey(data: raw)]
         case .rails:
@@ -52,10 +52,29 @@ struct LegacySecretDecryption: Sendable {
         switch scheme {
         case .rails: box = Self.railsBox(stored)
         case .aes256GCM: box = Self.attrEncryptedBox(stored, iv: iv)
+        case .aes256CBC: return cbc(stored, iv: iv)
         }
         guard let box else { return nil }
         for key in keys {
             if let plain = try? AES.GCM.open(box, using: key) { return String(data: plain, encoding: .utf8) }
+        }
+        return nil
+    }
+
+    /// attr_encrypted's CBC mode. Nothing authenticates it: a wrong key
+    /// shows as bad padding or as text that is not a TOTP secret, both
+    /// refused (a base32 secret is all the canonical record takes).
+    private func cbc(_ stored: String, iv: String?) -> String? {
+        let clean = { (text: String) in Data(base64Encoded: text.filter { !$0.isWhitespace }) }
+        guard let iv, let ivBytes = clean(iv), let bytes = clean(stored) else { return nil }
+        for key in keys {
+            let raw = key.withUnsafeBytes { Array($0) }
+            if let plain = AESCBC.decrypt(key: raw, iv: Array(ivBytes), ciphertext: Array(bytes)),
+                let text = String(bytes: plain, encoding: .utf8), !text.isEmpty,
+                text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "=") })
+            {
+                return text
+            }
         }
         return nil
     }

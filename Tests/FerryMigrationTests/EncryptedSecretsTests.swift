@@ -75,6 +75,24 @@ struct EncryptedSecretsTests {
         #expect(account.mfa.totp.map(\.secret) == ["JBSWY3DPEHPK3PXP"])
     }
 
+    /// attr_encrypted's older CBC mode (Python's `cryptography`, PKCS #7). A
+    /// wrong key finds bad padding or garbage, never a secret.
+    @Test func attrEncryptedCBCWithItsIVColumn() throws {
+        let key = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        let settings = try Self.settings(
+            "[legacy.encryption]\nscheme = \"aes-256-cbc\"\nkey_env = \"KEY\"", environment: ["KEY": key])
+        let account = try Self.account(
+            "sOzHaV8T19BtLAM8+YkF9naMt0kDUDYzynNCBWSHStY=\n", iv: "Dw4NDAsKCQgHBgUEAwIBAA==\n", settings: settings)
+        #expect(account.mfa.totp.map(\.secret) == ["JBSWY3DPEHPK3PXP"])
+        let wrong = try Self.settings(
+            "[legacy.encryption]\nscheme = \"aes-256-cbc\"\nkey_env = \"KEY\"",
+            environment: ["KEY": String(key.reversed())])
+        #expect(throws: LegacySourceError.self) {
+            try Self.account(
+                "sOzHaV8T19BtLAM8+YkF9naMt0kDUDYzynNCBWSHStY=", iv: "Dw4NDAsKCQgHBgUEAwIBAA==", settings: wrong)
+        }
+    }
+
     /// A wrong key, a tampered tag or a plaintext value is an error naming the
     /// user, never the value, and never a secret Ferry made up.
     @Test(arguments: [

@@ -46,21 +46,26 @@ struct MySQLLegacySourceTests {
         "SELECT uid AS legacy_id, login AS username, mail AS email, pw AS password_hash, state AS status, first AS given_name, joined AS created_at, seen, born, staff, balance, visits, prefs, level, token, flags FROM members WHERE login = :identifier OR lower(mail) = lower(:identifier)"
 
     /// A fresh database holding the schema above, as a config URL.
-    static func fixture(options: String? = nil) throws -> String {
-        let url = try TestMySQL.freshDatabaseURL(options: options)
-        try TestMySQL.execute(schema, database: TestMySQL.database(of: url))
+    static func fixture(options: String? = nil) async throws -> String {
+        let url = try await TestMySQL.freshDatabaseURL(options: options)
+        try await TestMySQL.execute(schema, database: TestMySQL.database(of: url))
         return url
     }
 
-    static func source(user: String = userQuery, url: String? = nil, allUsers: Bool = true) throws
+    /// A deadline for a loaded machine (the suite runs many servers' tests
+    /// at once on two cores): what is tested is what comes back, not how fast.
+    static func source(user: String = userQuery, url: String? = nil, allUsers: Bool = true) async throws
         -> MySQLLegacySource
     {
-        try MySQLLegacySource(
-            settings: try PostgresLegacySourceTests.settings(try url ?? fixture(), user: user, allUsers: allUsers))
+        var databaseURL = url ?? ""
+        if url == nil { databaseURL = try await fixture() }
+        return try MySQLLegacySource(
+            settings: try PostgresLegacySourceTests.settings(databaseURL, user: user, allUsers: allUsers),
+            timeout: .seconds(10))
     }
 
     @Test(.timeLimit(.minutes(1))) func aUserIsReadWithFactorsConsentsRolesAndTypedAttributes() async throws {
-        let source = try Self.source()
+        let source = try await Self.source()
         let ada = try #require(try await source.account(for: "Ada"))
         #expect(ada.legacyID == "7")
         #expect(ada.username == "Ada" && ada.email == "ada@example.com" && ada.passwordHash == "abc")
@@ -97,13 +102,13 @@ struct MySQLLegacySourceTests {
     /// Every user, streamed in batches (more than one here); a reader that
     /// stops early leaves the connection fit for the next call.
     @Test(.timeLimit(.minutes(1))) func everyUserIsStreamedAndAnEarlyStopIsClean() async throws {
-        let url = try Self.fixture(options: nil)
-        try TestMySQL.execute(
+        let url = try await Self.fixture(options: nil)
+        try await TestMySQL.execute(
             [
                 "INSERT INTO members (uid, login, pw, state) SELECT seq, CONCAT('user', seq), 'x', 'active' FROM seq_10_to_1212"
             ],
             database: TestMySQL.database(of: url))
-        let source = try Self.source(url: url)
+        let source = try await Self.source(url: url)
         let count = Mutex(0)
         try await source.forEachUser { _ in count.withLock { $0 += 1 } }
         #expect(count.withLock { $0 } == 1206)
@@ -123,13 +128,14 @@ struct MySQLLegacySourceTests {
         // A deadline for a loaded machine: what is tested is that the closed
         // connection is replaced, not how fast.
         let source = try MySQLLegacySource(
-            settings: try PostgresLegacySourceTests.settings(try Self.fixture(), user: Self.userQuery, allUsers: false),
+            settings: try PostgresLegacySourceTests.settings(
+                try await Self.fixture(), user: Self.userQuery, allUsers: false),
             timeout: .seconds(15))
         let id = try await source.database.read { session in
             try await session.rows("SELECT CONNECTION_ID() AS id", [:]).first?["id"].textValue
         }
         // Only this source's one connection: the other tests share the server.
-        try TestMySQL.execute(["KILL CONNECTION \(try #require(id))"], database: nil)
+        try await TestMySQL.execute(["KILL CONNECTION \(try #require(id))"], database: nil)
         #expect(try await source.account(for: "Ada") != nil)
     }
 
@@ -141,19 +147,19 @@ struct MySQLLegacySourceTests {
             "' OR '1'='1", "\\' OR 1=1 -- ", "Ada' -- ", "Ada\\", "\" OR \"\"=\"", "Ada'; DELETE FROM members; -- ",
         ])
     func injectionFindsNobody(_ identifier: String) async throws {
-        let source = try Self.source()
+        let source = try await Self.source()
         #expect(try await source.account(for: identifier) == nil)
         #expect(try await source.account(for: "Ada") != nil, "the members are all still there")
     }
 
     @Test(.timeLimit(.minutes(1))) func twoRowsForOneIdentifierAreAmbiguous() async throws {
-        let source = try Self.source(
+        let source = try await Self.source(
             user: "SELECT uid AS legacy_id, pw AS password_hash FROM members WHERE lower(login) = lower(:identifier)")
         await #expect(throws: LegacySourceError.ambiguous) { try await source.account(for: "ADA") }
     }
 
     @Test(.timeLimit(.minutes(1))) func mistakesAreNamedAndNothingCanBeWritten() async throws {
-        let typo = try Self.source(
+        let typo = try await Self.source(
             user:
                 "SELECT uid AS legacy_id, pw AS password_hash FROM members WHERE login = :identifier AND state <> :blocked"
         )
@@ -161,14 +167,14 @@ struct MySQLLegacySourceTests {
         #expect(
             "\(unknown!)".contains(":blocked, which Ferry does not supply here (it supplies :identifier)"),
             "\(unknown!)")
-        let column = try Self.source(
+        let column = try await Self.source(
             user: "SELECT uid AS legacy_id, pw AS password_hash, nickname FROM members WHERE login = :identifier")
         let missing = await #expect(throws: LegacySourceError.self) { try await column.account(for: "Ada") }
         #expect("\(missing!)".contains("1054") && "\(missing!)".contains("nickname"), "\(missing!)")
 
         // One statement per call: a second one is a syntax error, not run.
-        let url = try Self.fixture()
-        let stacked = try Self.source(
+        let url = try await Self.fixture()
+        let stacked = try await Self.source(
             user:
                 "SELECT uid AS legacy_id, pw AS password_hash FROM members WHERE login = :identifier; DELETE FROM members",
             url: url)
@@ -185,7 +191,7 @@ struct MySQLLegacySourceTests {
         let url = try #require(TestMySQL.url)
         var components = try #require(URLComponents(string: url))
         components.port = 1
-        let source = try Self.source(url: components.string!, allUsers: false)
+        let source = try await Self.source(url: components.string!, allUsers: false)
         let started = ContinuousClock.now
         let error = await #expect(throws: LegacySourceError.self) { try await source.account(for: "Ada") }
         guard case .unavailable(let message) = error else {
@@ -203,15 +209,16 @@ struct MySQLLegacySourceTests {
         let password = try #require(
             URLComponents(string: server)?.queryItems?.first { $0.name == "password_file" }?.value)
         let ca = try #require(TestMySQL.caFile)
-        let required = try Self.source(url: try Self.fixture(options: "password_file=\(password)"))
+        let required = try await Self.source(url: try await Self.fixture(options: "password_file=\(password)"))
         #expect(try await required.account(for: "Ada") != nil)
-        let verified = try Self.source(
-            url: try Self.fixture(options: "ssl_mode=verify_identity&ssl_ca=\(ca)&password_file=\(password)"))
+        let verified = try await Self.source(
+            url: try await Self.fixture(options: "ssl_mode=verify_identity&ssl_ca=\(ca)&password_file=\(password)"))
         #expect(try await verified.account(for: "Ada") != nil)
         // Any other CA: the server's certificate does not chain to it.
         let otherCA = try #require(TestPostgres.caFile ?? Optional("/etc/ssl/certs/ca-certificates.crt"))
-        let wrong = try Self.source(
-            url: try Self.fixture(options: "ssl_mode=verify_identity&ssl_ca=\(otherCA)&password_file=\(password)"))
+        let wrong = try await Self.source(
+            url: try await Self.fixture(options: "ssl_mode=verify_identity&ssl_ca=\(otherCA)&password_file=\(password)")
+        )
         let error = await #expect(throws: LegacySourceError.self) { try await wrong.account(for: "Ada") }
         guard case .unavailable = error else {
             Issue.record("expected unavailable, got \(String(describing: error))")
@@ -221,10 +228,10 @@ struct MySQLLegacySourceTests {
 
     /// `sessions.store_query` on MariaDB, and `check-config --connect`.
     @Test(.timeLimit(.minutes(1))) func theSessionStoreAndTheConnectionCheck() async throws {
-        let url = try Self.fixture()
+        let url = try await Self.fixture()
         let live = SessionCredential(kind: .cookie, name: "legacy_session", value: "live-session-id")
         let revoked = SessionCredential(kind: .cookie, name: "legacy_session", value: "revoked-session-id")
-        try TestMySQL.execute(
+        try await TestMySQL.execute(
             [
                 "CREATE TABLE sessions (id_sha256 CHAR(64) PRIMARY KEY, user_id INT, expires_at DATETIME)",
                 "INSERT INTO sessions VALUES ('\(live.idHash)', 7, UTC_TIMESTAMP() + INTERVAL 1 HOUR)",

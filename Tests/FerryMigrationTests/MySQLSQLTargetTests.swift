@@ -49,10 +49,10 @@ struct MySQLSQLTargetTests {
         return try MySQLSQLTarget(settings: settings)
     }
 
-    static func fixture() throws -> (url: String, database: ExternalMySQL) {
-        let url = try TestMySQL.freshDatabaseURL()
+    static func fixture() async throws -> (url: String, database: ExternalMySQL) {
+        let url = try await TestMySQL.freshDatabaseURL()
         let name = TestMySQL.database(of: url)
-        try TestMySQL.execute(schema, database: name)
+        try await TestMySQL.execute(schema, database: name)
         return (url, ExternalMySQL(location: try TestMySQL.location(database: name), timeout: .seconds(10)))
     }
 
@@ -63,7 +63,7 @@ struct MySQLSQLTargetTests {
     }
 
     @Test(.timeLimit(.minutes(1))) func aUserIsWrittenWithThePlatformsIdAndTypedColumns() async throws {
-        let (url, database) = try Self.fixture()
+        let (url, database) = try await Self.fixture()
         let target = try Self.target(url)
         let job = PostgresSQLTargetTests.job()
         guard case .created(let newID) = await target.provision(job) else {
@@ -96,7 +96,7 @@ struct MySQLSQLTargetTests {
     }
 
     @Test(.timeLimit(.minutes(1))) func aSchemaMistakeKeepsTheJobAndNothingIsHalfWritten() async throws {
-        let (url, database) = try Self.fixture()
+        let (url, database) = try await Self.fixture()
         // The account row goes in, but the id query answers nothing useful: the
         // factor points at no account (a foreign-key violation), and the
         // transaction writes nothing.
@@ -116,7 +116,7 @@ struct MySQLSQLTargetTests {
     /// A statement binding the hash to an integer column: MySQL's message
     /// quotes the value; Ferry's never does.
     @Test(.timeLimit(.minutes(1))) func aValueThatDoesNotFitIsNeverQuoted() async throws {
-        let (url, _) = try Self.fixture()
+        let (url, _) = try await Self.fixture()
         let target = try Self.target(
             url,
             statement:

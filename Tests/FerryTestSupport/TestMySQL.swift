@@ -29,9 +29,9 @@ public enum TestMySQL {
 
     /// A new, empty database the test user may use, as a config URL (with
     /// `options` replacing the server URL's query when given).
-    public static func freshDatabaseURL(options: String? = nil) throws -> String {
+    public static func freshDatabaseURL(options: String? = nil) async throws -> String {
         let name = "ferry_t_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))"
-        try execute(["CREATE DATABASE \(name)"], database: nil)
+        try await execute(["CREATE DATABASE \(name)"], database: nil)
         guard let url, var components = URLComponents(string: url) else {
             throw Failed(description: "FERRY_TEST_MYSQL_URL is not set")
         }
@@ -47,7 +47,23 @@ public enum TestMySQL {
 
     /// Runs `statements` in `database` as root, with the session in UTC, on
     /// the throwaway server in `server` (the shared one by default).
-    public static func execute(_ statements: [String], database: String?, server: String? = nil) throws {
+    public static func execute(_ statements: [String], database: String?, server: String? = nil) async throws {
+        // The client runs and is waited for on a dispatch thread: a test
+        // blocking Swift's few cooperative threads would stall every other
+        // test's deadlines.
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                do {
+                    try run(statements, database: database, server: server)
+                    done.resume()
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    private static func run(_ statements: [String], database: String?, server: String?) throws {
         guard let directory = server ?? directory else { throw Failed(description: "FERRY_TEST_MYSQL_DIR is not set") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/mariadb")

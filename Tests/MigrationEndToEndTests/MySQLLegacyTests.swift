@@ -36,38 +36,38 @@ struct MySQLLegacyTests {
     /// tests' server must not stop.
     @Test(.timeLimit(.minutes(3)))
     func usersMigrateFromAMariaDBLegacyStore() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-my-\(UUID())").path
-        let server = Throwaway.exports(try Throwaway.run("mariadb", "start", directory))
-        defer { _ = try? Throwaway.run("mariadb", "stop", directory) }
-        let url = try #require(server["FERRY_TEST_MYSQL_URL"])
-        try await MigrationScenarioTests.inWorld(
-            .sql,
-            configure: { config in
-                config.legacyDatabase = url
-                config.sessionsExtra = "store_database = \"sqlite://legacy.db\""
-            }
-        ) { world in
-            let rows = try await PostgresLegacyTests.copy(world.legacy.database) { "FROM_UNIXTIME(\($0))" }
-            try TestMySQL.execute(Self.schema + rows, database: TestMySQL.database(of: url), server: directory)
+        try await Throwaway.withServer("mariadb") { directory, server in
+            let url = try #require(server["FERRY_TEST_MYSQL_URL"])
+            try await MigrationScenarioTests.inWorld(
+                .sql,
+                configure: { config in
+                    config.legacyDatabase = url
+                    config.sessionsExtra = "store_database = \"sqlite://legacy.db\""
+                }
+            ) { world in
+                let rows = try await PostgresLegacyTests.copy(world.legacy.database) { "FROM_UNIXTIME(\($0))" }
+                try await TestMySQL.execute(
+                    Self.schema + rows, database: TestMySQL.database(of: url), server: directory)
 
-            try await PostgresLegacyTests.theSampleMigrates(world)
+                try await PostgresLegacyTests.theSampleMigrates(world)
 
-            // MariaDB gone: logins go to legacy, which answers; back, they migrate.
-            // One nobody has logged in as yet (the wrong password was not one).
-            var untouched: [DemoSeed.Credential] = []
-            for user in world.credentials where user.totpSecret == nil && !user.isStaff {
-                if try world.newAccounts(user.username).isEmpty { untouched.append(user) }
+                // MariaDB gone: logins go to legacy, which answers; back, they migrate.
+                // One nobody has logged in as yet (the wrong password was not one).
+                var untouched: [DemoSeed.Credential] = []
+                for user in world.credentials where user.totpSecret == nil && !user.isStaff {
+                    if try world.newAccounts(user.username).isEmpty { untouched.append(user) }
+                }
+                let later = try #require(untouched.first)
+                try await Throwaway.run("mariadb", "pause", directory)
+                let during = try await world.login(later.username, later.password)
+                #expect(during.cookies["legacy_session"] != nil, "legacy answered: \(during)")
+                #expect(try world.newAccounts(later.username).isEmpty)
+                try await Throwaway.run("mariadb", "resume", directory)
+                #expect(
+                    try await world.eventually {
+                        OperationsTests.loggedInOnNew(try await world.login(later.username, later.password))
+                    })
             }
-            let later = try #require(untouched.first)
-            try Throwaway.run("mariadb", "pause", directory)
-            let during = try await world.login(later.username, later.password)
-            #expect(during.cookies["legacy_session"] != nil, "legacy answered: \(during)")
-            #expect(try world.newAccounts(later.username).isEmpty)
-            try Throwaway.run("mariadb", "resume", directory)
-            #expect(
-                try await world.eventually {
-                    OperationsTests.loggedInOnNew(try await world.login(later.username, later.password))
-                })
         }
     }
 }
