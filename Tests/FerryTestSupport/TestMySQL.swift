@@ -51,16 +51,7 @@ public enum TestMySQL {
         // The client runs and is waited for on a dispatch thread: a test
         // blocking Swift's few cooperative threads would stall every other
         // test's deadlines.
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            DispatchQueue.global().async {
-                do {
-                    try run(statements, database: database, server: server)
-                    done.resume()
-                } catch {
-                    done.resume(throwing: error)
-                }
-            }
-        }
+        try await offThePool { try run(statements, database: database, server: server) }
     }
 
     private static func run(_ statements: [String], database: String?, server: String?) throws {

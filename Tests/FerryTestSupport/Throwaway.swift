@@ -13,15 +13,7 @@ public enum Throwaway {
     /// deadlines.
     @discardableResult
     public static func run(_ name: String, _ verb: String, _ directory: String) async throws -> String {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<String, any Error>) in
-            DispatchQueue.global().async {
-                do {
-                    done.resume(returning: try runWaiting(name, verb, directory))
-                } catch {
-                    done.resume(throwing: error)
-                }
-            }
-        }
+        try await offThePool { try runWaiting(name, verb, directory) }
     }
 
     private static func runWaiting(_ name: String, _ verb: String, _ directory: String) throws -> String {

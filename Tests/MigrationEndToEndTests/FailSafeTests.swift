@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import FerryDemo
+import FerryTestSupport
 import Foundation
 import GRDB
 import NIOCore
@@ -14,7 +15,7 @@ import Testing
         try await MigrationScenarioTests.inWorld(.scim) { world in
             let user = try #require(world.credentials.first { $0.totpSecret == nil })
             // Another process holds the state store's write lock past busy_timeout.
-            let lock = try StoreLock(world.directory.appendingPathComponent("ferry-state.db").path)
+            let lock = try await StoreLock(world.directory.appendingPathComponent("ferry-state.db").path)
             defer { lock.kill() }
 
             try world.config.text.replacingOccurrences(of: "[state]\n", with: "[state]\nbusy_timeout = \"100ms\"\n")
@@ -32,7 +33,7 @@ import Testing
             #expect(closed.status == 503, "fail closed")
             #expect(closed.body.contains("temporarily unavailable"))
 
-            try lock.release()
+            try await lock.release()
             let metrics = try await world.metrics()
             #expect(metrics.contains(#"ferry_logins_total{destination="legacy",reason="store_unavailable"} 1"#))
             #expect(metrics.contains(#"ferry_logins_total{destination="reject",reason="store_unavailable"} 1"#))
@@ -52,7 +53,7 @@ import Testing
                 .write(toFile: world.configPath, atomically: true, encoding: .utf8)
             await world.stopFerry()
             try await world.startFerry()
-            let lock = try StoreLock(world.directory.appendingPathComponent("ferry-state.db").path)
+            let lock = try await StoreLock(world.directory.appendingPathComponent("ferry-state.db").path)
             defer { lock.kill() }
 
             let finished = FinishedCount()
@@ -80,7 +81,7 @@ import Testing
             }
             #expect(page?.status == 200, "a page that needs no store is answered while the store is locked")
             #expect(finished.value == 0, "every login still waits on the lock")
-            try lock.release()
+            try await lock.release()
             await logins.value
             #expect(finished.value == users.count)
         }
@@ -97,9 +98,9 @@ import Testing
             #expect(try world.newAccounts(user.username).isEmpty)
             #expect(try await world.store().pendingJobCount() == 0)
             // The shadow report: who would have migrated, per user and in all.
-            let status = try OperationsTests.ferry(["status", "--config", world.configPath], in: world)
+            let status = try await OperationsTests.ferry(["status", "--config", world.configPath], in: world)
             #expect(status.stdout.contains("1 users verified, not migrated"), "\(status.stdout)")
-            let shown = try OperationsTests.ferry(
+            let shown = try await OperationsTests.ferry(
                 ["users", "show", user.username, "--config", world.configPath], in: world)
             #expect(shown.stdout.contains("would migrate"), "\(shown.stdout)")
         }
@@ -286,7 +287,7 @@ struct StoreLock {
     let holder = Process()
     let input = Pipe()
 
-    init(_ path: String) throws {
+    init(_ path: String) async throws {
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         holder.arguments = [
             "python3", "-c",
@@ -296,12 +297,12 @@ struct StoreLock {
         let output = Pipe()
         (holder.standardInput, holder.standardOutput, holder.standardError) = (input, output, FileHandle.nullDevice)
         try holder.run()
-        _ = output.fileHandleForReading.availableData
+        _ = try await offThePool { output.fileHandleForReading.availableData }
     }
 
-    func release() throws {
+    func release() async throws {
         try input.fileHandleForWriting.close()
-        holder.waitUntilExit()
+        await holder.ended()
     }
 
     func kill() { if holder.isRunning { Foundation.kill(holder.processIdentifier, SIGKILL) } }

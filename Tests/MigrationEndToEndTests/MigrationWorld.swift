@@ -222,7 +222,7 @@ extension MigrationWorld {
             holder.standardOutput = output
             holder.standardError = FileHandle.nullDevice
             try holder.run()
-            _ = output.fileHandleForReading.availableData
+            _ = try await offThePool { output.fileHandleForReading.availableData }
             lockHolder.withLock { $0 = (holder, input) }
         }
     }
@@ -233,7 +233,7 @@ extension MigrationWorld {
         case .sql:
             guard let (holder, input) = lockHolder.withLock({ $0 }) else { return }
             try input.fileHandleForWriting.close()
-            holder.waitUntilExit()
+            await holder.ended()
         }
     }
 }

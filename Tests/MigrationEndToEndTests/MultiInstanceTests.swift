@@ -69,7 +69,7 @@ struct MultiInstanceTests {
         throw CocoaError(.executableLoad)
     }
 
-    static func ferry(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+    static func ferry(_ arguments: [String]) async throws -> (status: Int32, stdout: String) {
         let process = Process()
         process.executableURL = CrashTests.ferryBinary
         process.arguments = arguments
@@ -77,8 +77,8 @@ struct MultiInstanceTests {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try await offThePool { output.fileHandleForReading.readDataToEndOfFile() }
+        await process.ended()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
@@ -130,7 +130,7 @@ struct MultiInstanceTests {
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 20...400)))
             kill(instances[0].process.processIdentifier, SIGKILL)
-            instances[0].process.waitUntilExit()
+            await instances[0].process.ended()
             await logins.value
 
             // The survivors finish orphaned jobs after their lease; nobody logs in meanwhile.
@@ -158,9 +158,9 @@ struct MultiInstanceTests {
             }
 
             // One audit chain across the instances, and the fleet in `ferry status`.
-            let verify = try Self.ferry(["audit", "verify", "--config", instances[1].configPath])
+            let verify = try await Self.ferry(["audit", "verify", "--config", instances[1].configPath])
             #expect(verify.status == 0, "\(verify.stdout)")
-            let status = try Self.ferry(["status", "--config", instances[2].configPath])
+            let status = try await Self.ferry(["status", "--config", instances[2].configPath])
             #expect(status.status == 0, "\(status.stdout)")
             #expect(status.stdout.contains("instances") && status.stdout.contains("running"), "\(status.stdout)")
         } catch {
@@ -169,7 +169,7 @@ struct MultiInstanceTests {
             throw error
         }
         for instance in instances { kill(instance.process.processIdentifier, SIGTERM) }
-        for instance in instances { instance.process.waitUntilExit() }
+        for instance in instances { await instance.process.ended() }
         try await world.stop()
     }
 }

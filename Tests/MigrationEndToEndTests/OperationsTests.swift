@@ -156,15 +156,15 @@ import Testing
                 #expect(Self.loggedInOnNew(try await world.login(user.username, user.password)))
             }
             await world.stopFerry()
-            let intact = try Self.ferry(["audit", "verify", "--config", world.configPath], in: world)
+            let intact = try await Self.ferry(["audit", "verify", "--config", world.configPath], in: world)
             #expect(intact.status == 0, "\(intact.stderr)")
             #expect(intact.stdout.contains("holds the checkpoint of event"), "\(intact.stdout)")
 
-            let export = try Self.ferry(["audit", "export", "--config", world.configPath], in: world)
+            let export = try await Self.ferry(["audit", "export", "--config", world.configPath], in: world)
             let lines = export.stdout.split(separator: "\n")
             #expect(lines.count >= 3)
             #expect(lines.allSatisfy { $0.contains(#""hash":"#) && $0.contains(#""previous_hash":"#) })
-            let listed = try Self.ferry(
+            let listed = try await Self.ferry(
                 ["audit", "list", "--config", world.configPath, "--kind", "migrated", "--json"], in: world)
             #expect(listed.stdout.split(separator: "\n").count == 3, "\(listed.stdout)")
 
@@ -172,7 +172,7 @@ import Testing
                 try db.execute(sql: "DROP TRIGGER audit_log_append_only_delete")
                 try db.execute(sql: "DELETE FROM audit_log WHERE sequence = (SELECT MAX(sequence) FROM audit_log)")
             }
-            let cut = try Self.ferry(["audit", "verify", "--config", world.configPath], in: world)
+            let cut = try await Self.ferry(["audit", "verify", "--config", world.configPath], in: world)
             #expect(cut.status == 1)
             #expect(cut.stderr.contains("cut short"), "\(cut.stderr)")
             #expect(!export.stdout.contains(Self.plainUsers(world)[0].password))
@@ -248,7 +248,7 @@ import Testing
                     } >= 5
                 })
 
-            let run = try Self.ferry(["status", "--config", world.configPath, "--json"], in: world)
+            let run = try await Self.ferry(["status", "--config", world.configPath, "--json"], in: world)
             #expect(run.status == 0, "stderr: \(run.stderr)")
             let report = try StatusReport.decode(Data(run.stdout.utf8))
             let total = world.credentials.count
@@ -272,7 +272,7 @@ import Testing
             #expect(report.mode == "migrate" && report.rolloutPercent == 100)
             #expect(report.etaSeconds != nil)
 
-            let table = try Self.ferry(["status", "--config", world.configPath], in: world)
+            let table = try await Self.ferry(["status", "--config", world.configPath], in: world)
             #expect(table.stdout.contains("remaining") && table.stdout.contains("\(legacyActive - 3)"))
 
             let admin = try await world.send(
@@ -317,7 +317,7 @@ import Testing
 
             for format in StragglerFormat.allCases {
                 let path = world.directory.appendingPathComponent("stragglers.\(format.rawValue)").path
-                let run = try Self.ferry(
+                let run = try await Self.ferry(
                     ["stragglers", "--config", world.configPath, "--format", format.rawValue, "--output", path],
                     in: world)
                 #expect(run.status == 0, "\(format): \(run.stderr)")
@@ -489,7 +489,7 @@ import Testing
 
     /// Runs the built `ferry` binary; its output goes to files, never the
     /// test runner's own streams.
-    static func ferry(_ arguments: [String], in world: MigrationWorld) throws -> Run {
+    static func ferry(_ arguments: [String], in world: MigrationWorld) async throws -> Run {
         let process = Process()
         process.executableURL = CrashTests.ferryBinary
         process.arguments = arguments
@@ -500,7 +500,7 @@ import Testing
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()
-        process.waitUntilExit()
+        await process.ended()
         return Run(
             status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
             stderr: try String(contentsOf: err, encoding: .utf8))

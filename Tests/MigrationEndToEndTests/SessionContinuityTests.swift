@@ -17,8 +17,8 @@ import Testing
         upstream = "new"
         """
 
-    static func drain(_ world: MigrationWorld) throws -> SessionDrain {
-        let run = try OperationsTests.ferry(["status", "--config", world.configPath, "--json"], in: world)
+    static func drain(_ world: MigrationWorld) async throws -> SessionDrain {
+        let run = try await OperationsTests.ferry(["status", "--config", world.configPath, "--json"], in: world)
         #expect(run.status == 0, "\(run.stderr)")
         return try #require(try StatusReport.decode(Data(run.stdout.utf8)).legacySessions)
     }
@@ -40,7 +40,7 @@ import Testing
             let session = try #require(first.cookies["legacy_session"])
             let before = try await world.send(.GET, world.base + "/account", cookies: ["legacy_session": session])
             #expect(before.status == 200 && before.body.contains("Logged in to the legacy platform"))
-            var drain = try Self.drain(world)
+            var drain = try await Self.drain(world)
             #expect(drain.sessionsAlive == 1 && drain.usersWithSessions == 1)
             #expect(drain.lastSessionExpiry.map { $0 > Date() } == true)
             #expect(try await world.metrics().contains("ferry_legacy_sessions_alive 1"))
@@ -62,10 +62,10 @@ import Testing
             #expect(both.status == 200 && !both.body.contains("legacy platform"))
 
             let expired = try await world.eventually(25) {
-                (try? Self.drain(world).sessionsAlive) == 0
+                (try? await Self.drain(world).sessionsAlive) == 0
             }
             #expect(expired, "the drain report counts the session down to zero")
-            drain = try Self.drain(world)
+            drain = try await Self.drain(world)
             #expect(drain.usersWithSessions == 0 && drain.lastSessionExpiry == nil)
             #expect(try await world.metrics().contains("ferry_legacy_sessions_alive 0"))
             let after = try await world.send(.GET, world.base + "/account", cookies: ["legacy_session": session])
@@ -88,10 +88,10 @@ import Testing
         try await MigrationScenarioTests.inWorld(.scim, configure: { $0.mode = "off" }) { world in
             let user = try #require(OperationsTests.plainUsers(world).first)
             let session = try #require(try await world.login(user.username, user.password).cookies["legacy_session"])
-            #expect(try Self.drain(world).sessionsAlive == 1)
+            #expect(try await Self.drain(world).sessionsAlive == 1)
             let bye = try await world.send(.POST, world.base + "/logout", cookies: ["legacy_session": session])
             #expect(bye.status == 200)
-            #expect(try Self.drain(world).sessionsAlive == 0, "the cleared cookie ended it")
+            #expect(try await Self.drain(world).sessionsAlive == 0, "the cleared cookie ended it")
         }
     }
 

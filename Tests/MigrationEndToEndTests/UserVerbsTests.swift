@@ -8,8 +8,8 @@ import Testing
 /// `ferry users show | retry | release`, run as an operator would, against a
 /// world where the new platform's schema refuses an insert until it is fixed.
 @Suite(.serialized) struct UserVerbsTests {
-    static func users(_ arguments: [String], _ world: MigrationWorld) throws -> OperationsTests.Run {
-        try OperationsTests.ferry(["users"] + arguments + ["--config", world.configPath], in: world)
+    static func users(_ arguments: [String], _ world: MigrationWorld) async throws -> OperationsTests.Run {
+        try await OperationsTests.ferry(["users"] + arguments + ["--config", world.configPath], in: world)
     }
 
     @Test(.timeLimit(.minutes(3))) func aStuckJobIsExplainedAndFinishedAfterTheFix() async throws {
@@ -29,26 +29,26 @@ import Testing
             #expect(try await world.record(user.username)?.state == .provisioning, "the job stays, never failed")
             await world.stopFerry()
 
-            let shown = try Self.users(["show", " \(user.username) "], world)
+            let shown = try await Self.users(["show", " \(user.username) "], world)
             #expect(shown.status == 0, "\(shown.stderr)")
             #expect(shown.stdout.contains("state       provisioning"))
             #expect(shown.stdout.contains("accounts.tenant may not be NULL"), "the last error, for the operator")
             #expect(shown.stdout.contains("goes to legacy while the provisioning job is pending"))
             #expect(shown.stdout.contains("`ferry users retry \(user.username)` runs it now"))
 
-            let early = try Self.users(["retry", user.username], world)
+            let early = try await Self.users(["retry", user.username], world)
             #expect(early.stdout.contains("still failing, kept for the retrier"), "\(early.stdout)\(early.stderr)")
             #expect(try await world.record(user.username)?.state == .provisioning)
 
             try await world.new.database.write { db in try db.execute(sql: "DROP TRIGGER require_tenant") }
-            let retried = try Self.users(["retry", user.username], world)
+            let retried = try await Self.users(["retry", user.username], world)
             #expect(retried.status == 0, "\(retried.stderr)")
             #expect(retried.stdout.contains("job run now: migrated (new id "))
             #expect(try await world.record(user.username)?.state == .migrated)
             #expect(try world.newAccounts(user.username).count == 1)
-            #expect(try Self.users(["show", user.username], world).stdout.contains("goes to the new platform"))
+            #expect(try await Self.users(["show", user.username], world).stdout.contains("goes to the new platform"))
 
-            let release = try Self.users(["release", user.username], world)
+            let release = try await Self.users(["release", user.username], world)
             #expect(release.status == 1)
             #expect(release.stderr.contains("migrated users are not released"))
 
@@ -80,24 +80,24 @@ import Testing
                 #expect(try await world.login(user.username, user.password).cookies["legacy_session"] != nil)
                 #expect(try await world.record(user.username)?.state == .failed)
             }
-            let shown = try Self.users(["show", plain[0].username], world)
+            let shown = try await Self.users(["show", plain[0].username], world)
             #expect(shown.stdout.contains("goes to legacy: provisioning failed"))
             #expect(shown.stdout.contains("Ferry did not create"), "the conflict's reason")
 
-            let released = try Self.users(["release", plain[0].username], world)
+            let released = try await Self.users(["release", plain[0].username], world)
             #expect(released.status == 0, "\(released.stderr)")
             #expect(released.stdout.contains("released to legacy (was failed)"))
 
-            let all = try Self.users(["retry", "--all-failed"], world)
+            let all = try await Self.users(["retry", "--all-failed"], world)
             #expect(all.status == 0, "\(all.stderr)")
             #expect(all.stdout.contains("\(plain[1].username): back on legacy (was failed)"))
             #expect(!all.stdout.contains(plain[0].username), "only failed users")
             for user in plain.prefix(2) { #expect(try await world.record(user.username)?.state == .legacy) }
 
-            let unknown = try Self.users(["show", "nobody-at-all"], world)
+            let unknown = try await Self.users(["show", "nobody-at-all"], world)
             #expect(unknown.stdout.contains("state       none"))
             #expect(unknown.stdout.contains("the legacy source does not know it"))
-            let usage = try Self.users(["retry"], world)
+            let usage = try await Self.users(["retry"], world)
             #expect(usage.status != 0)
             #expect(usage.stderr.contains("name one identifier, or --all-failed"))
         }

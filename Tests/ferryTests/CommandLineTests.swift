@@ -1,3 +1,4 @@
+import FerryTestSupport
 import Foundation
 import Testing
 
@@ -12,7 +13,15 @@ struct CommandLineTests {
         var stderr: String
     }
 
-    static func ferry(_ arguments: [String], input: String? = nil, environment: [String: String]? = nil) throws -> Run {
+    /// Runs `ferry`; the process is waited for off Swift's cooperative pool.
+    static func ferry(_ arguments: [String], input: String? = nil, environment: [String: String]? = nil) async throws
+        -> Run
+    {
+        try await offThePool { try runWaiting(arguments, input: input, environment: environment) }
+    }
+
+    private static func runWaiting(_ arguments: [String], input: String?, environment: [String: String]?) throws -> Run
+    {
         // The test runner sits next to the products it was built with.
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("ferry")
@@ -48,15 +57,15 @@ struct CommandLineTests {
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    @Test func checkConfigAcceptsTheExample() throws {
-        let run = try Self.ferry(["check-config", "proxy.conf.example"])
+    @Test func checkConfigAcceptsTheExample() async throws {
+        let run = try await Self.ferry(["check-config", "proxy.conf.example"])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stdout.contains("proxy.conf.example: configuration is valid"))
         #expect(run.stdout.contains("migration  mode off"))
         #expect(run.stdout.contains("listener   0.0.0.0:8080"))
     }
 
-    @Test func checkConfigRejectsABrokenFileWithEveryProblem() throws {
+    @Test func checkConfigRejectsABrokenFileWithEveryProblem() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-broken-\(UUID()).conf")
         try """
         [server]
@@ -66,7 +75,7 @@ struct CommandLineTests {
         rollout_percent = 150
         """.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let run = try Self.ferry(["check-config", file.path])
+        let run = try await Self.ferry(["check-config", file.path])
         #expect(run.status == 1)
         #expect(run.stdout.isEmpty)
         #expect(
@@ -83,18 +92,18 @@ struct CommandLineTests {
         Array("[".utf8), Array("[=route]]".utf8), Array("[.state]".utf8), Array("[}erver]".utf8),
         Array("[édmin]".utf8), [0x5B, 0xFF, 0xFE, 0x5D], [0x61, 0x20, 0x3D, 0x20, 0x22, 0x00, 0x22],
     ])
-    func checkConfigRefusesAnyBytesWithALine(bytes: [UInt8]) throws {
+    func checkConfigRefusesAnyBytesWithALine(bytes: [UInt8]) async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-typo-\(UUID()).conf")
         try Data(Array("[server]\nlisten = \"127.0.0.1:8080\"\n".utf8) + bytes).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let run = try Self.ferry(["check-config", file.path])
+        let run = try await Self.ferry(["check-config", file.path])
         #expect(run.status == 1, "stderr: \(run.stderr)")
         #expect(run.stderr.hasPrefix("\(file.path):3"), "stderr: \(run.stderr)")
         #expect(run.stderr.contains("configuration is invalid (1 problem"))
     }
 
     /// `--connect` opens the databases a config names and prepares its queries.
-    @Test func checkConfigConnectFindsMissingDatabasesAndColumns() throws {
+    @Test func checkConfigConnectFindsMissingDatabasesAndColumns() async throws {
         let (directory, config) = try Self.minimalConfig()
         defer { try? FileManager.default.removeItem(at: directory) }
         func write(_ userQuery: String) throws {
@@ -110,7 +119,7 @@ struct CommandLineTests {
         }
         let good = "SELECT id AS legacy_id, pw AS password_hash FROM users WHERE name = :identifier"
         try write(good)
-        let noDatabase = try Self.ferry(["check-config", "--connect", config.path])
+        let noDatabase = try await Self.ferry(["check-config", "--connect", config.path])
         #expect(noDatabase.status == 1)
         #expect(noDatabase.stderr.contains("legacy.database: database file"), "\(noDatabase.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("state.db").path))
@@ -123,35 +132,35 @@ struct CommandLineTests {
             directory.appendingPathComponent("legacy.db").path,
         ]
         try maker.run()
-        maker.waitUntilExit()
+        await maker.ended()
         try write("SELECT id AS legacy_id, pw AS password_hash, nickname FROM users WHERE name = :identifier")
-        let badColumn = try Self.ferry(["check-config", "--connect", config.path])
+        let badColumn = try await Self.ferry(["check-config", "--connect", config.path])
         #expect(badColumn.status == 1)
         #expect(badColumn.stderr.contains("legacy.user_query: no such column: nickname"), "\(badColumn.stderr)")
 
         try write(good)
-        let fine = try Self.ferry(["check-config", "--connect", config.path])
+        let fine = try await Self.ferry(["check-config", "--connect", config.path])
         #expect(fine.status == 0, "\(fine.stderr)")
         #expect(fine.stdout.contains("connect ok  legacy.user_query"))
 
         try write("SELECT id AS legacy_id, pw FROM users WHERE name = :identifier")
-        let noAlias = try Self.ferry(["check-config", config.path])
+        let noAlias = try await Self.ferry(["check-config", config.path])
         #expect(noAlias.status == 1)
         #expect(noAlias.stderr.contains("must return `password_hash`"), "\(noAlias.stderr)")
     }
 
-    @Test func helpDescribesEveryVerbAndOption() throws {
-        let help = try Self.ferry(["--help"])
+    @Test func helpDescribesEveryVerbAndOption() async throws {
+        let help = try await Self.ferry(["--help"])
         #expect(help.status == 0)
         for verb in ["serve", "check-config", "hash", "status", "stragglers", "users", "demo", "version"] {
             #expect(help.stdout.contains("  \(verb)"), "ferry --help does not list \(verb)")
         }
-        let checkHelp = try Self.ferry(["check-config", "--help"])
+        let checkHelp = try await Self.ferry(["check-config", "--help"])
         #expect(checkHelp.status == 0)
         #expect(checkHelp.stdout.contains("<path>"))
         #expect(checkHelp.stdout.contains("Path of the proxy.conf file to check."))
         #expect(checkHelp.stdout.contains("--quiet"))
-        let serveHelp = try Self.ferry(["serve", "--help"])
+        let serveHelp = try await Self.ferry(["serve", "--help"])
         #expect(serveHelp.stdout.contains("--config <config>"))
     }
 
@@ -165,53 +174,53 @@ struct CommandLineTests {
         return (directory, config)
     }
 
-    @Test func auditVerifyChecksTheStateStoreOfAConfig() throws {
+    @Test func auditVerifyChecksTheStateStoreOfAConfig() async throws {
         let (directory, config) = try Self.minimalConfig()
         defer { try? FileManager.default.removeItem(at: directory) }
         // No store yet: an error, and no empty database is created to call "intact".
-        let missing = try Self.ferry(["audit", "verify", "--config", config.path])
+        let missing = try await Self.ferry(["audit", "verify", "--config", config.path])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("does not exist"), "stderr: \(missing.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         #expect(!files.contains { $0.hasSuffix(".db") }, "\(files)")
     }
 
-    @Test func versionPrintsTheVersion() throws {
-        let run = try Self.ferry(["version"])
+    @Test func versionPrintsTheVersion() async throws {
+        let run = try await Self.ferry(["version"])
         #expect(run.status == 0)
         #expect(run.stdout.hasPrefix("ferry "))
     }
 
-    @Test func statusReadsTheStore() throws {
+    @Test func statusReadsTheStore() async throws {
         let (directory, config) = try Self.minimalConfig()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let missing = try Self.ferry(["status", "--config", config.path])
+        let missing = try await Self.ferry(["status", "--config", config.path])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("does not exist; has `ferry serve` run with this config?"))
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("state.db").path))
         // An empty file is an empty SQLite database, as `ferry serve` leaves it.
         #expect(
             FileManager.default.createFile(atPath: directory.appendingPathComponent("state.db").path, contents: nil))
-        let table = try Self.ferry(["status", "--config", config.path])
+        let table = try await Self.ferry(["status", "--config", config.path])
         #expect(table.status == 0, "stderr: \(table.stderr)")
         #expect(table.stdout.contains("migrated"))
         #expect(table.stdout.contains("unknown (set legacy.all_users_query)"))
-        let json = try Self.ferry(["status", "--config", config.path, "--json"])
+        let json = try await Self.ferry(["status", "--config", config.path, "--json"])
         #expect(json.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["migrated"] as? Int == 0)
         #expect(object?["mode"] as? String == "off")
     }
 
-    @Test func stragglersNeedsALegacySource() throws {
+    @Test func stragglersNeedsALegacySource() async throws {
         let (directory, config) = try Self.minimalConfig()
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(
             FileManager.default.createFile(atPath: directory.appendingPathComponent("state.db").path, contents: nil))
-        let run = try Self.ferry(["stragglers", "--config", config.path])
+        let run = try await Self.ferry(["stragglers", "--config", config.path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("no [legacy] section"))
-        let badFormat = try Self.ferry(["stragglers", "--config", config.path, "--format", "ldif"])
+        let badFormat = try await Self.ferry(["stragglers", "--config", config.path, "--format", "ldif"])
         #expect(badFormat.status != 0)
         #expect(badFormat.stderr.contains("unknown format \"ldif\""))
     }

@@ -4,11 +4,11 @@ import Testing
 /// `ferry demo --walkthrough` end to end: both sample platforms and Ferry on
 /// real ports, the tour's requests answered as it says.
 struct DemoCommandTests {
-    @Test(.timeLimit(.minutes(3))) func walkthroughMigratesUsersAndShowsEachStep() throws {
+    @Test(.timeLimit(.minutes(3))) func walkthroughMigratesUsersAndShowsEachStep() async throws {
         let base = Int.random(in: 20_000...40_000)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-demo-test-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let run = try CommandLineTests.ferry([
+        let run = try await CommandLineTests.ferry([
             "demo", "--walkthrough", "--exit-after-walkthrough", "--users", "24", "--port-base", String(base),
             "--data-dir", directory.path,
         ])
@@ -31,7 +31,9 @@ struct DemoCommandTests {
             #expect(out.contains(format), "credentials list lacks \(format)")
         }
         // The generated config is a valid proxy.conf.
-        let check = try CommandLineTests.ferry(["check-config", directory.appendingPathComponent("proxy.conf").path])
+        let check = try await CommandLineTests.ferry([
+            "check-config", directory.appendingPathComponent("proxy.conf").path,
+        ])
         #expect(check.status == 0, "stderr: \(check.stderr)")
     }
 }

@@ -1,3 +1,4 @@
+import FerryTestSupport
 import Foundation
 import Testing
 
@@ -17,7 +18,7 @@ struct HashVerbTests {
 
     /// A program that writes one line and waits for its answer gets it: the
     /// answer is not held until more input or the end of input arrives.
-    @Test(.timeLimit(.minutes(1))) func verifyAnswersEachLineAsItComes() throws {
+    @Test(.timeLimit(.minutes(1))) func verifyAnswersEachLineAsItComes() async throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent()
         let candidates = [
@@ -45,14 +46,14 @@ struct HashVerbTests {
             answers.append(String(decoding: received, as: UTF8.self))
         }
         try input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        await process.ended()
         #expect(answers == [#"{"match":true,"scheme":"phpass"}"# + "\n", #"{"match":false,"scheme":"phpass"}"# + "\n"])
     }
 
     /// Vectors made by passlib, bcrypt, argon2-cffi, Django, Werkzeug and Python's
     /// crypt/hashlib in a throwaway virtualenv (scripts/hash-vectors), checked by
     /// `ferry hash verify`, both matching and mismatching passwords.
-    @Test(.timeLimit(.minutes(10))) func independentImplementationsAgree() throws {
+    @Test(.timeLimit(.minutes(10))) func independentImplementationsAgree() async throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-vectors-\(UUID()).jsonl")
         defer { try? FileManager.default.removeItem(at: output) }
         let generator = Process()
@@ -60,7 +61,7 @@ struct HashVerbTests {
         generator.arguments = [output.path]
         generator.currentDirectoryURL = CLI.packageRoot
         try generator.run()
-        generator.waitUntilExit()
+        await generator.ended()
         try #require(generator.terminationStatus == 0, "scripts/hash-vectors failed")
 
         let vectors = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").map {
@@ -79,7 +80,7 @@ struct HashVerbTests {
                 if let username = vector.username { object["username"] = username }
                 return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
             }.joined(separator: "\n")
-            let run = try CLI.ferry(["hash", "verify"] + options, input: input + "\n")
+            let run = try await CLI.ferry(["hash", "verify"] + options, input: input + "\n")
             #expect(run.status == 0, "stderr: \(run.stderr)")
             let lines = run.stdout.split(separator: "\n")
             try #require(lines.count == group.count)
@@ -93,7 +94,7 @@ struct HashVerbTests {
         #expect(checked == vectors.count)
     }
 
-    @Test func verifyKeepsOrderAndReportsBadLines() throws {
+    @Test func verifyKeepsOrderAndReportsBadLines() async throws {
         let input = """
             {"hash": "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "password": "password"}
             this is not json
@@ -102,7 +103,7 @@ struct HashVerbTests {
             {"hash": "no-such-format", "password": "x"}
 
             """
-        let run = try CLI.ferry(["hash", "verify"], input: input)
+        let run = try await CLI.ferry(["hash", "verify"], input: input)
         #expect(run.status == 0)
         #expect(
             run.stdout.split(separator: "\n") == [
@@ -114,29 +115,31 @@ struct HashVerbTests {
             ])
     }
 
-    @Test func identifyShowsParametersButNoSecrets() throws {
-        let run = try CLI.ferry(["hash", "identify", "$2b$12$GhvMmNVjRW29ulnudl.LbuAnUtN/LRfe1JsBm1Xu6LE3059z5Tr8m"])
+    @Test func identifyShowsParametersButNoSecrets() async throws {
+        let run = try await CLI.ferry([
+            "hash", "identify", "$2b$12$GhvMmNVjRW29ulnudl.LbuAnUtN/LRfe1JsBm1Xu6LE3059z5Tr8m",
+        ])
         #expect(run.status == 0)
         #expect(run.stdout == "scheme: bcrypt\nvariant: 2b\ncost: 12\n")
-        let bad = try CLI.ferry(["hash", "identify", "$2b$99$nope"])
+        let bad = try await CLI.ferry(["hash", "identify", "$2b$99$nope"])
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("malformed bcrypt hash"))
     }
 
     @Test(arguments: ["phc", "django", "kratos"])
-    func createThenVerify(format: String) throws {
-        let created = try CLI.ferry(
+    func createThenVerify(format: String) async throws {
+        let created = try await CLI.ferry(
             ["hash", "create", "--scheme", "argon2id", "--format", format, "--memory", "256"],
             input: "s3cret pässword\n")
         #expect(created.status == 0, "stderr: \(created.stderr)")
         let hash = created.stdout.trimmingCharacters(in: .newlines)
         let object = try JSONSerialization.data(withJSONObject: ["hash": hash, "password": "s3cret pässword"])
-        let verified = try CLI.ferry(["hash", "verify"], input: String(decoding: object, as: UTF8.self) + "\n")
+        let verified = try await CLI.ferry(["hash", "verify"], input: String(decoding: object, as: UTF8.self) + "\n")
         #expect(verified.stdout.contains(#""match":true"#))
     }
 
-    @Test func benchRunsEveryBuiltInFamily() throws {
-        let run = try CLI.ferry(["hash", "bench", "--seconds", "0.01", "--json"])
+    @Test func benchRunsEveryBuiltInFamily() async throws {
+        let run = try await CLI.ferry(["hash", "bench", "--seconds", "0.01", "--json"])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let families = try run.stdout.split(separator: "\n").map {
             (try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["family"] as! String
@@ -147,8 +150,8 @@ struct HashVerbTests {
             ])
     }
 
-    @Test func createRefusesWhatAFormatCannotHold() throws {
-        let run = try CLI.ferry(["hash", "create", "--scheme", "bcrypt", "--format", "keycloak"], input: "x\n")
+    @Test func createRefusesWhatAFormatCannotHold() async throws {
+        let run = try await CLI.ferry(["hash", "create", "--scheme", "bcrypt", "--format", "keycloak"], input: "x\n")
         #expect(run.status == 1)
         #expect(run.stderr.contains("keycloak format cannot hold bcrypt hashes"))
     }
