@@ -37,17 +37,32 @@ extension LegacyPlatform {
         router.get("/api/v2/users/:id/authentication-methods") { request, context in
             try await self.authorized(request) {
                 guard let id = Self.managedID(context.parameters.get("id")) else { return Self.notFound }
-                let labels = try self.database.read { db in
-                    try Row.fetchAll(db, sql: "SELECT label FROM totp WHERE user_id = ?", arguments: [id])
+                let (labels, recoveryCodes) = try self.database.read { db in
+                    (
+                        try Row.fetchAll(db, sql: "SELECT label FROM totp WHERE user_id = ?", arguments: [id]),
+                        try Int.fetchOne(
+                            db, sql: "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used = 0",
+                            arguments: [id]) ?? 0
+                    )
                 }
-                return WebForms.json(
-                    .ok,
-                    labels.map { row -> [String: Any] in
-                        [
-                            "id": "totp|dev_\(id)", "type": "totp", "confirmed": true,
-                            "name": (row["label"] as String?) ?? "",
-                        ]
-                    })
+                // As Auth0 lists them: the password too (a primary method),
+                // each authenticator, and the recovery code once.
+                var methods: [[String: Any]] = [
+                    ["id": "password|dev_\(id)", "type": "password", "confirmed": true, "usage": ["primary"]]
+                ]
+                for row in labels {
+                    methods.append([
+                        "id": "totp|dev_\(id)", "type": "totp", "confirmed": true, "usage": ["secondary"],
+                        "name": (row["label"] as String?) ?? "",
+                    ])
+                }
+                if recoveryCodes > 0 {
+                    methods.append([
+                        "id": "recovery-code|dev_\(id)", "type": "recovery-code", "confirmed": true,
+                        "usage": ["secondary"],
+                    ])
+                }
+                return WebForms.json(.ok, methods)
             }
         }
     }

@@ -36,6 +36,11 @@ public struct LegacyAccount: Sendable {
     public var judgedByLegacy = false
     /// The directory entry's DN, for the bind that judges the password.
     public var directoryDN: String?
+    /// Second factors the user has on legacy that the source cannot hand
+    /// over — a SaaS platform never gives out an authenticator's secret —
+    /// by legacy's own names (`totp`, `SOFTWARE_TOKEN_MFA` …). They never
+    /// reach the target, so `unsupported_mfa` decides what happens.
+    public var unexportedFactors: [String] = []
 
     public init(
         legacyID: String, username: String?, email: String?, emailVerified: Bool, phone: String?,
@@ -74,6 +79,12 @@ public struct LegacyAccount: Sendable {
         if !mfa.webauthn.isEmpty { kinds.insert(.webauthn) }
         if !mfa.phones.isEmpty { kinds.insert(.phone) }
         return kinds
+    }
+
+    /// The user's factors that will not reach the target: kinds it cannot
+    /// hold, then those legacy does not hand over. Empty: every factor is carried.
+    public func factorsNotCarried(targetHolds: some Sequence<MFAFactorKind>) -> [String] {
+        MFAPolicy.notCarried(has: factorKinds, unexported: unexportedFactors, targetHolds: Set(targetHolds))
     }
 }
 

@@ -8,7 +8,8 @@ import Foundation
 public enum NextLogin {
     /// What the legacy source says about the identifier.
     public enum LegacyAnswer: Equatable, Sendable {
-        case found(active: Bool, hold: String?, factorsTheTargetCannotHold: [MFAFactorKind])
+        /// `factorsNotCarried`: `LegacyAccount.factorsNotCarried(targetHolds:)`.
+        case found(active: Bool, hold: String?, factorsNotCarried: [String])
         case notFound
         case unavailable(String)
     }
@@ -64,9 +65,9 @@ public enum NextLogin {
             let skipped = record?.state == .skipped ? " (skipped before: \(record?.lastFailure ?? "no reason")). " : " "
             if let hold { return "goes to legacy after the password is verified:\(skipped)\(hold)." }
             if !missing.isEmpty && settings.unsupportedMFA == .keepOnLegacy {
-                let names = missing.map(\.rawValue).joined(separator: ", ")
+                let names = missing.joined(separator: ", ")
                 return
-                    "goes to legacy after the password is verified:\(skipped)the target cannot hold \(names) (unsupported_mfa = \"keep_on_legacy\")."
+                    "goes to legacy after the password is verified:\(skipped)\(names) cannot be carried to the target (unsupported_mfa = \"keep_on_legacy\")."
             }
             if settings.mode == .shadow {
                 return
@@ -75,7 +76,7 @@ public enum NextLogin {
             let reenroll =
                 missing.isEmpty
                 ? ""
-                : " The target cannot hold \(missing.map(\.rawValue).joined(separator: ", ")): the user will be asked to enroll again."
+                : " \(missing.joined(separator: ", ")) cannot be carried to the target: the user will be asked to enroll again."
             return
                 "a right password migrates the user and sends them to the new platform (the migration rate permitting); a wrong one goes to legacy.\(reenroll)"
         }

@@ -225,8 +225,8 @@ extension OperatorContext {
             let hold = PrivilegeHold.reason(
                 roles: account.roles, attributes: account.attributes, rules: config.migration.holdOnLegacy,
                 targetCarriesRoles: config.target?.carriesRoles ?? true)
-            let missing = account.factorKinds.subtracting(config.target?.mfaFactors ?? []).sorted()
-            return .found(active: account.active, hold: hold, factorsTheTargetCannotHold: missing)
+            let missing = account.factorsNotCarried(targetHolds: config.target?.mfaFactors ?? [])
+            return .found(active: account.active, hold: hold, factorsNotCarried: missing)
         } catch {
             return .unavailable("\(error)")
         }

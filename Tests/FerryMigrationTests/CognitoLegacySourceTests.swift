@@ -32,6 +32,22 @@ struct CognitoLegacySourceTests {
         #expect(try await Self.source().account(for: "nobody") == nil)
     }
 
+    /// SMS MFA is the user's phone number, carried; nobody without MFA gets a factor.
+    @Test func anSMSFactorIsCarriedAsThePhoneNumber() async throws {
+        let sally = try #require(try await Self.source().account(for: "sally"))
+        #expect(sally.mfa.phones.map(\.number) == ["+441234567890"])
+        #expect(sally.mfa.phones.first?.verified == true)
+        #expect(sally.unexportedFactors.isEmpty)
+        #expect(sally.factorsNotCarried(targetHolds: [.phone]).isEmpty)
+        #expect(sally.factorsNotCarried(targetHolds: [.totp]) == ["phone"])
+        #expect(sally.attributes["cognito_mfa"] == .text("SMS_MFA"))
+        // Her right password is answered with the SMS challenge: still a yes.
+        #expect(try await Self.source().judge(sally, password: "sally-Passw0rd!") == .accepted)
+        #expect(try await Self.source().judge(sally, password: "wrong") == .rejected)
+        let grace = try #require(try await Self.source().account(for: "grace"))
+        #expect(grace.mfa.phones.isEmpty && grace.unexportedFactors.isEmpty)
+    }
+
     @Test func cognitoJudgesThePassword() async throws {
         let source = try Self.source()
         let ada = try #require(try await source.account(for: "ada"))
@@ -56,7 +72,7 @@ struct CognitoLegacySourceTests {
     @Test func everyUserIsListed() async throws {
         let names = Mutex<[String]>([])
         try await Self.source().forEachUser { account in names.withLock { $0.append(account.username ?? "?") } }
-        #expect(Set(names.withLock { $0 }) == ["ada", "grace", "barred"])
+        #expect(Set(names.withLock { $0 }) == ["ada", "grace", "barred", "sally"])
     }
 
     @Test func usersMigrateByCognitosAnswer() async throws {

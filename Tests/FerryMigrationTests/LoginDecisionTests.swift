@@ -109,20 +109,31 @@ import Testing
         }
     }
 
-    static let mfaTable: [(Set<MFAFactorKind>, Set<MFAFactorKind>, MigrationSettings.UnsupportedMFAPolicy, MFAFit)] = [
-        ([], [], .keepOnLegacy, .carried),
-        ([.totp], [.totp, .recoveryCodes], .keepOnLegacy, .carried),
-        ([.totp, .recoveryCodes], [.totp, .recoveryCodes], .requireReenroll, .carried),
-        ([.totp, .webauthn], [.totp, .recoveryCodes], .requireReenroll, .reenroll),
-        ([.totp, .webauthn], [.totp, .recoveryCodes], .keepOnLegacy, .keepOnLegacy),
-        ([.phone], [], .keepOnLegacy, .keepOnLegacy),
-    ]
+    static let mfaTable:
+        [(Set<MFAFactorKind>, [String], Set<MFAFactorKind>, MigrationSettings.UnsupportedMFAPolicy, [String], MFAFit)] =
+            [
+                ([], [], [], .keepOnLegacy, [], .carried),
+                ([.totp], [], [.totp, .recoveryCodes], .keepOnLegacy, [], .carried),
+                ([.totp, .recoveryCodes], [], [.totp, .recoveryCodes], .requireReenroll, [], .carried),
+                ([.totp, .webauthn], [], [.totp, .recoveryCodes], .requireReenroll, ["webauthn"], .reenroll),
+                ([.totp, .webauthn], [], [.totp, .recoveryCodes], .keepOnLegacy, ["webauthn"], .keepOnLegacy),
+                ([.phone], [], [], .keepOnLegacy, ["phone"], .keepOnLegacy),
+                // A SaaS platform's authenticator: the target could hold a TOTP
+                // secret, but legacy never hands it over.
+                ([], ["totp"], [.totp], .keepOnLegacy, ["totp"], .keepOnLegacy),
+                ([], ["SOFTWARE_TOKEN_MFA"], [.totp], .requireReenroll, ["SOFTWARE_TOKEN_MFA"], .reenroll),
+                ([.phone], ["totp"], [.phone], .requireReenroll, ["totp"], .reenroll),
+                ([.webauthn], ["webauthn", "email"], [], .keepOnLegacy, ["webauthn", "email"], .keepOnLegacy),
+            ]
 
     @Test(arguments: mfaTable)
     func mfaPolicy(
-        has: Set<MFAFactorKind>, holds: Set<MFAFactorKind>, policy: MigrationSettings.UnsupportedMFAPolicy, fit: MFAFit
+        has: Set<MFAFactorKind>, unexported: [String], holds: Set<MFAFactorKind>,
+        policy: MigrationSettings.UnsupportedMFAPolicy, notCarried: [String], fit: MFAFit
     ) {
-        #expect(MFAPolicy.fit(has: has, targetHolds: holds, policy: policy) == fit)
+        let names = MFAPolicy.notCarried(has: has, unexported: unexported, targetHolds: holds)
+        #expect(names == notCarried)
+        #expect(MFAPolicy.fit(notCarried: names, policy: policy) == fit)
     }
 
     @Test(arguments: [

@@ -24,7 +24,7 @@ struct NextLoginTests {
         MigrationRecord(identifier: "ada", state: state, firstSeenAt: Date(), updatedAt: Date(), lastFailure: failure)
     }
 
-    static let found = NextLogin.LegacyAnswer.found(active: true, hold: nil, factorsTheTargetCannotHold: [])
+    static let found = NextLogin.LegacyAnswer.found(active: true, hold: nil, factorsNotCarried: [])
 
     @Test(
         arguments: [
@@ -36,17 +36,17 @@ struct NextLoginTests {
             (nil, .eligible, .unavailable("locked"), "the legacy source cannot be read (locked)"),
             (nil, .ineligible(.outsideRollout), found, "outside the rollout (rollout_percent = 25.0)"),
             (nil, .ineligible(.denied), found, "matches migration.deny"),
-            (nil, .eligible, .found(active: false, hold: nil, factorsTheTargetCannotHold: []), "disabled"),
+            (nil, .eligible, .found(active: false, hold: nil, factorsNotCarried: []), "disabled"),
             (
                 record(.skipped, failure: "held"), .eligible,
                 .found(
                     active: true, hold: "held on legacy by hold_on_legacy rule \"role:admin\"",
-                    factorsTheTargetCannotHold: []),
+                    factorsNotCarried: []),
                 "rule \"role:admin\""
             ),
             (
-                nil, .eligible, .found(active: true, hold: nil, factorsTheTargetCannotHold: [.webauthn]),
-                "the target cannot hold webauthn (unsupported_mfa = \"keep_on_legacy\")"
+                nil, .eligible, .found(active: true, hold: nil, factorsNotCarried: ["webauthn"]),
+                "webauthn cannot be carried to the target (unsupported_mfa = \"keep_on_legacy\")"
             ),
             (nil, .eligible, found, "a right password migrates the user"),
         ] as [(MigrationRecord?, Eligibility, NextLogin.LegacyAnswer, String)])

@@ -16,7 +16,8 @@ struct HTTPSourceTests {
     static let client = OAuthClient(id: "ferry", secret: "ferry-client-secret")
 
     static func world(
-        secret: String = client.secret, _ body: (MigrationEngine, LegacyPlatform, DatabaseQueue) async throws -> Void
+        secret: String = client.secret, migration: String = #"hold_on_legacy = ["legacy_mfa"]"#,
+        _ body: (MigrationEngine, LegacyPlatform, DatabaseQueue) async throws -> Void
     ) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-http-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -49,7 +50,7 @@ struct HTTPSourceTests {
         try await target.write { db in
             try db.execute(
                 sql:
-                    "CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE, user_name TEXT, hash TEXT, staff TEXT)"
+                    "CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE, user_name TEXT, hash TEXT, staff TEXT, reenroll INTEGER)"
             )
             try db.execute(sql: "CREATE TABLE roles (account_id TEXT, role TEXT)")
             try db.execute(sql: "CREATE TABLE consents (account_id TEXT, purpose TEXT, granted INTEGER, at TEXT)")
@@ -82,13 +83,13 @@ struct HTTPSourceTests {
             kind = "sql"
             database = "sqlite://\(targetPath)"
             existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
-            statements = ["INSERT INTO accounts (id, external_id, user_name, hash, staff) VALUES (:new_id, :legacy_id, :username, :password_hash, :attr_is_staff)"]
+            statements = ["INSERT INTO accounts (id, external_id, user_name, hash, staff, reenroll) VALUES (:new_id, :legacy_id, :username, :password_hash, :attr_is_staff, :mfa_reenroll_required)"]
             role_statements = ["INSERT INTO roles VALUES (:new_id, :role)"]
             consent_statements = ["INSERT INTO consents VALUES (:new_id, :consent_purpose, :consent_granted, :consent_granted_at)"]
             [migration]
             mode = "migrate"
             rollout_percent = 100
-            hold_on_legacy = ["legacy_mfa"]
+            \(migration)
             """)
         defer { pool.shutdown() }
         do {
@@ -132,6 +133,40 @@ struct HTTPSourceTests {
                 await engine.route(identifier: "blocked@example.com", password: "blocked pass").label
                     == "legacy:disabled_user")
             #expect(await engine.route(identifier: "nobody@example.com", password: "x").label == "legacy:unknown_user")
+        }
+    }
+
+    /// An authenticator the platform never hands over is a factor that
+    /// cannot be carried: `unsupported_mfa` decides, with no rule needed.
+    @Test(arguments: [("require_reenroll", "new:just_migrated"), ("keep_on_legacy", "legacy:mfa_kept_on_legacy")])
+    func anAuthenticatorThatStaysOnThePlatformFollowsThePolicy(policy: String, label: String) async throws {
+        try await Self.world(migration: #"unsupported_mfa = "\#(policy)""#) { engine, platform, target in
+            // Otto's recovery codes are listed too; Vera has only a password.
+            _ = try await platform.database.write { db in
+                try db.execute(
+                    sql:
+                        "INSERT INTO recovery_codes (user_id, code_sha256) SELECT id, 'x' FROM users WHERE username = 'otto'"
+                )
+            }
+            #expect(await engine.route(identifier: "otto@example.com", password: "otto pass").label == label)
+            let otto = try target.read { db in
+                try Row.fetchOne(db, sql: "SELECT reenroll FROM accounts WHERE user_name = 'otto'")
+            }
+            if policy == "require_reenroll" {
+                #expect(otto?["reenroll"] == 1, "flagged to enroll again on the new platform")
+            } else {
+                #expect(otto == nil)
+                let record = try await engine.services.store?.record(for: "otto@example.com")
+                #expect(record?.state == .skipped)
+                #expect(record?.lastFailure == "MFA factors that cannot be carried: totp,recovery-code")
+            }
+            // The password method is no second factor.
+            #expect(
+                await engine.route(identifier: "vera@example.com", password: "vault pass").label == "new:just_migrated")
+            let vera = try await target.read { db in
+                try Int.fetchOne(db, sql: "SELECT reenroll FROM accounts WHERE user_name = 'vera'")
+            }
+            #expect(vera == 0)
         }
     }
 

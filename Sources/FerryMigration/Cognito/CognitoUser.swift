@@ -33,25 +33,48 @@ enum CognitoUser {
         for (name, value) in values where !canonical.contains(name) {
             carried[name.replacingOccurrences(of: "custom:", with: "custom_")] = .text(value)
         }
-        // Cognito never exports TOTP secrets: name the methods, so a
-        // `hold_on_legacy = ["cognito_mfa"]` rule can keep these users on legacy.
+        // The methods are named (a `hold_on_legacy = ["cognito_mfa"]` rule can
+        // still hold them); what they are decides what is carried.
         let methods =
             (user["UserMFASettingList"] as? [String] ?? [])
             + (user["MFAOptions"] as? [[String: Any]] ?? []).compactMap { $0["DeliveryMedium"] as? String }
         if !methods.isEmpty { carried["cognito_mfa"] = .text(methods.joined(separator: ",")) }
+        let factors = Self.factors(
+            methods, phone: values["phone_number"], phoneVerified: values["phone_number_verified"])
         var account = LegacyAccount(
             legacyID: values["sub"] ?? username, username: username, email: values["email"],
             emailVerified: values["email_verified"] == "true", phone: values["phone_number"], passwordHash: "",
             salt: nil, status: status.lowercased(), active: enabled && status == "CONFIRMED",
             profile: .init(
                 givenName: values["given_name"], familyName: values["family_name"], locale: values["locale"]),
-            createdAt: date(user["UserCreateDate"]), lastLoginAt: nil, mfa: .init(), consents: [], attributes: carried)
+            createdAt: date(user["UserCreateDate"]), lastLoginAt: nil, mfa: factors.mfa, consents: [],
+            attributes: carried)
+        account.unexportedFactors = factors.unexported
         account.hasSaltColumn = false
         account.judgedByLegacy = true
         return account
     }
 
     /// Cognito's JSON dates are Unix seconds with a fraction.
+    /// Cognito's MFA methods as factors. An SMS factor is the user's phone
+    /// number, which Cognito does hand over; a software token's secret (and
+    /// an email code's setup) never leaves Cognito, so those are named as
+    /// not carried and `unsupported_mfa` decides.
+    static func factors(_ methods: [String], phone: String?, phoneVerified: String?) -> (
+        mfa: CanonicalIdentity.MFA, unexported: [String]
+    ) {
+        var mfa = CanonicalIdentity.MFA()
+        var unexported: [String] = []
+        for method in methods {
+            if method == "SMS_MFA" || method == "SMS", let phone, !phone.isEmpty {
+                if mfa.phones.isEmpty { mfa.phones = [.init(number: phone, verified: phoneVerified == "true")] }
+            } else if !unexported.contains(method) {
+                unexported.append(method)
+            }
+        }
+        return (mfa, unexported)
+    }
+
     static func date(_ value: Any?) -> Date? {
         if let seconds = value as? Double { return Date(timeIntervalSince1970: seconds) }
         if let seconds = value as? Int { return Date(timeIntervalSince1970: Double(seconds)) }

@@ -56,14 +56,14 @@ public final class HTTPLegacySource: LegacySource {
             }
         }
         if let mfaURL = settings.mfaURL {
-            // The methods' secrets never leave such platforms: their kinds are
-            // carried, so `hold_on_legacy = ["legacy_mfa"]` can keep these
-            // users on legacy rather than migrate them without a second factor.
+            // Most methods' secrets never leave such platforms: those are named
+            // as not carried (`unsupported_mfa` decides), and all kinds are
+            // carried as `legacy_mfa` for `hold_on_legacy` rules.
             let document = try await get(HTTPUser.url(mfaURL, "legacy_id", account.legacyID))
-            let kinds = (document as? [Any] ?? []).compactMap {
-                HTTPUser.text(JSONPointer.resolve(settings.mfaKindPointer, in: $0))
-            }
-            if !kinds.isEmpty { account.attributes["legacy_mfa"] = .text(kinds.joined(separator: ",")) }
+            let factors = HTTPUser.factors(document as? [Any] ?? [], kindPointer: settings.mfaKindPointer)
+            if !factors.kinds.isEmpty { account.attributes["legacy_mfa"] = .text(factors.kinds.joined(separator: ",")) }
+            account.mfa = factors.mfa
+            account.unexportedFactors = factors.unexported
         }
         return account
     }

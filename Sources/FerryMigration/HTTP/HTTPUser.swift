@@ -106,6 +106,32 @@ enum HTTPUser {
         }
     }
 
+    /// The user's enrolled methods (Auth0's `/authentication-methods` shape)
+    /// as factors. A phone method is its number, which the API hands over;
+    /// every other method's secret stays on the platform, so it is named as
+    /// not carried and `unsupported_mfa` decides. The password (a primary
+    /// method, not a second factor) and half-finished enrollments
+    /// (`confirmed: false`) are no factors at all.
+    static func factors(_ methods: [Any], kindPointer: String) -> (
+        kinds: [String], mfa: CanonicalIdentity.MFA, unexported: [String]
+    ) {
+        var kinds: [String] = []
+        var mfa = CanonicalIdentity.MFA()
+        var unexported: [String] = []
+        for method in methods {
+            guard let kind = text(JSONPointer.resolve(kindPointer, in: method)), kind != "password",
+                flag(JSONPointer.resolve("/confirmed", in: method)) != false
+            else { continue }
+            kinds.append(kind)
+            if kind == "phone", let number = text(JSONPointer.resolve("/phone_number", in: method)), !number.isEmpty {
+                mfa.phones.append(.init(number: number, label: text(JSONPointer.resolve("/name", in: method))))
+            } else if !unexported.contains(kind) {
+                unexported.append(kind)
+            }
+        }
+        return (kinds, mfa, unexported)
+    }
+
     static func text(_ value: Any?) -> String? { JSONPointer.text(value) }
 
     static func flag(_ value: Any?) -> Bool? {

@@ -177,13 +177,21 @@ extension LegacyReason {
     }
 }
 
-/// Which factors a user has that the target cannot hold, and what policy says.
+/// What the policy says about a user some of whose factors will not be carried.
 public enum MFAPolicy {
-    public static func fit(
-        has factors: Set<MFAFactorKind>, targetHolds supported: Set<MFAFactorKind>,
-        policy: MigrationSettings.UnsupportedMFAPolicy
-    ) -> MFAFit {
-        guard !factors.isSubset(of: supported) else { return .carried }
+    /// Factors that will not reach the target: kinds it cannot hold, then
+    /// those legacy does not hand over (by legacy's names), each once.
+    public static func notCarried(
+        has factors: Set<MFAFactorKind>, unexported: [String], targetHolds supported: Set<MFAFactorKind>
+    ) -> [String] {
+        var names = factors.subtracting(supported).sorted().map(\.rawValue)
+        for name in unexported where !names.contains(name) { names.append(name) }
+        return names
+    }
+
+    /// `notCarried`: what `notCarried(has:unexported:targetHolds:)` answered.
+    public static func fit(notCarried: [String], policy: MigrationSettings.UnsupportedMFAPolicy) -> MFAFit {
+        guard !notCarried.isEmpty else { return .carried }
         switch policy {
         case .requireReenroll: return .reenroll
         case .keepOnLegacy: return .keepOnLegacy

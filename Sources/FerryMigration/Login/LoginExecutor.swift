@@ -309,11 +309,11 @@ extension MigrationEngine {
         case .shadow:
             try await store.recordWouldMigrate(identifier, at: now)
         case .mfaKeptOnLegacy:
-            let missing = (account?.factorKinds ?? []).subtracting(targetSettings?.mfaFactors ?? [])
-            let names = missing.sorted().map(\.rawValue).joined(separator: ",")
+            let names = (account?.factorsNotCarried(targetHolds: targetSettings?.mfaFactors ?? []) ?? [])
+                .joined(separator: ",")
             services.events(.mfaNotCarried(policy: "keep_on_legacy"))
             try await store.markFailed(
-                identifier, state: .skipped, reason: "target cannot hold MFA factors: \(names)", closingJob: nil,
+                identifier, state: .skipped, reason: "MFA factors that cannot be carried: \(names)", closingJob: nil,
                 audit: ["policy": "keep_on_legacy", "factors": names], at: now)
         case .heldOnLegacy:
             try await store.markFailed(
@@ -387,7 +387,7 @@ extension MigrationEngine {
         switch result {
         case .match(let scheme):
             let fit = MFAPolicy.fit(
-                has: account.factorKinds, targetHolds: Set(targetSettings?.mfaFactors ?? []),
+                notCarried: account.factorsNotCarried(targetHolds: targetSettings?.mfaFactors ?? []),
                 policy: settings.unsupportedMFA)
             return (.match(fit), account, scheme)
         case .mismatch(let scheme): return (.mismatch, account, scheme)
@@ -406,14 +406,14 @@ extension MigrationEngine {
         switch await judge.judge(account, password: password) {
         case .accepted:
             let fit = MFAPolicy.fit(
-                has: account.factorKinds, targetHolds: Set(targetSettings?.mfaFactors ?? []),
+                notCarried: account.factorsNotCarried(targetHolds: targetSettings?.mfaFactors ?? []),
                 policy: settings.unsupportedMFA)
             return (.match(fit), account, judge.judgementScheme)
         case .rejected: return (.mismatch, account, judge.judgementScheme)
         case .unavailable: return (.sourceUnavailable, account, nil)
         case .deferred:
             let fit = MFAPolicy.fit(
-                has: account.factorKinds, targetHolds: Set(targetSettings?.mfaFactors ?? []),
+                notCarried: account.factorsNotCarried(targetHolds: targetSettings?.mfaFactors ?? []),
                 policy: settings.unsupportedMFA)
             return (.awaitingAnswer(ifAccepted: .match(fit)), account, judge.judgementScheme)
         }
