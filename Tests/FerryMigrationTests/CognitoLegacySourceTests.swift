@@ -99,6 +99,37 @@ struct CognitoLegacySourceTests {
             let row = try #require(try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM accounts") })
             #expect(row["user_name"] == "grace" && row["tier"] == "silver")
             #expect(HashCatalog().verify(password: "grace-Passw0rd!", hash: row["hash"]).isMatch)
+            // SMS MFA, and a target with no phone statements: migrated and
+            // flagged to enroll again (unsupported_mfa's default).
+            #expect(await engine.route(identifier: "sally", password: "sally-Passw0rd!").label == "new:just_migrated")
+        }
+    }
+
+    /// Cognito down: every login goes to legacy as "unavailable", never as a
+    /// wrong password, and nothing is recorded or provisioned.
+    @Test func aPoolNobodyAnswersKeepsLoginsOnLegacy() async throws {
+        try await withTemporarySQLite("CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE);") {
+            target, database in
+            let (engine, pool) = try engineWithSQLTarget(
+                TestCognito.legacyTables(endpoint: "http://127.0.0.1:\(freeLoopbackPort())") + """
+
+                    [target]
+                    kind = "sql"
+                    database = "sqlite://\(target)"
+                    existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
+                    statements = ["INSERT INTO accounts (id, external_id) VALUES (:new_id, :legacy_id)"]
+                    [migration]
+                    mode = "migrate"
+                    rollout_percent = 100
+                    """)
+            defer { pool.shutdown() }
+            for password in ["grace-Passw0rd!", "wrong"] {
+                #expect(
+                    await engine.route(identifier: "grace", password: password).label == "legacy:source_unavailable")
+            }
+            #expect(try await engine.services.store?.record(for: "grace")?.state != .migrated)
+            let provisioned = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") }
+            #expect(provisioned == 0)
         }
     }
 

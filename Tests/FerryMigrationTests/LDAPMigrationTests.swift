@@ -18,9 +18,11 @@ struct LDAPMigrationTests {
         CREATE TABLE roles (account_id TEXT, role TEXT);
         """
 
-    static func engine(target: String) throws -> (MigrationEngine, HashWorkerPool) {
-        try engineWithSQLTarget(
-            TestLDAP.legacyTables() + """
+    static func engine(target: String, directory: String? = nil) throws -> (MigrationEngine, HashWorkerPool) {
+        var legacy = TestLDAP.legacyTables(extra: directory == nil ? "" : "timeout = \"1s\"")
+        if let directory { legacy = legacy.replacingOccurrences(of: TestLDAP.url!, with: directory) }
+        return try engineWithSQLTarget(
+            legacy + """
 
                 [target]
                 kind = "sql"
@@ -70,6 +72,21 @@ struct LDAPMigrationTests {
     /// The application kept TOTP devices, consents and extra roles in its own
     /// database, keyed by the directory's entryUUID: they travel with the
     /// customer the directory verified.
+    /// The directory down: logins go to legacy as "unavailable", never as a
+    /// wrong password, and nothing is provisioned.
+    @Test func aDirectoryNobodyAnswersKeepsLoginsOnLegacy() async throws {
+        try await withTemporarySQLite(Self.target) { target, database in
+            let (engine, pool) = try Self.engine(
+                target: target, directory: "ldap://127.0.0.1:\(freeLoopbackPort())")
+            defer { pool.shutdown() }
+            for password in ["ada-password", "wrong"] {
+                #expect(await engine.route(identifier: "ada", password: password).label == "legacy:source_unavailable")
+            }
+            let provisioned = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") }
+            #expect(provisioned == 0)
+        }
+    }
+
     @Test func factorsAndConsentsFromTheStoreBesideTheDirectory() async throws {
         let sourceOnly = try LDAPLegacySourceTests.source()
         let grace = try #require(try await sourceOnly.account(for: "grace"))
