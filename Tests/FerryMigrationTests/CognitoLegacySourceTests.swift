@@ -75,22 +75,29 @@ struct CognitoLegacySourceTests {
         #expect(Set(names.withLock { $0 }) == ["ada", "grace", "barred", "sally"])
     }
 
-    @Test func usersMigrateByCognitosAnswer() async throws {
-        try await withTemporarySQLite(
-            "CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE, user_name TEXT, hash TEXT, tier TEXT);"
-        ) { target, database in
-            let (engine, pool) = try engineWithSQLTarget(
-                TestCognito.legacyTables() + """
+    static let accounts =
+        "CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE, user_name TEXT, hash TEXT, tier TEXT);"
 
-                    [target]
-                    kind = "sql"
-                    database = "sqlite://\(target)"
-                    existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
-                    statements = ["INSERT INTO accounts (id, external_id, user_name, hash, tier) VALUES (:new_id, :legacy_id, :username, :password_hash, :attr_custom_tier)"]
-                    [migration]
-                    mode = "migrate"
-                    rollout_percent = 100
-                    """)
+    /// The engine reading the pool at `endpoint` (the emulator's by default)
+    /// into an sql target holding `accounts`.
+    static func engine(target: String, endpoint: String? = nil) throws -> (MigrationEngine, HashWorkerPool) {
+        try engineWithSQLTarget(
+            TestCognito.legacyTables(endpoint: endpoint) + """
+
+                [target]
+                kind = "sql"
+                database = "sqlite://\(target)"
+                existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
+                statements = ["INSERT INTO accounts (id, external_id, user_name, hash, tier) VALUES (:new_id, :legacy_id, :username, :password_hash, :attr_custom_tier)"]
+                [migration]
+                mode = "migrate"
+                rollout_percent = 100
+                """)
+    }
+
+    @Test func usersMigrateByCognitosAnswer() async throws {
+        try await withTemporarySQLite(Self.accounts) { target, database in
+            let (engine, pool) = try Self.engine(target: target)
             defer { pool.shutdown() }
             #expect(await engine.route(identifier: "grace", password: "nope").label == "legacy:wrong_password")
             #expect(await engine.route(identifier: "grace", password: "grace-Passw0rd!").label == "new:just_migrated")
@@ -108,27 +115,18 @@ struct CognitoLegacySourceTests {
     /// Cognito down: every login goes to legacy as "unavailable", never as a
     /// wrong password, and nothing is recorded or provisioned.
     @Test func aPoolNobodyAnswersKeepsLoginsOnLegacy() async throws {
-        try await withTemporarySQLite("CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE);") {
+        try await withTemporarySQLite(Self.accounts) {
             target, database in
-            let (engine, pool) = try engineWithSQLTarget(
-                TestCognito.legacyTables(endpoint: "http://127.0.0.1:\(freeLoopbackPort())") + """
-
-                    [target]
-                    kind = "sql"
-                    database = "sqlite://\(target)"
-                    existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
-                    statements = ["INSERT INTO accounts (id, external_id) VALUES (:new_id, :legacy_id)"]
-                    [migration]
-                    mode = "migrate"
-                    rollout_percent = 100
-                    """)
+            let (engine, pool) = try Self.engine(
+                target: target, endpoint: "http://127.0.0.1:\(freeLoopbackPort())")
             defer { pool.shutdown() }
             for password in ["grace-Passw0rd!", "wrong"] {
                 #expect(
                     await engine.route(identifier: "grace", password: password).label == "legacy:source_unavailable")
             }
             #expect(try await engine.services.store?.record(for: "grace")?.state != .migrated)
-            let provisioned = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") }
+            let provisioned = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts")
+            }
             #expect(provisioned == 0)
         }
     }
