@@ -95,10 +95,14 @@ public struct SignInStyle: Sendable {
     /// A wrong password is answered 303 back to `/login` with a flash cookie,
     /// as PHP and Rails applications do, instead of 401.
     public var failureRedirects: Bool
+    /// The token endpoint's JSON goes out without a length, chunked, as a
+    /// Spring application writing with Jackson answers.
+    public var streamsJSON: Bool
 
-    public init(csrf: Bool = false, failureRedirects: Bool = false) {
+    public init(csrf: Bool = false, failureRedirects: Bool = false, streamsJSON: Bool = false) {
         self.csrf = csrf
         self.failureRedirects = failureRedirects
+        self.streamsJSON = streamsJSON
     }
 }
 
@@ -403,6 +407,15 @@ public final class LegacyPlatform: Sendable {
     /// `grant_type=password` for customers, `client_credentials` for the
     /// Management API (as Auth0's token endpoint serves both).
     private func tokenEndpoint(_ request: Request) async throws -> Response {
+        var response = try await tokenAnswer(request)
+        if signIn.streamsJSON {
+            let whole = response.body
+            response.body = ResponseBody { writer in try await whole.write(writer) }
+        }
+        return response
+    }
+
+    private func tokenAnswer(_ request: Request) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 16 << 10)
         let fields = WebForms.fields(of: request, body: body)

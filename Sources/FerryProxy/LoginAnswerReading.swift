@@ -20,10 +20,13 @@ extension ProxyResponder {
             cookiesSet: issuedCookies(response.headers[values: .setCookie], carried: carried, now: now))
         let isJSON = response.headers[.contentType].map { $0.lowercased().contains("json") } ?? false
         let length = response.headers[.contentLength].flatMap(Int.init)
-        guard readBody, isJSON, let length, length <= LoginAnswer.bodyLimit else {
+        // A stated length over the limit is sent on unread. An unstated one
+        // (chunked, as Spring answers) is only known by reading: read up to
+        // `relayLimit`, judge it if it is within `bodyLimit`.
+        guard readBody, isJSON, length.map({ $0 <= LoginAnswer.bodyLimit }) ?? true else {
             return answer
         }
-        let collected = CollectedBody()
+        let collected = CollectedBody(limit: length == nil ? LoginAnswer.relayLimit : LoginAnswer.bodyLimit)
         do {
             try await response.body.write(CollectingWriter(body: collected))
         } catch {
@@ -31,9 +34,15 @@ extension ProxyResponder {
             response = ProxyError.upstreamUnreachable(upstream).response
             return LoginAnswer(status: response.status.code)
         }
+        guard !collected.overflowed else {
+            // Larger than Ferry holds to relay a login answer whole.
+            response = ProxyError.upstreamUnreachable(upstream).response
+            return LoginAnswer(status: response.status.code)
+        }
         let bytes = collected.bytes
+        response.headers[.contentLength] = nil
         response.body = ResponseBody(byteBuffer: bytes)
-        answer.json = Array(bytes.readableBytesView)
+        if bytes.readableBytes <= LoginAnswer.bodyLimit { answer.json = Array(bytes.readableBytesView) }
         return answer
     }
 }
@@ -57,14 +66,23 @@ extension ProxyResponder {
 }
 
 final class CollectedBody: Sendable {
-    private let buffer = Mutex(ByteBuffer())
-    var bytes: ByteBuffer { buffer.withLock { $0 } }
+    private let buffer = Mutex((bytes: ByteBuffer(), overflowed: false))
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    var bytes: ByteBuffer { buffer.withLock { $0.bytes } }
+    /// More came than `limit`; what is kept is not the whole body.
+    var overflowed: Bool { buffer.withLock { $0.overflowed } }
 
     func append(_ part: ByteBuffer) {
         buffer.withLock { total in
             var part = part
-            // The stated length bounds it; more than that is not kept.
-            if total.readableBytes + part.readableBytes <= LoginAnswer.bodyLimit { total.writeBuffer(&part) }
+            if total.bytes.readableBytes + part.readableBytes <= limit {
+                total.bytes.writeBuffer(&part)
+            } else {
+                total.overflowed = true
+            }
         }
     }
 }

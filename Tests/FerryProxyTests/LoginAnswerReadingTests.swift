@@ -1,40 +1,57 @@
-import Foundation
+import FerryMigration
+import HTTPTypes
+import Hummingbird
+import NIOCore
 import Testing
 
 @testable import FerryProxy
 
-/// What Ferry reads from legacy's answer to a login, and what it refuses to
-/// read from the login itself.
+/// How much of legacy's JSON answer to a login is read for the rules, and what
+/// the customer then gets: every answer whole, or a clear 502 — never a
+/// truncated body.
 struct LoginAnswerReadingTests {
-    static let now = Date(timeIntervalSince1970: 1_800_000_000)
-
-    /// Only a session this answer issues counts: not one being cleared, nor
-    /// the one the customer already carried sent back unchanged.
-    @Test(
-        arguments: [
-            (["sid=new; Path=/; HttpOnly"], [("sid", "old")], ["sid"]),
-            (["sid=same; Path=/"], [("sid", "same")], []),
-            (["sid=; Path=/; Max-Age=0"], [], []),
-            (["sid=x; Max-Age=0"], [], []),
-            (["sid=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT"], [], []),
-            (["sid=x; Max-Age=3600", "mfa=y"], [("other", "x")], ["sid", "mfa"]),
-            (["not a cookie"], [], []),
-        ] as [([String], [(String, String)], Set<String>)])
-    func issuedCookies(_ headers: [String], _ carried: [(String, String)], _ issued: Set<String>) {
-        let carried = carried.map { (name: $0.0, value: $0.1) }
-        #expect(ProxyResponder.issuedCookies(headers, carried: carried, now: Self.now) == issued)
+    /// A body of `size` bytes in 8 KiB parts; `stated` puts its length in the headers.
+    static func response(size: Int, stated: Bool) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if stated { headers[.contentLength] = String(size) }
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                var left = size
+                while left > 0 {
+                    let part = min(left, 8 << 10)
+                    try await writer.write(ByteBuffer(repeating: UInt8(ascii: "x"), count: part))
+                    left -= part
+                }
+                try await writer.finish(nil)
+            })
     }
 
-    /// A login naming its credentials in the query string is refused: some
-    /// servers read the query first, and legacy would judge another user.
+    static func relayed(_ response: Response) async throws -> Int {
+        let collected = CollectedBody(limit: 8 << 20)
+        try await response.body.write(CollectingWriter(body: collected))
+        return collected.bytes.readableBytes
+    }
+
     @Test(
         arguments: [
-            (nil, nil), ("", nil), ("next=/account", nil), ("username=mallory", "username"),
-            ("next=%2F&password=x", "password"), ("user%6Eame=m", "username"), ("usernames=x", nil),
-        ] as [(String?, String?)])
-    func credentialsInTheQuery(_ query: String?, _ named: String?) {
-        #expect(LoginBody.credentialInQuery(query, settings: LoginBodyTests.settings()) == named)
-        let json = LoginBodyTests.settings("/user/email", "/user/password")
-        #expect(LoginBody.credentialInQuery("email=a", settings: json) == "email")
+            // size, length stated, body read for the rules, status the customer gets
+            (40, false, true, 200),
+            (40, true, true, 200),
+            (LoginAnswer.bodyLimit, false, true, 200),
+            (LoginAnswer.bodyLimit + 1, false, false, 200),
+            (LoginAnswer.bodyLimit + 1, true, false, 200),
+            (LoginAnswer.relayLimit, false, false, 200),
+            (LoginAnswer.relayLimit + 1, false, false, 502),
+            (4 << 20, true, false, 200),
+        ])
+    func answers(size: Int, stated: Bool, read: Bool, status: Int) async throws {
+        var response = Self.response(size: size, stated: stated)
+        let answer = await ProxyResponder.readAnswer(&response, body: true, upstream: "legacy", carried: [])
+        #expect((answer.json != nil) == read)
+        #expect(answer.json.map(\.count) ?? size == size)
+        #expect(Int(response.status.code) == status)
+        if status == 200 { #expect(try await Self.relayed(response) == size, "sent on whole") }
     }
 }

@@ -180,4 +180,50 @@ import Testing
             #expect(log.contains("new:just_migrated"))
         }
     }
+
+    /// A JSON login answered chunked, with no length (as Spring's Jackson
+    /// writer answers): `json:` rules still judge it, and the customer gets
+    /// the same JSON.
+    @Test(.timeLimit(.minutes(3))) func aChunkedJSONAnswerIsJudgedByItsPointers() async throws {
+        let client = OAuthClient(id: "spa", secret: "spa-secret")
+        let world = try await MigrationWorld(
+            target: .scim, users: 2, legacySignIn: SignInStyle(streamsJSON: true), legacyOAuthClients: [client]
+        ) { config in
+            config.legacyExtra = #"verify = "auto""#
+            config.legacyTables = """
+                [legacy.answer]
+                mode = "forwarded"
+                accepted = ["status=200 json:/access_token"]
+                rejected = ["status=403 json:/error=invalid_grant"]
+                """
+            config.migrationExtra = """
+
+                [[route]]
+                name = "token"
+                methods = ["POST"]
+                path = "/oauth/token"
+                action = "login"
+                """
+        }
+        _ = try world.legacy.addUser(
+            LegacyUser(
+                username: "vera", email: "vera@example.com", passwordHash: LegacyPlatform.vaultHash("vault pass")))
+        try await world.running { world in
+            let grant = [("grant_type", "password"), ("client_id", client.id), ("client_secret", client.secret)]
+            let wrong = try await world.send(
+                .POST, world.base + "/oauth/token", form: [("username", "vera"), ("password", "nope")] + grant)
+            #expect(wrong.status == 403 && wrong.body.contains("invalid_grant"), "\(wrong)")
+            #expect(try await world.record("vera")?.state != .migrated)
+
+            let right = try await world.send(
+                .POST, world.base + "/oauth/token", form: [("username", "vera"), ("password", "vault pass")] + grant)
+            #expect(right.status == 200 && right.body.contains("access_token"), "\(right)")
+            #expect(try await world.record("vera")?.state == .migrated)
+            #expect(try world.newAccounts("vera").count == 1)
+            world.server.flushAccessLog()
+            let log = try String(contentsOfFile: world.accessLogPath, encoding: .utf8)
+            #expect(log.contains("legacy:wrong_password"))
+            #expect(log.contains("legacy:migrated_by_answer"))
+        }
+    }
 }

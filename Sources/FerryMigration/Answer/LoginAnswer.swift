@@ -22,6 +22,10 @@ public struct LoginAnswer: Equatable, Sendable {
 
     /// The largest JSON body a rule reads; a larger one matches no `json:` term.
     public static let bodyLimit = 64 << 10
+    /// The largest answer of unstated length Ferry relays after reading it
+    /// for the rules (it must be read to learn its length); a larger one is
+    /// answered 502.
+    public static let relayLimit = 1 << 20
 }
 
 /// What legacy's answer says about the password.
