@@ -196,14 +196,7 @@ import Testing
                 accepted = ["status=200 json:/access_token"]
                 rejected = ["status=403 json:/error=invalid_grant"]
                 """
-            config.migrationExtra = """
-
-                [[route]]
-                name = "token"
-                methods = ["POST"]
-                path = "/oauth/token"
-                action = "login"
-                """
+            config.migrationExtra = MigrationWorld.tokenLoginRoute
         }
         _ = try world.legacy.addUser(
             LegacyUser(

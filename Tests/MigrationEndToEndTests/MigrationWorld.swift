@@ -191,6 +191,18 @@ final class MigrationWorld: Sendable {
     }
 
     /// Waits until `condition` holds (the outbox retrier works in the background).
+    /// A login route for the OAuth password grant at legacy's `/oauth/token`
+    /// (for `config.migrationExtra`; more keys of the route may follow).
+    static let tokenLoginRoute = """
+
+        [[route]]
+        name = "token"
+        methods = ["POST"]
+        path = "/oauth/token"
+        action = "login"
+
+        """
+
     func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
         try await FerryTestSupport.eventually(within: seconds) { try await condition() }
     }

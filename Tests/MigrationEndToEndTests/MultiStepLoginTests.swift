@@ -15,15 +15,7 @@ import Testing
         try await MigrationWorld(target: .scim, users: 6, legacyOAuthClients: [client]) { config in
             // Nobody migrates: the flow stays on legacy, where it began.
             config.rolloutPercent = 0
-            config.migrationExtra = """
-
-                [[route]]
-                name = "token"
-                methods = ["POST"]
-                path = "/oauth/token"
-                action = "login"
-                later_step_fields = ["mfa_token"]
-                """
+            config.migrationExtra = MigrationWorld.tokenLoginRoute + #"later_step_fields = ["mfa_token"]"#
         }
     }
 
