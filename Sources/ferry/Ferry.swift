@@ -1,4 +1,5 @@
 import ArgumentParser
+import PasswordHashes
 
 @main
 struct Ferry: AsyncParsableCommand {
@@ -19,6 +20,12 @@ struct Ferry: AsyncParsableCommand {
             VersionCommand.self,
         ]
     )
+
+    static func main() async {
+        // Before any library touches OpenSSL (see OpenSSLLifetime).
+        OpenSSLLifetime.keepUntilExit()
+        await main(nil)
+    }
 }
 
 enum FerryVersion {

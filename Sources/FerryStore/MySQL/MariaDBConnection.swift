@@ -1,6 +1,7 @@
 import CMariaDB
 import FerryConfig
 import Foundation
+import PasswordHashes
 
 /// One connection through MariaDB Connector/C, the only file that calls it.
 /// Every call blocks: `ExternalMySQL` runs them on NIO's thread pool, one
@@ -9,7 +10,11 @@ final class MariaDBConnection: @unchecked Sendable {
     private let handle: UnsafeMutablePointer<MYSQL>
 
     /// The library's global set-up is not thread-safe; it runs once, first.
-    private static let library: Void = { _ = mysql_server_init(0, nil, nil) }()
+    /// It sets up OpenSSL too, so Ferry's choice about OpenSSL goes before it.
+    private static let library: Void = {
+        OpenSSLLifetime.keepUntilExit()
+        _ = mysql_server_init(0, nil, nil)
+    }()
 
     /// Connects, with `timeout` for the connection and for each read and
     /// write, in utf8mb4 and with the session's time zone at UTC (so that

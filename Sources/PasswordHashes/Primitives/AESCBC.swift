@@ -7,6 +7,7 @@ import CLibCrypto
 public enum AESCBC {
     /// The plaintext, or nil when the key, IV or padding does not fit.
     public static func decrypt(key: [UInt8], iv: [UInt8], ciphertext: [UInt8]) -> [UInt8]? {
+        OpenSSLLifetime.keepUntilExit()
         guard key.count == 32, iv.count == 16, !ciphertext.isEmpty, ciphertext.count % 16 == 0,
             let context = EVP_CIPHER_CTX_new()
         else { return nil }

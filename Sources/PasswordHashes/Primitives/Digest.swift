@@ -5,6 +5,7 @@ public enum DigestAlgorithm: String, CaseIterable, Sendable {
     case md5, sha1, sha224, sha256, sha384, sha512
 
     var evp: OpaquePointer {
+        OpenSSLLifetime.keepUntilExit()
         switch self {
         case .md5: return EVP_md5()
         case .sha1: return EVP_sha1()
@@ -95,6 +96,7 @@ public enum DigestAlgorithm: String, CaseIterable, Sendable {
 
 /// scrypt (RFC 7914) via OpenSSL. Returns nil when OpenSSL refuses the parameters.
 func scryptDerive(password: [UInt8], salt: [UInt8], n: UInt64, r: UInt64, p: UInt64, keyLength: Int) -> [UInt8]? {
+    OpenSSLLifetime.keepUntilExit()
     var output = [UInt8](repeating: 0, count: keyLength)
     // OpenSSL checks memory against maxmem; the caller has already applied Ferry's own limit.
     let memory = 128 * r * (n + p + 2) + (1 << 20)
@@ -112,6 +114,7 @@ func scryptDerive(password: [UInt8], salt: [UInt8], n: UInt64, r: UInt64, p: UIn
 /// AES-256-CTR with a zero IV, as Firebase's modified scrypt uses it.
 func aes256CTR(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
     precondition(key.count == 32)
+    OpenSSLLifetime.keepUntilExit()
     let context = EVP_CIPHER_CTX_new()
     defer { EVP_CIPHER_CTX_free(context) }
     let iv = [UInt8](repeating: 0, count: 16)
@@ -134,6 +137,7 @@ public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
 
 /// Cryptographically secure random bytes for salts.
 public func secureRandomBytes(_ count: Int) -> [UInt8] {
+    OpenSSLLifetime.keepUntilExit()
     var bytes = [UInt8](repeating: 0, count: count)
     precondition(RAND_bytes(&bytes, Int32(count)) == 1, "RAND_bytes failed")
     return bytes

@@ -15,6 +15,7 @@ public struct SecretSealer: Sendable {
 
     public init(key: [UInt8]) throws(SealError) {
         guard key.count == 32 else { throw .invalidKey }
+        OpenSSLLifetime.keepUntilExit()
         self.key = key
     }
 
