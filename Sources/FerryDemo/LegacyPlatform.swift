@@ -98,11 +98,18 @@ public struct SignInStyle: Sendable {
     /// The token endpoint's JSON goes out without a length, chunked, as a
     /// Spring application writing with Jackson answers.
     public var streamsJSON: Bool
+    /// How long a sign-in takes to answer, as on a busy server verifying a
+    /// costly hash. Like such a server, it finishes (signs in, counts the
+    /// failure) even when the caller has gone away meanwhile.
+    public var answersAfter: Duration
 
-    public init(csrf: Bool = false, failureRedirects: Bool = false, streamsJSON: Bool = false) {
+    public init(
+        csrf: Bool = false, failureRedirects: Bool = false, streamsJSON: Bool = false, answersAfter: Duration = .zero
+    ) {
         self.csrf = csrf
         self.failureRedirects = failureRedirects
         self.streamsJSON = streamsJSON
+        self.answersAfter = answersAfter
     }
 }
 
@@ -330,6 +337,11 @@ public final class LegacyPlatform: Sendable {
         var request = request
         let body = try await request.collectBody(upTo: 16 << 10)
         let fields = WebForms.fields(of: request, body: body)
+        if signIn.answersAfter > .zero {
+            // Its own task: a caller hanging up does not cut the work short.
+            let delay = signIn.answersAfter
+            await Task { try? await Task.sleep(for: delay) }.value
+        }
         // A customer already signed in is sent to their account whatever the
         // form says, as Devise's `require_no_authentication` does.
         if let current = WebForms.cookie("legacy_session", in: request), try await session(current) != nil {

@@ -13,7 +13,7 @@ extension ProxyResponder {
     /// of the request was sent, so it may go elsewhere unchanged).
     func forward(
         _ request: Request, _ body: OutboundRequest, to upstream: UpstreamClient, context: ProxyRequestContext,
-        meter: BodyMeter, relay: RelaySlot, wait: Duration
+        meter: BodyMeter, relay: RelaySlot, wait: Duration, outlivesClient: Bool = false
     ) async -> (response: Response, neverConnected: Bool) {
         let settings = upstream.settings
         if let length = request.headers[.contentLength].flatMap(Int.init), length > meter.limit {
@@ -77,9 +77,11 @@ extension ProxyResponder {
         do {
             let client = upstream.client
             // Its own task, so that either the client going away (the watcher) or
-            // this handler being cancelled can cancel the upstream call.
+            // this handler being cancelled can cancel the upstream call. A call
+            // whose answer Ferry needs whether or not the client stays (a login,
+            // already sent whole) ends only by its deadline or by cancellation.
             let call = Task { try await client.execute(outbound, deadline: .now() + wait.timeAmount) }
-            let watcher = connectionWatchers.watcher(for: context.channelID)
+            let watcher = outlivesClient ? nil : connectionWatchers.watcher(for: context.channelID)
             response = try await withTaskCancellationHandler {
                 guard let watcher else { return try await call.value }
                 return try await watcher.whileWaiting(cancel: { call.cancel() }) { try await call.value }

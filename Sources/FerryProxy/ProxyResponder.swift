@@ -136,8 +136,13 @@ struct ProxyResponder: HTTPResponder {
         let meter = BodyMeter(limit: config.server.maxBodySize)
         defer { if case .original = outbound { log.bytesIn = meter.bytes } }
         let wait = min(upstream.settings.responseTimeout, config.server.requestTimeout)
+        // A login Ferry intercepted is read and sent whole; the platform signs
+        // the customer in (or counts the failure) whether or not they stay for
+        // the answer, so Ferry waits for it too and settles the login by it.
+        let outlivesClient = intercepted != nil
         var (response, neverConnected) = await forward(
-            request, outbound, to: upstream, context: context, meter: meter, relay: relay, wait: wait)
+            request, outbound, to: upstream, context: context, meter: meter, relay: relay, wait: wait,
+            outlivesClient: outlivesClient)
         // A first login whose provisioning succeeded, with the new platform not
         // reachable: legacy has just verified this very password, so the
         // customer logs in there (the user is migrated; later logins go to the
@@ -153,7 +158,7 @@ struct ProxyResponder: HTTPResponder {
             log.login = "legacy:new_unreachable"
             response = await forward(
                 request, .buffered(login.body), to: legacy, context: context, meter: meter, relay: relay,
-                wait: min(legacy.settings.responseTimeout, config.server.requestTimeout)
+                wait: min(legacy.settings.responseTimeout, config.server.requestTimeout), outlivesClient: true
             ).response
         }
         if upstreamName == legacyName {

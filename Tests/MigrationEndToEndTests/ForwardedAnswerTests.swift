@@ -16,9 +16,10 @@ import Testing
         try await world().running(body)
     }
 
-    static func world() async throws -> MigrationWorld {
+    static func world(legacyAnswersAfter: Duration = .zero) async throws -> MigrationWorld {
         let world = try await MigrationWorld(
-            target: .scim, users: 3, legacySignIn: SignInStyle(csrf: true, failureRedirects: true)
+            target: .scim, users: 3,
+            legacySignIn: SignInStyle(csrf: true, failureRedirects: true, answersAfter: legacyAnswersAfter)
         ) { config in
             config.legacyExtra = #"verify = "auto""#
             config.legacyTables = """
@@ -49,11 +50,40 @@ import Testing
     static func signIn(
         _ world: MigrationWorld, _ username: String, _ password: String, token: Bool = true
     ) async throws -> MigrationWorld.Reply {
+        let (form, cookies) = try await signInForm(world, username, password, token: token)
+        return try await world.send(.POST, world.base + "/login", form: form, cookies: cookies)
+    }
+
+    /// The sign-in page's form filled in, and the pre-login cookie to post it with.
+    static func signInForm(
+        _ world: MigrationWorld, _ username: String, _ password: String, token: Bool = true
+    ) async throws -> (form: [(String, String)], cookies: [String: String]) {
         let page = try await world.send(.GET, world.base + "/login")
         let prelogin = try #require(page.cookies["legacy_prelogin"])
         var form = [("username", username), ("password", password)]
         if token, let value = formToken(in: page.body) { form.insert(("authenticity_token", value), at: 0) }
-        return try await world.send(.POST, world.base + "/login", form: form, cookies: ["legacy_prelogin": prelogin])
+        return (form, ["legacy_prelogin": prelogin])
+    }
+
+    /// Posts the sign-in form and hangs up before legacy has answered, as a
+    /// customer closing the tab on a slow sign-in does.
+    static func signInAndLeave(_ world: MigrationWorld, _ username: String, _ password: String) async throws {
+        let (form, cookies) = try await signInForm(world, username, password)
+        let post = Task { try await world.send(.POST, world.base + "/login", form: form, cookies: cookies) }
+        try await Task.sleep(for: .milliseconds(300))
+        post.cancel()
+        if case .success = await post.result {
+            Issue.record("the answer came before the customer left; the test proves nothing")
+        }
+    }
+
+    /// Checks `condition` every 100 ms for up to 15 s.
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<150 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
     }
 
     static func formToken(in html: String) -> String? {
@@ -107,6 +137,31 @@ import Testing
             where text.contains("vault pass") || text.contains("not it") {
                 Issue.record("a password appears in the \(place)")
             }
+        }
+    }
+
+    /// A customer who closes the tab while legacy is still verifying: legacy
+    /// finishes the sign-in (or counts the failure) all the same, and so does
+    /// Ferry — it waits for legacy's answer and settles the login by it, so
+    /// the user migrates and the guard counts the wrong guess.
+    @Test(.timeLimit(.minutes(3))) func aLoginIsSettledWhenTheCustomerLeavesBeforeTheAnswer() async throws {
+        try await Self.world(legacyAnswersAfter: .seconds(1.5)).running { world in
+            try await Self.signInAndLeave(world, "vera", "not it")
+            #expect(try await Self.eventually { try Self.failedLogins(world, "vera") == 1 })
+            try await Self.signInAndLeave(world, "vera", "vault pass")
+            #expect(try await Self.eventually { try await world.record("vera")?.state == .migrated })
+            #expect(try world.newAccounts("vera").map(\.hashPrefix) == ["$argon2id$v=19$"])
+            var log = ""
+            _ = try await Self.eventually {
+                world.server.flushAccessLog()
+                log = try String(contentsOfFile: world.accessLogPath, encoding: .utf8)
+                return log.contains("legacy:migrated_by_answer")
+            }
+            #expect(log.contains("legacy:wrong_password"), "the guard counts a guess whose answer nobody read")
+            #expect(log.contains("legacy:migrated_by_answer"))
+            // She finds herself signed out and signs in again: the new platform.
+            let next = try await Self.signIn(world, "vera", "vault pass")
+            #expect(next.cookies["new_session"] != nil, "\(next)")
         }
     }
 
