@@ -320,7 +320,7 @@ final class TableReader {
     func finish() {
         let knownKeys = Set(known)
         for key in table.keys.sorted() where !knownKeys.contains(key) {
-            var message = "unknown key `\(keyPath(key))`"
+            var message = "unknown key `\(shownName(keyPath(key)))`"
             if let suggestion = closest(to: key, in: Set(known).sorted()) {
                 message += " (did you mean `\(suggestion)`?)"
             } else if undecided {
@@ -351,8 +351,18 @@ func format(_ number: Double) -> String {
 
 /// The known key within edit distance 2 of a misspelt one, if any.
 func closest(to key: String, in candidates: [String]) -> String? {
-    let scored = candidates.map { ($0, editDistance(key, $0)) }.filter { $0.1 <= 2 }
+    // An edit distance is at least the difference in length, so only names of
+    // about the same length are compared: an unknown key can be kilobytes long
+    // (a paste gone wrong), and comparing it with every known key took seconds.
+    let length = key.count
+    let scored = candidates.filter { abs($0.count - length) <= 2 }.map { ($0, editDistance(key, $0)) }
+        .filter { $0.1 <= 2 }
     return scored.min(by: { $0.1 < $1.1 })?.0
+}
+
+/// An unknown name as a message shows it: enough to find it, never kilobytes.
+func shownName(_ name: String) -> String {
+    name.count <= 64 ? name : name.prefix(60) + "…"
 }
 
 func editDistance(_ a: String, _ b: String) -> Int {

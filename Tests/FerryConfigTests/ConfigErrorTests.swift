@@ -108,6 +108,19 @@ struct ConfigErrorTests {
         )
     }
 
+    /// A key pasted by mistake can be kilobytes long: the message names its
+    /// line and its start, and the check stays quick.
+    @Test func aLongUnknownKeyIsShownShortened() {
+        let key = String(repeating: "x", count: 100_000)
+        let text = minimalConfig + "\n\n[migration]\nmode = \"off\"\n\(key) = 10\n"
+        let found = issues(text)
+        #expect(found.count == 1)
+        #expect(
+            found.first?.hasPrefix(
+                "proxy.conf:15: unknown key `migration.\(String(repeating: "x", count: 50))…` (expected one of: allow,")
+                == true, "\(found)")
+    }
+
     @Test func unknownSectionIsAnError() {
         let text = minimalConfig + "\n\n[mirgation]\nmode = \"off\"\n"
         #expect(issues(text) == ["proxy.conf:13: unknown key `mirgation` (did you mean `migration`?)"])

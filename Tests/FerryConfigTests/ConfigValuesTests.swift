@@ -87,6 +87,11 @@ struct ConfigValuesTests {
         ("listne", ["listen", "tls_cert_file"], "listen"),
         ("rollout_precent", ["rollout_percent", "mode"], "rollout_percent"),
         ("zzz", ["listen"], nil),
+        // Only names about as long are compared (a distance is at least the
+        // difference in length); a pasted kilobyte-long key suggests nothing.
+        ("liste", ["listen", "list"], "listen"),
+        ("l", ["listen"], nil),
+        (String(repeating: "listen", count: 20_000), ["listen", "tls_cert_file"], nil),
     ])
     func closestKeySuggestion(typo: String, known: [String], expected: String?) {
         #expect(closest(to: typo, in: known) == expected)
