@@ -84,4 +84,30 @@ public enum DemoSeed {
         }
         return credentials
     }
+
+    static let opaqueFormat = "vault (opaque: legacy's answer decides)"
+    static let opaqueNames = [("Katherine", "Johnson"), ("Hedy", "Lamarr"), ("Annie", "Easley"), ("Mary", "Jackson")]
+
+    /// Adds `count` users whose hash is the platform's proprietary `$vault$`
+    /// (no export gives Ferry what it needs to verify it): they migrate by
+    /// legacy's own answer to the login Ferry forwards.
+    public static func seedOpaque(_ platform: LegacyPlatform, count: Int, now: Date = Date()) throws -> [Credential] {
+        try (0..<count).map { index in
+            let (given, family) = opaqueNames[index % opaqueNames.count]
+            let username = "\(given.lowercased()).\(family.lowercased())\(index)"
+            let password = "vault-\(given.lowercased())-\(index)"
+            try platform.addUser(
+                LegacyUser(
+                    username: username, email: "\(username)@example.com",
+                    passwordHash: LegacyPlatform.vaultHash(password), givenName: given, familyName: family,
+                    consents: [
+                        Consent(
+                            purpose: "terms-of-service", client: "web", version: "2019-03", granted: true,
+                            grantedAt: now.addingTimeInterval(-Double(86_400 * (300 + index))))
+                    ], roles: ["customer"]))
+            return Credential(
+                username: username, password: password, format: opaqueFormat, totpSecret: nil, recoveryCode: nil,
+                isStaff: false, roles: ["customer"])
+        }
+    }
 }

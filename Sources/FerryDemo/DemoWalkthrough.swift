@@ -93,9 +93,10 @@ public struct DemoWalkthrough {
             try await browser.send(
                 .POST, base + "/login", form: [("username", user.username), ("password", password ?? user.password)])
         }
-        let plain = credentials.filter { $0.totpSecret == nil }
+        let plain = credentials.filter { $0.totpSecret == nil && $0.format != DemoSeed.opaqueFormat }
         let first = plain.first { $0.format == "bcrypt $2y$" } ?? plain[0]
         let mfa = credentials.first { $0.totpSecret != nil }!
+        let opaque = credentials.first { $0.format == DemoSeed.opaqueFormat }!
 
         step(1, "A first login through Ferry migrates \(first.username) (\(first.format))")
         let hash = try LegacyPlatform(path: legacyPath).passwordHash(of: first.username) ?? ""
@@ -109,7 +110,19 @@ public struct DemoWalkthrough {
         let again = try await login(ferry, first)
         print("    the next login through Ferry → \(again.status), session from \(platform(again))")
 
-        step(2, "TOTP carried: \(mfa.username) logs in through Ferry with a code from the legacy secret")
+        step(2, "A hash Ferry cannot read ($vault$): legacy's own answer migrates \(opaque.username)")
+        let opaqueHash = try LegacyPlatform(path: legacyPath).passwordHash(of: opaque.username) ?? ""
+        print("    legacy hash scheme: \((try? HashCatalog().parse(opaqueHash).scheme) ?? "unknown to Ferry")")
+        let forwarded = try await login(ferry, opaque)
+        print(
+            "    POST /login → \(forwarded.status), session from \(platform(forwarded)) (the login went to legacy as sent)"
+        )
+        let byAnswer = try await login(config.newURL, opaque)
+        print("    legacy signed them in, so Ferry migrated them: the new platform alone → \(byAnswer.status)")
+        let afterAnswer = try await login(ferry, opaque)
+        print("    the next login through Ferry → \(afterAnswer.status), session from \(platform(afterAnswer))")
+
+        step(3, "TOTP carried: \(mfa.username) logs in through Ferry with a code from the legacy secret")
         let password = try await login(ferry, mfa)
         let code = TOTP(secret: Base32.decode(mfa.totpSecret!)!).code(at: Date())
         let second = try await browser.send(
@@ -119,14 +132,14 @@ public struct DemoWalkthrough {
             "    password → \(password.status) (code asked by \(platform(password))), code → \(second.status) (\(platform(second)))"
         )
 
-        step(3, "Consents carried with their versions and times")
+        step(4, "Consents carried with their versions and times")
         let account = try await browser.send(
             .GET, ferry + "/account", cookies: ["new_session": second.cookies["new_session"] ?? ""])
         for line in account.body.components(separatedBy: "<li>").dropFirst() {
             print("    " + (line.components(separatedBy: "</li>").first ?? ""))
         }
 
-        step(4, "A legacy session from before the migration keeps working through Ferry")
+        step(5, "A legacy session from before the migration keeps working through Ferry")
         let earlier = plain.first { $0.username != first.username }!
         let old = try await login(legacyDirect, earlier)
         let page = try await browser.send(
@@ -135,11 +148,11 @@ public struct DemoWalkthrough {
             "    GET /account with legacy_session → \(page.status) \(page.body.contains(earlier.username) ? "(the legacy account page)" : "")"
         )
 
-        step(5, "A wrong password")
+        step(6, "A wrong password")
         let wrong = try await login(ferry, earlier, password: "wrong")
         print("    POST /login → \(wrong.status) from legacy, which answers as it always did; the user stays on legacy")
 
-        step(6, "Rollout lowered to 0% by editing proxy.conf and reloading, no restart")
+        step(7, "Rollout lowered to 0% by editing proxy.conf and reloading, no restart")
         var lowered = config
         lowered.rolloutPercent = 0
         try lowered.text.write(toFile: configPath, atomically: true, encoding: .utf8)

@@ -67,8 +67,8 @@ struct DemoCommand: AsyncParsableCommand {
         let new = try NewPlatform(
             path: directory.appendingPathComponent("new.db").path, scimToken: secrets.scimToken,
             webhookKey: secrets.webhookKey)
-        print("Seeding \(users) legacy users…")
-        let credentials = try DemoSeed.seed(legacy, count: users)
+        print("Seeding \(users) legacy users, and 2 whose hash only legacy can read…")
+        let credentials = try DemoSeed.seed(legacy, count: users) + DemoSeed.seedOpaque(legacy, count: 2)
         var config = Self.config(ports: ports)
         if let stateURL { config.stateURL = stateURL }
         try config.text.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -105,11 +105,24 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     /// The demo's proxy.conf: the shape of proxy.conf.example, pointing at the
-    /// sample platforms, migrating everyone on login through SCIM.
+    /// sample platforms, migrating everyone on login through SCIM. Ferry
+    /// verifies the hashes it can read; for the platform's opaque `$vault$`
+    /// ones, legacy's answer to the forwarded login decides.
     static func config(ports: (ferry: Int, legacy: Int, new: Int, admin: Int)) -> DemoConfig {
-        DemoConfig(
+        var config = DemoConfig(
             ferryListen: "127.0.0.1:\(ports.ferry)", adminListen: "127.0.0.1:\(ports.admin)",
             legacyURL: "http://127.0.0.1:\(ports.legacy)", newURL: "http://127.0.0.1:\(ports.new)", target: .scim)
+        config.legacyExtra = """
+            # Hashes Ferry cannot read ($vault$) are judged by legacy's answer.
+            verify = "auto"
+            """
+        config.legacyTables = """
+            [legacy.answer]
+            mode = "forwarded"
+            # Signed in (a fresh session cookie), or asked for the second factor.
+            accepted = ["status=303 location=/account cookie=legacy_session", "status=200 cookie=legacy_mfa"]
+            """
+        return config
     }
 }
 

@@ -25,8 +25,14 @@ struct DemoCommandTests {
         #expect(out.contains("(not migrated) → session from the legacy platform"))
         #expect(out.contains("(migrated) → session from the new platform"))
         #expect(out.contains(#"{destination="new",reason="just_migrated"} 2"#))
+        // A $vault$ hash: legacy's answer to the forwarded login migrates its user.
+        #expect(out.contains("legacy hash scheme: unknown to Ferry"))
+        #expect(out.contains("POST /login → 303, session from the legacy platform (the login went to legacy as sent)"))
+        #expect(out.contains("legacy signed them in, so Ferry migrated them: the new platform alone → 303"))
+        #expect(out.contains(#"{destination="legacy",reason="migrated_by_answer"} 1"#))
         for format in [
             "md5 hex", "salted sha1", "django pbkdf2_sha256", "bcrypt $2y$", "phpass $P$", "sha512-crypt $6$",
+            "vault (opaque: legacy's answer decides)",
         ] {
             #expect(out.contains(format), "credentials list lacks \(format)")
         }
