@@ -48,6 +48,18 @@ struct CognitoLegacySourceTests {
         #expect(grace.mfa.phones.isEmpty && grace.unexportedFactors.isEmpty)
     }
 
+    /// An authenticator app's secret never leaves Cognito: the factor is named
+    /// by Cognito's own word, for `unsupported_mfa` to decide; her password
+    /// answered with the app's challenge is still a yes.
+    @Test func aSoftwareTokenIsNamedNotCarried() async throws {
+        let mae = try #require(try await Self.source().account(for: "mae"))
+        #expect(mae.unexportedFactors == ["SOFTWARE_TOKEN_MFA"])
+        #expect(mae.mfa.totp.isEmpty && mae.mfa.phones.isEmpty)
+        #expect(mae.factorsNotCarried(targetHolds: [.totp, .phone]) == ["SOFTWARE_TOKEN_MFA"])
+        #expect(try await Self.source().judge(mae, password: "mae-Passw0rd!") == .accepted)
+        #expect(try await Self.source().judge(mae, password: "wrong") == .rejected)
+    }
+
     @Test func cognitoJudgesThePassword() async throws {
         let source = try Self.source()
         let ada = try #require(try await source.account(for: "ada"))
@@ -72,15 +84,19 @@ struct CognitoLegacySourceTests {
     @Test func everyUserIsListed() async throws {
         let names = Mutex<[String]>([])
         try await Self.source().forEachUser { account in names.withLock { $0.append(account.username ?? "?") } }
-        #expect(Set(names.withLock { $0 }) == ["ada", "grace", "barred", "sally"])
+        #expect(Set(names.withLock { $0 }) == ["ada", "grace", "barred", "sally", "mae"])
     }
 
-    static let accounts =
-        "CREATE TABLE accounts (id TEXT PRIMARY KEY, external_id TEXT UNIQUE, user_name TEXT, hash TEXT, tier TEXT);"
+    static let accounts = """
+        CREATE TABLE accounts (
+            id TEXT PRIMARY KEY, external_id TEXT UNIQUE, user_name TEXT, hash TEXT, tier TEXT, reenroll INTEGER);
+        """
 
     /// The engine reading the pool at `endpoint` (the emulator's by default)
     /// into an sql target holding `accounts`.
-    static func engine(target: String, endpoint: String? = nil) throws -> (MigrationEngine, HashWorkerPool) {
+    static func engine(target: String, endpoint: String? = nil, migration: String = "") throws -> (
+        MigrationEngine, HashWorkerPool
+    ) {
         try engineWithSQLTarget(
             TestCognito.legacyTables(endpoint: endpoint) + """
 
@@ -88,10 +104,11 @@ struct CognitoLegacySourceTests {
                 kind = "sql"
                 database = "sqlite://\(target)"
                 existing_query = "SELECT id AS new_id, external_id AS legacy_id FROM accounts WHERE external_id = :legacy_id"
-                statements = ["INSERT INTO accounts (id, external_id, user_name, hash, tier) VALUES (:new_id, :legacy_id, :username, :password_hash, :attr_custom_tier)"]
+                statements = ["INSERT INTO accounts (id, external_id, user_name, hash, tier, reenroll) VALUES (:new_id, :legacy_id, :username, :password_hash, :attr_custom_tier, :mfa_reenroll_required)"]
                 [migration]
                 mode = "migrate"
                 rollout_percent = 100
+                \(migration)
                 """)
     }
 
@@ -109,6 +126,29 @@ struct CognitoLegacySourceTests {
             // SMS MFA, and a target with no phone statements: migrated and
             // flagged to enroll again (unsupported_mfa's default).
             #expect(await engine.route(identifier: "sally", password: "sally-Passw0rd!").label == "new:just_migrated")
+        }
+    }
+
+    /// An authenticator app that stays in the pool: `unsupported_mfa` decides,
+    /// with no rule needed.
+    @Test(arguments: [("require_reenroll", "new:just_migrated"), ("keep_on_legacy", "legacy:mfa_kept_on_legacy")])
+    func aSoftwareTokenFollowsThePolicy(policy: String, label: String) async throws {
+        try await withTemporarySQLite(Self.accounts) { target, database in
+            let (engine, pool) = try Self.engine(target: target, migration: #"unsupported_mfa = "\#(policy)""#)
+            defer { pool.shutdown() }
+            #expect(await engine.route(identifier: "mae", password: "wrong").label == "legacy:wrong_password")
+            #expect(await engine.route(identifier: "mae", password: "mae-Passw0rd!").label == label)
+            let mae = try database.read { db in
+                try Row.fetchOne(db, sql: "SELECT reenroll FROM accounts WHERE user_name = 'mae'")
+            }
+            if policy == "require_reenroll" {
+                #expect(mae?["reenroll"] == 1, "flagged to enroll again on the new platform")
+            } else {
+                #expect(mae == nil)
+                let record = try await engine.services.store?.record(for: "mae")
+                #expect(record?.state == .skipped)
+                #expect(record?.lastFailure == "MFA factors that cannot be carried: SOFTWARE_TOKEN_MFA")
+            }
         }
     }
 

@@ -55,7 +55,6 @@ enum CognitoUser {
         return account
     }
 
-    /// Cognito's JSON dates are Unix seconds with a fraction.
     /// Cognito's MFA methods as factors. An SMS factor is the user's phone
     /// number, which Cognito does hand over; a software token's secret (and
     /// an email code's setup) never leaves Cognito, so those are named as
@@ -75,6 +74,7 @@ enum CognitoUser {
         return (mfa, unexported)
     }
 
+    /// Cognito's JSON dates are Unix seconds with a fraction.
     static func date(_ value: Any?) -> Date? {
         if let seconds = value as? Double { return Date(timeIntervalSince1970: seconds) }
         if let seconds = value as? Int { return Date(timeIntervalSince1970: Double(seconds)) }
