@@ -33,6 +33,10 @@ public final class HashWorkerPool: @unchecked Sendable {
                 { raw in
                     let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
                     pthread_setspecific(workerThreadKey, UnsafeRawPointer(bitPattern: 1))
+                    // Otherwise a new thread carries its creator's name
+                    // ("…default-qos"), and a crash report cannot tell the
+                    // hash workers from the concurrency runtime's threads.
+                    Thread.current.name = HashWorkerPool.threadName
                     context.pool.workLoop()
                     return nil
                 }, context.toOpaque())
@@ -45,6 +49,9 @@ public final class HashWorkerPool: @unchecked Sendable {
         let pool: HashWorkerPool
         init(pool: HashWorkerPool) { self.pool = pool }
     }
+
+    /// What `top -H`, gdb and crash reports call the worker threads.
+    public static let threadName = "ferry-hash"
 
     /// Whether the calling thread is a hash worker of some pool.
     public static var isWorkerThread: Bool { pthread_getspecific(workerThreadKey) != nil }

@@ -9,6 +9,9 @@ struct HashWorkerPoolTests {
         defer { pool.shutdown() }
         #expect(!HashWorkerPool.isWorkerThread)
         #expect(try await pool.run { HashWorkerPool.isWorkerThread })
+        // The name the kernel has for the thread (what gdb and `top -H` show).
+        let name = try await pool.run { try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8) }
+        #expect(name == HashWorkerPool.threadName + "\n")
         let result = try await pool.run {
             HashCatalog().verify(password: "password", hash: "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=")
         }
