@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryMigration
 import PasswordHashes
 
 @main
@@ -26,10 +27,6 @@ struct Ferry: AsyncParsableCommand {
         OpenSSLLifetime.keepUntilExit()
         await main(nil)
     }
-}
-
-enum FerryVersion {
-    static let current = "0.1.0"
 }
 
 struct VersionCommand: ParsableCommand {
