@@ -129,6 +129,24 @@ struct MalformedInputTests {
         ),
         ("$P$Jsaltsalt1234567890123456789012", "phpass parameters over limit: count 2^21 exceeds the limit of 2^20"),
         ("$y$jFT$salt$hash", "yescrypt parameters over limit: needs 1024 MiB, more than the limit of 256 MiB"),
+        // Costs whose product does not fit in 64 bits: these crashed the
+        // process (found by scripts/fuzz-hashes).
+        (
+            "$y$jazzzzzz$salt$hash",
+            "yescrypt parameters over limit: needs more than 2^64 bytes, more than the limit of 256 MiB"
+        ),
+        (
+            "$7$argon2I/c4e$@:",
+            "scrypt-crypt parameters over limit: N=2^38, r=80694071, p=706379860 exceed the configured limits"
+        ),
+        (
+            "scrypt$16$salt$72057594037927935$1$a2V5",
+            "django-scrypt parameters over limit: N=16, r=72057594037927935, p=1 exceed the limits (256 MiB, p ≤ 16)"
+        ),
+        (
+            "scrypt:16:72057594037927935:1$salt$6b6579",
+            "werkzeug-scrypt parameters over limit: N=16, r=72057594037927935, p=1 exceed the limits (256 MiB, p ≤ 16)"
+        ),
     ])
     func absurdCostsAreRefusedBeforeAnyWork(hash: String, message: String) {
         // Asked of parse, which never hashes: if a ceiling check broke, this fails

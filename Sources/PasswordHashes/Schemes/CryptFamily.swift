@@ -120,11 +120,10 @@ struct CryptScheme: HashScheme {
         else {
             throw .malformed(scheme: scheme, reason: "cannot read the N and r parameters")
         }
-        let memory = 128 * (UInt64(1) << UInt64(nLog2)) * UInt64(r)
-        guard memory <= UInt64(limits.maxScryptMemory) else {
+        guard let memory = Self.scryptMemory(nLog2: nLog2, r: r), memory <= UInt64(limits.maxScryptMemory) else {
+            let needs = Self.scryptMemory(nLog2: nLog2, r: r).map { "\($0 >> 20) MiB" } ?? "more than 2^64 bytes"
             throw .overLimit(
-                scheme: scheme,
-                reason: "needs \(memory >> 20) MiB, more than the limit of \(limits.maxScryptMemory >> 20) MiB")
+                scheme: scheme, reason: "needs \(needs), more than the limit of \(limits.maxScryptMemory >> 20) MiB")
         }
         return CryptHash(scheme: scheme, parameters: [("N", "2^\(nLog2)"), ("r", String(r))], hash: hash)
     }
@@ -138,12 +137,21 @@ struct CryptScheme: HashScheme {
         else {
             throw .malformed(scheme: scheme, reason: "expected $7$<N><r><p><salt>$<digest>")
         }
-        let memory = 128 * (UInt64(1) << UInt64(nLog2)) * UInt64(r)
-        guard memory <= UInt64(limits.maxScryptMemory), p <= limits.maxScryptParallelism else {
+        guard let memory = Self.scryptMemory(nLog2: nLog2, r: r), memory <= UInt64(limits.maxScryptMemory),
+            p <= limits.maxScryptParallelism
+        else {
             throw .overLimit(scheme: scheme, reason: "N=2^\(nLog2), r=\(r), p=\(p) exceed the configured limits")
         }
         return CryptHash(
             scheme: scheme, parameters: [("N", "2^\(nLog2)"), ("r", String(r)), ("p", String(p))], hash: hash)
+    }
+
+    /// Bytes scrypt needs, 128 · 2^nLog2 · r; nil when that does not fit in 64
+    /// bits (r read from a stored hash can be up to 2^36, nLog2 up to 39).
+    static func scryptMemory(nLog2: Int, r: Int) -> UInt64? {
+        guard (0..<40).contains(nLog2), r >= 0 else { return nil }
+        let (memory, overflow) = (UInt64(128) << UInt64(nLog2)).multipliedReportingOverflow(by: UInt64(r))
+        return overflow ? nil : memory
     }
 
     /// Five crypt64 characters, least significant first.

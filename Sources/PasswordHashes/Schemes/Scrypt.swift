@@ -13,8 +13,10 @@ struct ScryptScheme: HashScheme {
         guard n > 1, n & (n - 1) == 0, r >= 1, p >= 1 else {
             throw .malformed(scheme: scheme, reason: "N must be a power of two above 1, r and p at least 1")
         }
-        let (memory, overflow) = (128 * r).multipliedReportingOverflow(by: n)
-        guard !overflow, memory <= limits.maxScryptMemory, p <= limits.maxScryptParallelism else {
+        // r and N come from the stored text: each product may overflow.
+        let (block, blockOverflow) = 128.multipliedReportingOverflow(by: r)
+        let (memory, overflow) = block.multipliedReportingOverflow(by: n)
+        guard !blockOverflow, !overflow, memory <= limits.maxScryptMemory, p <= limits.maxScryptParallelism else {
             throw .overLimit(
                 scheme: scheme,
                 reason:
