@@ -13,7 +13,10 @@ enum ConfigKeys {
         // The listener's protocols are chosen when it is bound.
         .field("http2", \.http2, .bool, restart: .always),
         .field("case_insensitive_paths", \.caseInsensitivePaths, .bool),
-        .field("max_header_size", \.maxHeaderSize, .byteSize(in: 1024...(1 << 20))),
+        // At most 56 KiB: with what Ferry adds (Host, Forwarded, X-Forwarded-*),
+        // every head it forwards stays under the 60 KiB it may send upstream
+        // (UpstreamHead in FerryProxy says why).
+        .field("max_header_size", \.maxHeaderSize, .byteSize(in: 1024...(56 << 10))),
         .field("max_body_size", \.maxBodySize, .byteSize(in: 1024...(1 << 30))),
         .field("idle_timeout", \.idleTimeout, .duration()),
         .field("request_timeout", \.requestTimeout, .duration()),

@@ -71,6 +71,13 @@ extension ProxyResponder {
             outbound.body = .bytes(buffer)
         }
         outbound.headers = headers
+        guard
+            UpstreamHead.size(
+                method: outbound.method.rawValue, target: settings.url.basePath + target, headers: headers)
+                <= UpstreamHead.limit
+        else {
+            return (ProxyError.headersTooLarge.response, false)
+        }
 
         let sent = ContinuousClock.now
         let response: HTTPClientResponse

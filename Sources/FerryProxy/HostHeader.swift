@@ -13,7 +13,11 @@ enum HostHeader {
         return isValid(authority) ? nil : "request has a malformed Host header"
     }
 
+    /// A DNS name has at most 253 characters; with ":65535", 259.
+    static let maximumLength = 259
+
     static func isValid(_ authority: String) -> Bool {
+        guard authority.utf8.count <= maximumLength else { return false }
         var host = Substring(authority)
         var port: Substring?
         if host.hasPrefix("[") {

@@ -11,7 +11,10 @@ extension ProxyResponder {
     /// head over the limit, a missing, repeated or malformed Host, a transfer
     /// coding other than chunked. Pure.
     static func refusal(of request: Request, limits: ServerSettings) -> ProxyError? {
-        let headBytes = request.headers.reduce(request.uri.string.utf8.count) {
+        // The Host header travels as the head's authority, not among its
+        // fields; it counts as the field it was ("Host: " and CRLF).
+        let hostBytes = request.head.authority.map { $0.utf8.count + 8 } ?? 0
+        let headBytes = request.headers.reduce(request.uri.string.utf8.count + hostBytes) {
             $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4
         }
         if headBytes > limits.maxHeaderSize { return .headersTooLarge }

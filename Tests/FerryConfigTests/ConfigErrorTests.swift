@@ -139,6 +139,18 @@ struct ConfigErrorTests {
         #expect(issues(text) == ["proxy.conf:14: key `migration.rollout_percent` must be between 0 and 100, found 150"])
     }
 
+    /// Every head Ferry forwards must stay under what its HTTP client can
+    /// write in one go (UpstreamHead): larger limits are refused.
+    @Test func maxHeaderSizeStopsAt56KiB() {
+        let over = minimalConfig.replacingOccurrences(
+            of: "listen = \"127.0.0.1:8080\"", with: "listen = \"127.0.0.1:8080\"\nmax_header_size = \"1MiB\"")
+        let found = issues(over)
+        #expect(found.count == 1 && found[0].hasPrefix("proxy.conf:3: key `server.max_header_size`"), "\(found)")
+        let largest = minimalConfig.replacingOccurrences(
+            of: "listen = \"127.0.0.1:8080\"", with: "listen = \"127.0.0.1:8080\"\nmax_header_size = \"56KiB\"")
+        #expect(issues(largest).isEmpty)
+    }
+
     @Test func rolloutPercentTakesTwoDecimalsOnly() {
         let text = minimalConfig + "\n\n[migration]\nrollout_percent = 12.345\n"
         #expect(

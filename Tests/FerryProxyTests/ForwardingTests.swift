@@ -222,6 +222,50 @@ import Testing
         }
     }
 
+    /// One request with a 70 KB Host and a body took the process down:
+    /// AsyncHTTPClient traps on a head larger than its 64 KiB write buffer.
+    /// Host now counts towards the head and is bounded; Ferry answers and
+    /// keeps serving.
+    @Test func aHugeHostIsRefusedAndFerryKeepsServing() async throws {
+        try await Self.withProxy { proxy, _, _ in
+            let port = proxy.server.proxyPort ?? 0
+            for host in [String(repeating: "A", count: 70_000), String(repeating: "a", count: 300)] {
+                let reply = try await RawConnection.with(port: port) { connection in
+                    try await connection.send(
+                        "POST /echo HTTP/1.1\r\nHost: shop.\(host)\r\nContent-Length: 11\r\n\r\ncode=123456")
+                    return try await connection.readResponse()
+                }
+                #expect([400, 431].contains(reply.status), "\(reply.status)")
+            }
+            let (response, _) = try await proxy.get("/hello")
+            #expect(response.status == .ok)
+        }
+    }
+
+    /// The largest head `max_header_size` allows, with a body, reaches the
+    /// upstream: what Ferry adds keeps it under the 60 KiB it may send.
+    @Test func theLargestAllowedHeadIsForwarded() async throws {
+        try await Self.withProxy(extraServer: #"max_header_size = "56KiB""#) { proxy, _, _ in
+            var request = HTTPClientRequest(url: proxy.base + "/echo")
+            request.method = .POST
+            request.headers.add(name: "X-Big", value: String(repeating: "h", count: (56 << 10) - 200))
+            request.body = .bytes(ByteBuffer(string: "code=123456"))
+            let response = try await proxy.client.execute(request, timeout: .seconds(10))
+            #expect(response.status == .ok)
+            #expect(String(buffer: try await response.body.collect(upTo: 1024)) == "code=123456")
+        }
+    }
+
+    @Test(arguments: [
+        // "GET / HTTP/1.1\r\n" and the blank line.
+        ("GET", "/", [(String, String)](), 16 + 2),
+        // Each field is "name: value\r\n".
+        ("POST", "/login?next=%2F", [("Host", "shop.example"), ("Content-Length", "11")], 31 + 20 + 20 + 2),
+    ])
+    func upstreamHeadSize(method: String, target: String, fields: [(String, String)], expected: Int) {
+        #expect(UpstreamHead.size(method: method, target: target, headers: HTTPHeaders(fields)) == expected)
+    }
+
     @Test func oversizedHeadersAre431() async throws {
         try await Self.withProxy(extraServer: #"max_header_size = "2KiB""#) { proxy, _, _ in
             let (response, _) = try await proxy.get("/hello", headers: [("X-Big", String(repeating: "h", count: 3000))])

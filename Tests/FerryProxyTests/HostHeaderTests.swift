@@ -6,7 +6,7 @@ import Testing
 struct HostHeaderTests {
     @Test(arguments: [
         "shop.example", "shop.example:8443", "127.0.0.1", "127.0.0.1:80", "[::1]", "[::1]:8080", "xn--caf-dma.example",
-        "a_b.internal",
+        "a_b.internal", String(repeating: "a", count: 253), String(repeating: "a", count: 253) + ":65535",
     ])
     func wellFormedHostsPass(authority: String) {
         #expect(HostHeader.problem(authority: authority, repeatedHosts: 0) == nil)
@@ -17,6 +17,7 @@ struct HostHeaderTests {
         ("shop.example:99999", "malformed"),
         ("shop.example:8x", "malformed"), ("[::1", "malformed"), ("[]:80", "malformed"), ("a/b", "malformed"),
         ("user@shop.example", "malformed"), ("café.example", "malformed"), ("[::1]x", "malformed"),
+        (String(repeating: "a", count: 260), "malformed"), (String(repeating: "a", count: 70_000), "malformed"),
     ])
     func malformedHostsAreRefused(authority: String, word: String) {
         #expect(HostHeader.problem(authority: authority, repeatedHosts: 0)?.contains(word) == true, "\(authority)")
