@@ -111,7 +111,19 @@ def chosen(all_seeds):
     return [all_seeds[int(i)] for i in only.split(",")] if only else all_seeds
 
 
+def resident_mib():
+    """Ferry's resident memory, to see that what it keeps does not grow with the inputs."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        return -1
+    return -1
+
+
 random.seed(int(os.environ.get("FUZZ_SEED", "1")))
+resident_at_start = resident_mib()
 lock = threading.Lock()
 recent, counts, deadline = [], {"sent": 0, "held": 0}, time.monotonic() + seconds
 
@@ -150,4 +162,5 @@ while time.monotonic() < deadline:
 for thread in threads:
     thread.join()
 print(f"fuzz-proxy: {counts['sent']} mutated requests in {seconds:.0f} s, 8 at a time; Ferry alive and healthy; "
-      f"{counts['held']} held open past 1 s (a request still waiting for its body is held until the request timeout)")
+      f"{counts['held']} held open past 1 s (a request still waiting for its body is held until the request timeout); "
+      f"resident memory {resident_at_start} MiB at the start, {resident_mib()} MiB at the end")

@@ -153,13 +153,27 @@ public final class FerryServer: Sendable {
             logger.notice("ferry listening", metadata: ["proxy_port": "\(proxy)", "admin_port": "\(admin)"])
         }
         defer { announcement.cancel() }
-        try await serviceGroup.run()
+        do {
+            try await serviceGroup.run()
+        } catch {
+            // A listener that cannot bind (its port taken) ends the group at
+            // once; the HTTP clients must still be shut down, or their deinit
+            // traps and the operator sees a crash instead of this error.
+            await stop(runtimes)
+            throw error
+        }
+        await stop(runtimes)
+        logger.notice("ferry stopped")
+    }
+
+    /// Shuts down what `run` started: upstream pools, the audit chain's
+    /// checkpoint, the migration host (state store, hash workers, target client).
+    private func stop(_ runtimes: RuntimeStore) async {
         for client in runtimes.runtime.upstreams.values { await client.shutdown() }
         // The chain's head at shutdown is anchored, so truncation after it shows.
         let engine = runtimes.runtime.migration
         await engine.checkpointAudit(force: true)
         await migration.shutdown()
-        logger.notice("ferry stopped")
     }
 
     /// Writes the access-log lines collected so far (they are otherwise written

@@ -186,6 +186,41 @@ struct CommandLineTests {
         #expect(!files.contains { $0.hasSuffix(".db") }, "\(files)")
     }
 
+    /// A listener whose port is taken ends `ferry serve` with the bind error
+    /// and status 1. It used to crash: the HTTP clients were dropped without
+    /// being shut down, and AsyncHTTPClient traps on that.
+    @Test(.timeLimit(.minutes(1))) func aTakenPortIsAnErrorNotACrash() async throws {
+        let (directory, config) = try Self.minimalConfig()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        let port = freeLoopbackPort()
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        try #require(bound == 0 && listen(holder, 1) == 0)
+        try """
+        [server]
+        listen = "127.0.0.1:0"
+        [admin]
+        listen = "127.0.0.1:\(port)"
+        [state]
+        url = "sqlite://state.db"
+        [upstreams.legacy]
+        url = "http://127.0.0.1:1"
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let run = try await Self.ferry(["serve", "--config", config.path])
+        #expect(run.status == 1, "\(run.stderr.suffix(2000))")
+        #expect(run.stderr.contains("Address already in use"))
+        #expect(!run.stderr.contains("Fatal error"))
+    }
+
     @Test func versionPrintsTheVersion() async throws {
         let run = try await Self.ferry(["version"])
         #expect(run.status == 0)
