@@ -160,6 +160,13 @@ public final class FerryServer: Sendable {
             // once; the HTTP clients must still be shut down, or their deinit
             // traps and the operator sees a crash instead of this error.
             await stop(runtimes)
+            if let io = error as? IOError, io.errnoCode == EADDRINUSE {
+                // The proxy binds first: if it did, the admin listener failed.
+                let (key, address) =
+                    proxyPort == nil
+                    ? ("server.listen", config.server.listen) : ("admin.listen", config.admin.listen)
+                throw ListenerTaken(key: key, address: "\(address.host):\(address.port)")
+            }
             throw error
         }
         await stop(runtimes)
@@ -227,4 +234,13 @@ struct ConnectionCounter: AvailableConnectionsDelegate {
     func connectionOpened() { metrics.connectionOpened() }
     func connectionClosed() { metrics.connectionClosed() }
     func isAcceptingNewConnections() -> Bool { true }
+}
+
+/// A listener whose address another process holds, named by its config key.
+public struct ListenerTaken: Error, CustomStringConvertible {
+    public let key: String
+    public let address: String
+    public var description: String {
+        "\(key) \(address): address already in use; another process listens there (stop it, or change \(key))"
+    }
 }

@@ -39,6 +39,11 @@ struct Serve: AsyncParsableCommand {
             printError("ferry serve: \(error)")
             throw ExitCode.failure
         }
-        try await server.run()
+        do {
+            try await server.run()
+        } catch let error as ListenerTaken {
+            printError("ferry serve: \(error)")
+            throw ExitCode.failure
+        }
     }
 }
